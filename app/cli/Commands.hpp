@@ -1,0 +1,44 @@
+// The `capsim` subcommands. Each returns the process exit code: 0 ok, 1 the scenario's targets
+// are missed, 2 bad input or usage. They throw InputError / ConfigurationError for bad input;
+// main() prints those and exits with 2.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace capsim::cli {
+
+struct ScenarioArgs {
+  std::string scenario;
+  std::vector<std::string> settings;  ///< --set key=value
+  std::string catalog_dir;            ///< empty = default_catalog_dir()
+};
+
+struct RunArgs : ScenarioArgs {
+  std::string out_dir;                ///< empty = out/<scenario file stem>
+  std::string formats = "json,md,csv";
+  std::optional<std::uint64_t> seed;
+  bool quiet = false;
+};
+
+int run_command(const RunArgs& args, std::ostream& out);
+int check_command(const ScenarioArgs& args, std::ostream& out);
+
+struct CatalogArgs {
+  std::string kind;
+  std::string id;
+  std::string catalog_dir;
+  bool json = false;
+};
+int catalog_command(const CatalogArgs& args, std::ostream& out);
+
+struct CompareArgs {
+  std::vector<std::string> results;   ///< result.json files (or folders holding one)
+  std::string format = "table";       ///< "table" or "md"
+};
+int compare_command(const CompareArgs& args, std::ostream& out);
+
+}  // namespace capsim::cli

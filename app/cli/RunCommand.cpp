@@ -1,0 +1,66 @@
+#include <filesystem>
+
+#include "Commands.hpp"
+#include "TerminalSummary.hpp"
+#include "capsim/models/Catalog.hpp"
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/Scenario.hpp"
+#include "capsim/sim/Report.hpp"
+#include "capsim/sim/Run.hpp"
+
+namespace capsim::cli {
+namespace {
+
+
+Scenario load(const ScenarioArgs& args) {
+  const Catalog catalog =
+      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
+  std::vector<KeyOverride> overrides;
+  for (const auto& setting : args.settings) overrides.push_back(parse_key_override(setting));
+  return load_scenario(args.scenario, catalog, overrides);
+}
+
+// Runs the scenario, naming the file in a configuration error so the user knows which one.
+Result run_named(const Scenario& scenario, const RunOptions& options) {
+  try {
+    return run(scenario, options);
+  } catch (const ConfigurationError& error) {
+    throw ConfigurationError(scenario.source_file + ": " + error.what());
+  }
+}
+
+}  // namespace
+
+int run_command(const RunArgs& args, std::ostream& out) {
+  const auto formats = parse_report_formats(args.formats);
+  const Scenario scenario = load(args);
+  RunOptions options;
+  options.seed = args.seed;
+  const Result result = run_named(scenario, options);
+
+  const std::string out_dir =
+      args.out_dir.empty()
+          ? (std::filesystem::path("out") / std::filesystem::path(args.scenario).stem()).string()
+          : args.out_dir;
+  const auto written = write_reports(result, out_dir, formats);
+  if (!args.quiet) print_summary(result, out);
+  out << "Reports in " << out_dir << ":";
+  for (const auto& path : written) out << " " << std::filesystem::path(path).filename().string();
+  out << "\n";
+  if (!result.targets_met()) {
+    out << "Targets missed (exit code 1).\n";
+    return 1;
+  }
+  return 0;
+}
+
+int check_command(const ScenarioArgs& args, std::ostream& out) {
+  const Scenario scenario = load(args);
+  run_named(scenario, RunOptions{});  // builds the topologies and checks every layout
+  out << scenario.source_file << ": ok (" << scenario.clusters.size() << " cluster"
+      << (scenario.clusters.size() == 1 ? "" : "s") << ", " << scenario.training.size()
+      << " workload" << (scenario.training.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+}  // namespace capsim::cli

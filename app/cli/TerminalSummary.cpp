@@ -1,0 +1,34 @@
+#include "TerminalSummary.hpp"
+
+#include "TextTable.hpp"
+#include "capsim/models/Units.hpp"
+#include "capsim/sim/Report.hpp"
+
+namespace capsim::cli {
+
+void print_summary(const Result& result, std::ostream& out) {
+  out << result.scenario_name << " (capsim " << result.capsim_version << ", " << result.fidelity
+      << ")\n";
+  for (std::size_t i = 0; i < result.training.size(); ++i) {
+    out << "\n";
+    const auto rows = training_headline(result, i);
+    TextTable headline({rows.front().label, rows.front().value});
+    for (std::size_t r = 1; r < rows.size(); ++r) headline.add_row({rows[r].label, rows[r].value});
+    headline.print(out, "  ");
+    out << "  where an iteration goes:";
+    for (const auto& row : iteration_breakdown(result.training[i])) {
+      if (row.seconds > 0) {
+        out << " " << row.label << " " << format_quantity(row.share, Quantity::Fraction) << ";";
+      }
+    }
+    out << "\n";
+  }
+  for (const auto& target : result.targets) {
+    const Quantity kind = target.name == "budget" ? Quantity::Money : Quantity::Time;
+    out << "  target " << target.name << " (" << target.workload << "): "
+        << format_quantity(target.value, kind) << " vs limit " << format_quantity(target.limit, kind)
+        << (target.met ? " - met" : " - MISSED") << "\n";
+  }
+}
+
+}  // namespace capsim::cli

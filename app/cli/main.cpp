@@ -1,0 +1,84 @@
+// capsim: run scenario files headlessly, check them, browse the catalog, compare results.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "Commands.hpp"
+#include "capsim/models/Errors.hpp"
+#include "capsim/sim/Run.hpp"
+
+namespace {
+
+constexpr int kExitBadInput = 2;
+constexpr int kExitInternal = 3;
+
+void add_scenario_options(CLI::App& command, capsim::cli::ScenarioArgs& args) {
+  command.add_option("SCENARIO", args.scenario, "Scenario file (YAML)")->required();
+  command.add_option("--set", args.settings,
+                     "Override a scenario key, e.g. --set workloads[0].tokens=2T (repeatable)");
+  command.add_option("--catalog", args.catalog_dir,
+                     "Catalog folder (default: $CAPSIM_CATALOG_DIR or the built-in catalog)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace capsim::cli;
+  CLI::App app{"capsim: capacity planning for AI infrastructure"};
+  app.set_version_flag("--version", "capsim " + capsim::capsim_version());
+  app.require_subcommand(1);
+
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Run a scenario, write reports and print a summary");
+  add_scenario_options(*run, run_args);
+  run->add_option("--out", run_args.out_dir, "Report folder (default: out/<scenario name>)");
+  run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
+  run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)");
+  run->add_flag("--quiet", run_args.quiet, "Print only the report paths");
+
+  ScenarioArgs check_args;
+  auto* check = app.add_subcommand("check", "Validate a scenario without running it");
+  add_scenario_options(*check, check_args);
+
+  CatalogArgs catalog_args;
+  auto* catalog = app.add_subcommand("catalog", "List catalog entries, or show one");
+  catalog->add_option("KIND", catalog_args.kind,
+                      "gpus, servers, nics, switches, optics, storage, models, cloud_prices, "
+                      "economics");
+  catalog->add_option("ID", catalog_args.id, "Entry id to show in full");
+  catalog->add_option("--catalog", catalog_args.catalog_dir, "Catalog folder");
+  catalog->add_flag("--json", catalog_args.json, "Print JSON instead of a table");
+
+  CompareArgs compare_args;
+  auto* compare = app.add_subcommand("compare", "Compare result.json files side by side");
+  compare->add_option("RESULTS", compare_args.results, "result.json files or report folders")
+      ->required()
+      ->expected(1, -1);
+  compare->add_option("--format", compare_args.format, "table (default) or md")
+      ->check(CLI::IsMember({"table", "md"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& done) {
+    return app.exit(done);  // --help, --version
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return kExitBadInput;
+  }
+
+  try {
+    if (*run) return run_command(run_args, std::cout);
+    if (*check) return check_command(check_args, std::cout);
+    if (*catalog) return catalog_command(catalog_args, std::cout);
+    if (*compare) return compare_command(compare_args, std::cout);
+  } catch (const capsim::InputError& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return kExitBadInput;
+  } catch (const capsim::ConfigurationError& error) {
+    std::cerr << "error: " << error.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& error) {
+    std::cerr << "internal error: " << error.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitBadInput;
+}

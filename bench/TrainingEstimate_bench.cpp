@@ -1,0 +1,62 @@
+// Time of one closed-form training estimate (target: well under 1 ms per configuration), and of
+// building and analysing a cluster topology.
+#include <benchmark/benchmark.h>
+
+#include "capsim/models/Topology.hpp"
+#include "capsim/models/TrainingEstimate.hpp"
+
+namespace {
+
+using namespace capsim;
+
+// Llama 3.1 405B, TP8 PP9 DP128 on 9,216 H100 (figures from the catalog's reference sources).
+const ModelShape kLlama405b{126, 16384, 128, 8, 53248, 128256, true, false};
+
+TrainingLayout layout_405b() {
+  TrainingLayout layout;
+  layout.tp = 8;
+  layout.pp = 9;
+  layout.dp = 128;
+  layout.cp = 1;
+  layout.micro_batch = 1;
+  layout.global_batch = 2048;
+  layout.seq_len = 8192;
+  layout.zero_stage = 1;
+  layout.recompute = Recompute::Selective;
+  return layout;
+}
+
+const GpuPerformance kH100{989e12, 794.0 / 989.0, 80e9, 2.85e12};
+const CommPaths kPaths{CommLink{450e9, 1e-6}, CommLink{50e9, 5e-6}, CommLink{50e9, 5e-6},
+                       CommLink{50e9, 5e-6}};
+
+void BM_EstimateTraining(benchmark::State& state) {
+  const TrainingLayout layout = layout_405b();
+  const int gpus = layout.tp * layout.pp * layout.dp * layout.cp;
+  for (auto _ : state) {
+    TrainingEstimate estimate = estimate_training(kLlama405b, layout, kH100, kPaths, gpus);
+    benchmark::DoNotOptimize(estimate);
+  }
+}
+BENCHMARK(BM_EstimateTraining);
+
+void BM_BuildTopology(benchmark::State& state) {
+  FabricSpec spec;
+  spec.kind = FabricTemplate::Clos3;
+  spec.servers = static_cast<int>(state.range(0));
+  spec.gpus_per_server = 8;
+  spec.nvlink_domain_gpus = 8;
+  spec.nvlink_bandwidth_Bps = 450e9;
+  spec.nics_per_server = 8;
+  spec.nic_bandwidth_Bps = 50e9;
+  spec.leaf = spec.spine = spec.core = SwitchModel{64, 50e9, 130e-9};
+  for (auto _ : state) {
+    Topology topology = build_topology(spec);
+    benchmark::DoNotOptimize(topology.bisection_bandwidth_Bps());
+    benchmark::DoNotOptimize(topology.max_hops());
+  }
+  state.SetLabel(std::to_string(spec.servers * 8) + " GPUs");
+}
+BENCHMARK(BM_BuildTopology)->Arg(4)->Arg(128)->Arg(2048)->Unit(benchmark::kMillisecond);
+
+}  // namespace

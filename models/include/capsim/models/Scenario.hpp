@@ -1,0 +1,124 @@
+// A scenario: the infrastructure, the workloads run on it, the economics and the run settings.
+//
+// parse_scenario() turns YAML text into these plain structs once, at the boundary: catalog ids are
+// resolved, inline overrides applied and every unit converted, so nothing downstream reads files or
+// the catalog. The file format is documented key by key in docs/scenario-format.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capsim/models/Catalog.hpp"
+#include "capsim/models/Topology.hpp"
+
+namespace capsim {
+
+/// How the cluster's scale-out network is wired, with the switch and optic types it uses.
+struct FabricConfig {
+  FabricTemplate kind = FabricTemplate::LeafSpine;
+  SwitchSpec leaf_switch;
+  SwitchSpec spine_switch;
+  SwitchSpec core_switch;
+  double oversubscription = 1.0;   ///< leaf downlink:uplink capacity, 1 = full bisection
+  OpticSpec transceiver;           ///< one per end of every optical link
+  OpticSpec fiber_cable;           ///< switch-to-switch and storage links
+  OpticSpec copper_cable;          ///< NIC-to-leaf links inside a rack
+};
+
+/// A number of identical storage units attached to a cluster's fabric.
+struct StorageConfig {
+  StorageSpec system;
+  int count = 0;
+};
+
+/// One group of identical servers on one fabric.
+struct ClusterConfig {
+  std::string name;
+  ServerSpec server;   ///< with inline overrides applied
+  GpuSpec gpu;         ///< the server's GPU, with inline overrides applied
+  NicSpec nic;         ///< the server's scale-out NIC, with overrides applied
+  int server_count = 0;
+  FabricConfig fabric;
+  std::vector<StorageConfig> storage;
+
+  int gpu_count() const { return server_count * server.gpus; }
+};
+
+enum class TrainingPrecision { BF16, FP8 };
+enum class RecomputeMode { None, Selective, Full };
+
+/// A training job (pre-training or fine-tuning) on one cluster.
+struct TrainingWorkload {
+  std::string name;
+  std::string purpose;          ///< "pre-training" or "fine-tuning" (same physics, reported)
+  std::string cluster;          ///< ClusterConfig name
+  ModelSpec model;
+  double tokens = 0;            ///< tokens to train on; 0 when `steps` is given
+  std::int64_t steps = 0;       ///< iterations; 0 when `tokens` is given
+  int seq_len = 0;
+  int global_batch = 0;         ///< sequences per iteration
+  int micro_batch = 0;          ///< 0 = the largest that fits (chosen by the estimate)
+  int tp = 1, pp = 1, dp = 0, cp = 1;  ///< dp 0 = GPUs / (tp pp cp)
+  int zero_stage = 1;
+  RecomputeMode recompute = RecomputeMode::Selective;
+  TrainingPrecision precision = TrainingPrecision::BF16;
+  double checkpoint_interval_s = 0;   ///< 0 = no checkpoints
+};
+
+/// Owning versus renting, and the TCO parameters.
+struct EconomicsConfig {
+  std::string ownership = "own";   ///< "own" or "rent": which cost is the headline
+  EconomicsSpec params;            ///< electricity, PUE, lifetimes, maintenance
+  CloudPriceSpec rental;           ///< the hourly rate renting would cost per GPU
+  /// True when the scenario names the rate: it then prices every cluster, even one whose GPU
+  /// differs from the rate's; a default (the newest catalog rate for the first cluster's GPU)
+  /// prices only clusters of that GPU.
+  bool rental_explicit = false;
+};
+
+/// What the plan must achieve; a missed target makes `capsim run` exit with code 1.
+struct Targets {
+  std::optional<double> deadline_s;
+  std::optional<double> budget_usd;
+};
+
+struct RunSettings {
+  std::string fidelity = "estimate";
+  std::uint64_t seed = 1;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source_file;         ///< where it was loaded from ("<text>" if parsed from memory)
+  std::vector<ClusterConfig> clusters;
+  std::vector<TrainingWorkload> training;
+  EconomicsConfig economics;
+  Targets targets;
+  RunSettings run;
+  std::string effective_yaml;      ///< the YAML after --set overrides, echoed into reports
+
+  const ClusterConfig& cluster(const std::string& name) const;
+};
+
+/// A command-line override: dotted key path ("workloads[0].tokens" or "workloads.0.tokens") and a
+/// YAML value text.
+struct KeyOverride {
+  std::string key_path;
+  std::string value;
+};
+
+/// Parses "key.path=value"; throws InputError if there is no '=' or the key is empty.
+KeyOverride parse_key_override(const std::string& text);
+
+/// Parses scenario YAML text. `file` names it in error messages. Throws InputError.
+Scenario parse_scenario(const std::string& text, const std::string& file, const Catalog& catalog,
+                        const std::vector<KeyOverride>& overrides = {});
+
+/// Reads and parses a scenario file. Throws InputError (missing file, syntax, keys, values).
+Scenario load_scenario(const std::string& path, const Catalog& catalog,
+                       const std::vector<KeyOverride>& overrides = {});
+
+}  // namespace capsim

@@ -1,0 +1,251 @@
+// Closed-form estimate of one training iteration of a dense decoder-only transformer under
+// Megatron-style parallelism: tensor (with sequence parallelism), pipeline (1F1B), data (ZeRO
+// stages 0-3) and context (ring attention). Takes plain structs, no catalog or scenario types;
+// runs in well under a millisecond and allocates nothing unless it throws (layers_per_stage, which
+// returns a vector, excepted).
+//
+// What this first form counts, and what it leaves out (reports must say so):
+// - Parameters: weight matrices and norm weights; biases, position embeddings and Megatron's vocab
+//   padding are not counted. Norm weights are treated as sharded by tp (really replicated; <0.01%).
+// - FLOPs: Megatron convention. Per token per layer forward 2 x (matrix parameters) + 4 s h for
+//   the attention scores (QK^T and PV over the full, non-causal s x s square); logits 2 h V;
+//   backward = 2 x forward. Hardware FLOPs add recompute: Full one more forward of the layers (not
+//   the logits), Selective the 4 s h attention-score part again (what FlashAttention does anyway).
+//   Norms, softmax, activations and the optimizer are not counted as FLOPs.
+// - Pipeline stages: layers_per_stage splits the l layers over pp stages. When pp divides l every
+//   stage gets l / pp. Otherwise, with c = ceil(l / pp) and r = c pp - l short stages (0 < r < pp),
+//   every stage gets c layers except these r, which get c - 1: the last stage, then the first
+//   r - 1 stages (0, 1, ..., r - 2). So stage k has c - 1 layers iff k = pp - 1 or k < r - 1.
+//   With r = 2 this is the Llama 3 recipe (Dubey et al. 2024, section 3.3.2): one layer fewer on
+//   the first stage (embedding, most micro-batches in flight) and on the last (output layer and
+//   loss); 126 layers over 16 stages give 7, fourteen 8s, 7. The last stage is shortened first
+//   because its logits are the only extra compute a stage holds; the next short stages are the
+//   earliest because 1F1B keeps the most activations there. pp > l is rejected (no empty stages).
+// - Time: the pipeline runs at the pace of its slowest (bottleneck) stage: the one whose
+//   micro-batch slot t_forward + t_backward is largest (the first such stage on a tie), counting
+//   its layers' compute, tensor- and context-parallel traffic and, on the last stage, the logits.
+//   With an even split that is always the last stage; with an uneven one an inner stage of c
+//   layers can be slower than a last stage of c - 1 layers plus logits. 1F1B gives
+//   (m + pp - 1) x (t_forward + t_backward) of the bottleneck stage; with uneven stages the
+//   (pp - 1)-slot bubble is an upper bound (faster stages fill and drain quicker: the exact flow
+//   shop is m slots of the bottleneck plus one slot of each other stage). Compute runs at
+//   peak x matmul_efficiency. Nothing is overlapped in this first form: tensor-parallel,
+//   context-parallel and pipeline transfers sit on the critical path of every micro-batch, and the
+//   whole data-parallel reduction (and ZeRO-3 gathers) is exposed after the last backward.
+//   dp_comm_total_s keeps the full collective time so later work can hide part of it.
+// - Data parallel, over the local (tp-sharded) parameters of the largest stage (of all pp):
+//   ZeRO-0 one all-reduce; ZeRO-1 a reduce-scatter of gradients and an all-gather of updated
+//   weights; ZeRO-2 keeps only 1/dp of the gradients, so it reduce-scatters after every
+//   micro-batch (m of them) plus one all-gather; ZeRO-3 per micro-batch a reduce-scatter and two
+//   weight all-gathers (forward, backward). The Adam step is memory-bound: 30 bytes of HBM
+//   traffic per owned param.
+// - Memory: the stage with the largest need over all pp stages (the first such on a tie). Stage k
+//   keeps min(pp - k, m) micro-batches of its own layers in flight; the first also holds the
+//   embedding, the last the output layer and an fp32 logits buffer. With an even split the
+//   first or the last is the peak, but with an uneven one a full inner stage can exceed both
+//   (Llama 3.1 405B PP16: stage 1, 8 layers x 15 micro-batches, over stage 0, 7 x 16).
+//   Activations follow Korthikanti et al. 2022 with tensor widths generalised to grouped-query
+//   attention and gated MLPs; s = seq_len / cp.
+//   Recompute::None stores the a s^2 scores as the paper does without FlashAttention; with
+//   FlashAttention, Selective is the matching memory and FLOP model.
+// - Activations, gradients reduced and p2p messages are 16-bit (2 bytes) also for FP8 layouts, as
+//   in Transformer Engine FP8 recipes; `precision` only tells the caller which peak to pass.
+// - Left out: the logits stage's extra all-gather/reduce-scatter around the output layer, the
+//   vocab-parallel cross-entropy all-reduces, the tied-embedding gradient all-reduce between first
+//   and last stage, interleaved schedules, kernel launch gaps, stragglers, ZeRO-3 gather buffers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "capsim/models/Collectives.hpp"
+
+namespace capsim {
+
+/// Architecture of a dense decoder-only transformer (sizes are counts, not bytes).
+struct ModelShape {
+  int layers = 0;                ///< transformer blocks l
+  int hidden = 0;                ///< model width h; head_dim = hidden / heads
+  int heads = 0;                 ///< query heads a
+  int kv_heads = 0;              ///< key/value heads (== heads without grouped-query attention)
+  int ffn_hidden = 0;            ///< MLP inner width
+  int vocab = 0;                 ///< vocabulary size V, unpadded
+  bool gated_mlp = false;        ///< SwiGLU-style MLP: three h x ffn matrices instead of two
+  bool tied_embeddings = false;  ///< output layer shares the input embedding matrix
+};
+
+/// Number format of the matmuls; selects which peak the caller puts in GpuPerformance.
+enum class Precision { BF16, FP8 };
+
+/// Activation recomputation: none, attention scores only (Korthikanti et al. 2022), whole layer.
+enum class Recompute { None, Selective, Full };
+
+/// How one training job is split over the cluster, and its batch.
+struct TrainingLayout {
+  int tp = 1;            ///< tensor-parallel size (with sequence parallelism)
+  int pp = 1;            ///< pipeline stages
+  int dp = 1;            ///< data-parallel replicas
+  int cp = 1;            ///< context-parallel size (ring attention)
+  int micro_batch = 1;   ///< sequences per micro-batch per replica
+  int global_batch = 1;  ///< sequences per iteration, all replicas together
+  int seq_len = 1;       ///< tokens per sequence
+  int zero_stage = 0;    ///< 0 none, 1 optimizer states, 2 +gradients, 3 +weights
+  Recompute recompute = Recompute::None;
+  Precision precision = Precision::BF16;
+};
+
+/// What one GPU achieves.
+struct GpuPerformance {
+  double peak_flop_per_s = 0.0;       ///< dense peak for the layout's precision, FLOP/s
+  double matmul_efficiency = 0.0;     ///< achieved fraction of peak in (0, 1]
+  double memory_bytes = 0.0;          ///< usable device memory, bytes
+  double memory_bandwidth_Bps = 0.0;  ///< achieved HBM bandwidth (copy kernel), bytes/s
+};
+
+/// The link each parallel group communicates over; a group of size 1 never uses its link.
+struct CommPaths {
+  CommLink tp;  ///< tensor-parallel group (usually NVLink)
+  CommLink pp;  ///< between adjacent pipeline stages
+  CommLink dp;  ///< data-parallel group
+  CommLink cp;  ///< context-parallel ring
+};
+
+/// Parameter counts (not bytes) of a ModelShape; biases are not counted.
+struct ParameterCounts {
+  double layer_matrices = 0.0;  ///< attention + MLP weight matrices of one layer
+  double layer_norms = 0.0;     ///< the two norm weight vectors of one layer (2 h)
+  double embedding = 0.0;       ///< input embedding V h
+  double output_layer = 0.0;    ///< output projection V h, 0 when tied
+  double final_norm = 0.0;      ///< h
+  double total = 0.0;           ///< everything above, all layers
+};
+
+/// FLOP counts of one iteration (whole job, all GPUs together).
+struct TrainingFlops {
+  double layer_forward_per_token =
+      0.0;  ///< one layer's forward FLOPs per token (matrices + scores)
+  double attention_scores_forward_per_token = 0.0;  ///< the 4 s h score part of the above
+  double logits_forward_per_token = 0.0;            ///< output layer forward FLOPs per token, 2 h V
+  double model_per_token = 0.0;         ///< forward + backward FLOPs per token, no recompute
+  double model_per_iteration = 0.0;     ///< model FLOPs of global_batch x seq_len tokens
+  double hardware_per_iteration = 0.0;  ///< model FLOPs plus recomputation
+};
+
+/// One micro-batch on the bottleneck pipeline stage (the slowest; see the overview), per GPU,
+/// seconds.
+struct MicroBatchTimes {
+  double compute_forward_s = 0.0;   ///< forward matmul time of the stage's layers (+ logits)
+  double compute_backward_s = 0.0;  ///< backward, including recompute
+  double tp_forward_s = 0.0;        ///< sequence-parallel all-gathers / reduce-scatters, forward
+  double tp_backward_s = 0.0;       ///< same in backward (twice with full recompute)
+  double cp_forward_s = 0.0;        ///< ring-attention K/V passing, forward
+  double cp_backward_s = 0.0;       ///< K/V and their gradients, backward (+forward again if Full)
+  double pp_forward_s = 0.0;        ///< activation send to the next stage
+  double pp_backward_s = 0.0;       ///< gradient send to the previous stage
+  double forward_s = 0.0;           ///< sum of the forward parts
+  double backward_s = 0.0;          ///< sum of the backward parts
+  int stage = 0;                    ///< 0-based bottleneck stage these times are for
+  int layers = 0;                   ///< transformer layers that stage holds
+};
+
+/// Where one iteration's time goes; the fields sum to TrainingEstimate::iteration_s (seconds).
+struct IterationBreakdown {
+  double compute_s = 0.0;    ///< m x (forward + backward compute)
+  double tp_comm_s = 0.0;    ///< m x tensor-parallel communication
+  double cp_comm_s = 0.0;    ///< m x context-parallel communication
+  double pp_comm_s = 0.0;    ///< m x pipeline sends
+  double dp_comm_s = 0.0;    ///< exposed data-parallel communication (all of it in this form)
+  double bubble_s = 0.0;     ///< (pp - 1) x (forward + backward) of the bottleneck stage's slot
+  double optimizer_s = 0.0;  ///< Adam step, memory-bound
+};
+
+/// Memory one GPU of one pipeline stage needs at its peak, bytes.
+struct MemoryBreakdown {
+  int stage = 0;                   ///< 0-based pipeline stage this breakdown is for
+  int stages = 1;                  ///< pp
+  double weights_bytes = 0.0;      ///< bf16 weights (2 bytes/param), /dp under ZeRO-3
+  double gradients_bytes = 0.0;    ///< fp32 main gradients (4 bytes/param), /dp under ZeRO >= 2
+  double optimizer_bytes = 0.0;    ///< Adam fp32 master + 2 moments (12 bytes/param), /dp ZeRO >= 1
+  double activations_bytes = 0.0;  ///< stored activations of all micro-batches in flight
+  double logits_bytes = 0.0;       ///< fp32 logits working buffer (last stage only)
+  double total_bytes = 0.0;        ///< sum of the above
+  double capacity_bytes = 0.0;     ///< GpuPerformance::memory_bytes
+  bool fits = false;               ///< total_bytes <= capacity_bytes
+};
+
+/// Result of estimate_training. Times in seconds, FLOPs as counts, rates per second.
+struct TrainingEstimate {
+  ParameterCounts parameters;     ///< whole model
+  double stage_parameters = 0.0;  ///< params one GPU of the largest stage (any) holds, pre-ZeRO
+  int micro_batches = 0;          ///< m = global_batch / (dp x micro_batch)
+  TrainingFlops flops;            ///< whole job, per iteration
+  MicroBatchTimes micro_batch;    ///< one micro-batch slot on the bottleneck stage
+  IterationBreakdown breakdown;   ///< sums to iteration_s
+  double dp_comm_total_s = 0.0;   ///< all data-parallel collective time, hidden or not
+  double iteration_s = 0.0;       ///< one optimizer step, seconds
+  double tokens_per_s = 0.0;      ///< global_batch x seq_len / iteration_s
+  double mfu = 0.0;               ///< model FLOPs / (iteration_s x GPUs x peak)
+  double hfu = 0.0;               ///< hardware FLOPs / (iteration_s x GPUs x peak)
+  MemoryBreakdown memory;         ///< the pipeline stage with the largest need
+};
+
+/// Bytes per element and per parameter the estimate assumes (documented, not configurable yet).
+inline constexpr double kActivationBytes = 2.0;          ///< bf16 activations, p2p and TP messages
+inline constexpr double kWeightBytesPerParam = 2.0;      ///< bf16 weights
+inline constexpr double kGradBytesPerParam = 4.0;        ///< fp32 main gradients (Megatron)
+inline constexpr double kGradReduceBytesPerParam = 2.0;  ///< gradients reduced over dp in bf16
+inline constexpr double kAdamStateBytesPerParam = 12.0;  ///< fp32 master, momentum, variance
+/// HBM traffic of one Adam step per owned parameter: read grad, master, m, v (16); write
+/// master, m, v (12) and the bf16 weight (2).
+inline constexpr double kAdamStepBytesPerParam = 30.0;
+inline constexpr double kLogitBytes = 4.0;  ///< fp32 logits for the cross-entropy
+
+/// Throws ConfigurationError naming the first bad value of the model, layout, GPU or GPU count.
+void validate_training_inputs(const ModelShape& model, const TrainingLayout& layout,
+                              const GpuPerformance& gpu, int total_gpus);
+
+/// Throws ConfigurationError for a non-positive size, hidden not divisible by heads, or heads
+/// not divisible by kv_heads.
+void validate_model_shape(const ModelShape& model);
+
+/// Counts parameters; validates the shape first (validate_model_shape).
+ParameterCounts count_parameters(const ModelShape& model);
+
+/// Transformer layers of each of the `pp` pipeline stages, by the rule in the overview: l / pp
+/// each when pp divides l; otherwise c = ceil(l / pp) except c - 1 on the last stage and on
+/// stages 0 .. r - 2, r = c pp - l. E.g. 126 over 16: 7, 8 x 14, 7; 10 over 4: 2, 3, 3, 2.
+/// Throws ConfigurationError unless 1 <= pp <= layers.
+std::vector<int> layers_per_stage(const ModelShape& model, int pp);
+
+/// Layers of 0-based `stage` alone, the same rule without allocating; throws like
+/// layers_per_stage, or for a stage outside 0 .. pp - 1.
+int stage_layer_count(const ModelShape& model, int pp, int stage);
+
+/// Parameters held by 0-based pipeline `stage` of `pp` (its stage_layer_count layers, plus the
+/// embedding on the first stage and the output layer, or a tied copy, and final norm on the last),
+/// unsharded.
+double stage_parameter_count(const ModelShape& model, int pp, int stage);
+
+/// Model and hardware FLOPs of one iteration (uses global_batch, seq_len and recompute only).
+TrainingFlops count_training_flops(const ModelShape& model, const TrainingLayout& layout);
+
+/// Stored activation bytes of one layer for one micro-batch on one GPU (Korthikanti et al. 2022,
+/// generalised to grouped-query attention and gated MLPs), with s = seq_len / cp.
+double layer_activation_bytes(const ModelShape& model, const TrainingLayout& layout);
+
+/// Memory per GPU of the pipeline stage that needs the most (every stage is considered; the first
+/// such on a tie); validates.
+MemoryBreakdown estimate_memory(const ModelShape& model, const TrainingLayout& layout,
+                                const GpuPerformance& gpu, int total_gpus);
+
+/// The whole estimate; throws ConfigurationError for an invalid combination (see
+/// validate_training_inputs) or a link that a group larger than one GPU would need.
+TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout& layout,
+                                   const GpuPerformance& gpu, const CommPaths& comm,
+                                   int total_gpus);
+
+/// One line in GiB, e.g. "stage 1 of 4: weights 3.74 GiB + gradients ... = 71.2 GiB of
+/// 80.0 GiB (fits)".
+std::string describe(const MemoryBreakdown& memory);
+
+}  // namespace capsim

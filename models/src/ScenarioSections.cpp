@@ -1,0 +1,271 @@
+#include "ScenarioSections.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "CatalogReference.hpp"
+
+namespace capsim {
+namespace {
+
+constexpr int kMaxCount = 1'000'000;  // guards int conversions; no real cluster comes near it
+
+int bounded_int(YamlMap& map, const std::string& key, std::int64_t value) {
+  if (value > kMaxCount) {
+    map.fail(key, std::to_string(value) + " is implausibly large",
+             "at most " + std::to_string(kMaxCount));
+  }
+  return static_cast<int>(value);
+}
+
+int read_int(YamlMap& map, const std::string& key, int fallback, int minimum = 1) {
+  return bounded_int(map, key, map.integer_or(key, fallback, minimum));
+}
+
+FabricTemplate parse_template(YamlMap& fabric) {
+  const std::string name = fabric.choice(
+      "template", {"single-switch", "leaf-spine", "rail-optimized", "clos3"}, "leaf-spine");
+  if (name == "single-switch") return FabricTemplate::SingleSwitch;
+  if (name == "rail-optimized") return FabricTemplate::RailOptimized;
+  if (name == "clos3") return FabricTemplate::Clos3;
+  return FabricTemplate::LeafSpine;
+}
+
+// The cheapest catalog optic of `kind` that carries at least `bandwidth_Bps`.
+OpticSpec default_optic(const Catalog& catalog, const std::string& kind, double bandwidth_Bps,
+                        const YamlMap& fabric) {
+  const OpticSpec* best = nullptr;
+  for (const auto& [id, optic] : catalog.optics) {
+    if (optic.kind != kind || optic.bandwidth_Bps < bandwidth_Bps) continue;
+    if (!best || optic.bandwidth_Bps < best->bandwidth_Bps ||
+        (optic.bandwidth_Bps == best->bandwidth_Bps && optic.price_usd < best->price_usd)) {
+      best = &optic;
+    }
+  }
+  if (!best) {
+    throw InputError(fabric.location(), fabric.path(),
+                     "the catalog has no " + kind + " for " +
+                         format_quantity(bandwidth_Bps, Quantity::Bandwidth) + " ports",
+                     "an optics entry of that speed, or name one explicitly");
+  }
+  return *best;
+}
+
+FabricConfig parse_fabric(YamlMap& cluster, const Catalog& catalog) {
+  FabricConfig fabric;
+  YamlMap map = cluster.map("fabric");
+  fabric.kind = parse_template(map);
+  fabric.leaf_switch = resolve_entry(map, "switch", catalog.switches, "switch");
+  fabric.spine_switch =
+      resolve_entry(map, "spine_switch", catalog.switches, "switch", fabric.leaf_switch.id);
+  fabric.core_switch =
+      resolve_entry(map, "core_switch", catalog.switches, "switch", fabric.spine_switch.id);
+  fabric.oversubscription = map.quantity_or("oversubscription", Quantity::Ratio, 1.0);
+  if (fabric.oversubscription < 1.0) {
+    map.fail("oversubscription", "is below 1:1", "a ratio of at least 1:1, such as \"2:1\"");
+  }
+  const double port_Bps = fabric.leaf_switch.port_bandwidth_Bps;
+  auto optic = [&](const std::string& key, const std::string& kind) {
+    if (map.has(key)) return resolve_entry(map, key, catalog.optics, "optic");
+    map.raw(key);
+    return default_optic(catalog, kind, port_Bps, map);
+  };
+  fabric.transceiver = optic("transceiver", "transceiver");
+  fabric.fiber_cable = optic("fiber_cable", "fiber");
+  fabric.copper_cable = optic("copper_cable", "dac");
+  map.finish();
+  return fabric;
+}
+
+std::vector<StorageConfig> parse_storage(YamlMap& cluster, const Catalog& catalog) {
+  std::vector<StorageConfig> storage;
+  for (auto& entry : cluster.list_of_maps("storage")) {
+    StorageConfig config;
+    config.system = resolve_entry(entry, "system", catalog.storage, "storage");
+    config.count = read_int(entry, "count", 1);
+    entry.finish();
+    storage.push_back(config);
+  }
+  return storage;
+}
+
+ClusterConfig parse_cluster(YamlMap& map, const Catalog& catalog, int index) {
+  ClusterConfig cluster;
+  cluster.name = map.string_or("name", "cluster" + std::to_string(index));
+  cluster.server = resolve_entry(map, "server", catalog.servers, "server");
+  cluster.gpu = resolve_entry(map, "gpu", catalog.gpus, "GPU", cluster.server.gpu);
+  cluster.server.gpu = cluster.gpu.id;
+  cluster.nic = resolve_entry(map, "nic", catalog.nics, "NIC", cluster.server.nic);
+  cluster.server.nic = cluster.nic.id;
+  cluster.server_count = read_int(map, "count", 1);
+  cluster.fabric = parse_fabric(map, catalog);
+  cluster.storage = parse_storage(map, catalog);
+  map.finish();
+  return cluster;
+}
+
+TrainingPrecision parse_precision(YamlMap& map, const GpuSpec& gpu) {
+  const std::string name = map.choice("precision", {"bf16", "fp8"}, "bf16");
+  if (name == "fp8" && gpu.fp8_flop_per_s <= 0) {
+    map.fail("precision", "fp8 is not supported by " + gpu.id, "bf16 on this GPU");
+  }
+  return name == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
+}
+
+RecomputeMode parse_recompute(YamlMap& map) {
+  const std::string name = map.choice("recompute", {"none", "selective", "full"}, "selective");
+  if (name == "none") return RecomputeMode::None;
+  if (name == "full") return RecomputeMode::Full;
+  return RecomputeMode::Selective;
+}
+
+void parse_parallelism(YamlMap& workload, TrainingWorkload& job) {
+  auto map = workload.optional_map("parallelism");
+  if (!map) return;
+  job.tp = read_int(*map, "tp", 1);
+  job.pp = read_int(*map, "pp", 1);
+  job.cp = read_int(*map, "cp", 1);
+  job.dp = read_int(*map, "dp", 0, 1);
+  map->finish();
+}
+
+TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
+                                const std::vector<ClusterConfig>& clusters, int index) {
+  TrainingWorkload job;
+  job.name = map.string_or("name", "workload" + std::to_string(index));
+  job.purpose = map.choice("purpose", {"pre-training", "fine-tuning"}, "pre-training");
+  job.cluster = map.string_or("cluster", clusters.front().name);
+  const auto cluster = std::find_if(clusters.begin(), clusters.end(),
+                                    [&](const ClusterConfig& c) { return c.name == job.cluster; });
+  if (cluster == clusters.end()) {
+    std::string names;
+    for (const auto& c : clusters) names += (names.empty() ? "" : ", ") + c.name;
+    map.fail("cluster", "no cluster is named '" + job.cluster + "'", "one of: " + names);
+  }
+  job.model = resolve_entry(map, "model", catalog.models, "model");
+  const bool has_tokens = map.has("tokens"), has_steps = map.has("steps");
+  if (has_tokens == has_steps) {
+    throw InputError(map.location(), map.path(),
+                     has_tokens ? "gives both tokens and steps" : "gives neither tokens nor steps",
+                     "exactly one of 'tokens' (e.g. \"15T\") or 'steps'");
+  }
+  job.tokens = map.optional_quantity("tokens", Quantity::Count).value_or(0);
+  job.steps = map.integer_or("steps", 0, 1);
+  if (has_tokens && job.tokens < 1) map.fail("tokens", "is zero", "a positive token count");
+  job.seq_len = bounded_int(map, "seq_len", map.integer("seq_len"));
+  job.global_batch = bounded_int(map, "global_batch", map.integer("global_batch"));
+  job.micro_batch = read_int(map, "micro_batch", 0, 1);
+  parse_parallelism(map, job);
+  job.zero_stage = read_int(map, "zero_stage", 1, 0);
+  if (job.zero_stage > 3) map.fail("zero_stage", "is above 3", "0, 1, 2 or 3");
+  job.recompute = parse_recompute(map);
+  job.precision = parse_precision(map, cluster->gpu);
+  if (auto checkpoint = map.optional_map("checkpoint")) {
+    job.checkpoint_interval_s = checkpoint->quantity("interval", Quantity::Time);
+    if (job.checkpoint_interval_s <= 0) {
+      checkpoint->fail("interval", "is zero", "a positive duration such as \"30min\"");
+    }
+    checkpoint->finish();
+  }
+  map.finish();
+  return job;
+}
+
+// The most recently dated catalog rate for this GPU (ties: the lower id).
+std::optional<CloudPriceSpec> latest_rental(const Catalog& catalog, const std::string& gpu) {
+  std::optional<CloudPriceSpec> best;
+  for (const auto& [id, price] : catalog.cloud_prices) {
+    if (price.gpu != gpu) continue;
+    if (!best || price.date > best->date) best = price;
+  }
+  return best;
+}
+
+CloudPriceSpec parse_rental(YamlMap& economics, const Catalog& catalog, const std::string& gpu) {
+  YAML::Node node = economics.raw("rental");
+  if (node.IsDefined() && node.IsScalar() && !node.Scalar().empty() &&
+      node.Scalar().front() == '$') {
+    CloudPriceSpec inline_price;
+    inline_price.id = "inline";
+    inline_price.name = "rate given in the scenario";
+    inline_price.source = economics.location("rental").to_string();
+    inline_price.gpu = gpu;
+    inline_price.usd_per_gpu_hour = economics.quantity("rental", Quantity::MoneyPerHour);
+    return inline_price;
+  }
+  if (node.IsDefined() && !node.IsNull()) {
+    return resolve_entry(economics, "rental", catalog.cloud_prices, "cloud price");
+  }
+  if (auto latest = latest_rental(catalog, gpu)) return *latest;
+  return CloudPriceSpec{};  // no rate known for this GPU: rental cost is reported as unknown
+}
+
+}  // namespace
+
+std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog) {
+  auto entries = infrastructure.list_of_maps("clusters");
+  if (entries.empty()) {
+    throw InputError(infrastructure.location(), infrastructure.child_path("clusters"),
+                     "is missing or empty", "a list with at least one cluster");
+  }
+  std::vector<ClusterConfig> clusters;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    clusters.push_back(parse_cluster(entries[i], catalog, static_cast<int>(i)));
+    if (!names.insert(clusters.back().name).second) {
+      entries[i].fail("name", "'" + clusters.back().name + "' is used twice", "unique names");
+    }
+  }
+  return clusters;
+}
+
+std::vector<TrainingWorkload> parse_workloads(YamlMap& top, const Catalog& catalog,
+                                              const std::vector<ClusterConfig>& clusters) {
+  auto entries = top.list_of_maps("workloads");
+  if (entries.empty()) {
+    throw InputError(top.location(), "workloads", "is missing or empty",
+                     "a list with at least one workload");
+  }
+  std::vector<TrainingWorkload> jobs;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    entries[i].choice("kind", {"training"});
+    jobs.push_back(parse_training(entries[i], catalog, clusters, static_cast<int>(i)));
+  }
+  return jobs;
+}
+
+EconomicsConfig parse_economics(YamlMap& top, const Catalog& catalog,
+                                const std::vector<ClusterConfig>& clusters) {
+  EconomicsConfig economics;
+  auto map = top.optional_map("economics");
+  YamlMap empty(YAML::Node(), top.origin(), "economics");
+  YamlMap& section = map ? *map : empty;
+  economics.ownership = section.choice("ownership", {"own", "rent"}, "own");
+  economics.params = resolve_entry(section, "tco", catalog.economics, "economics", "default");
+  economics.rental_explicit = section.has("rental");
+  economics.rental = parse_rental(section, catalog, clusters.front().gpu.id);
+  section.finish();
+  return economics;
+}
+
+Targets parse_targets(YamlMap& top) {
+  Targets targets;
+  if (auto map = top.optional_map("targets")) {
+    targets.deadline_s = map->optional_quantity("deadline", Quantity::Time);
+    targets.budget_usd = map->optional_quantity("budget", Quantity::Money);
+    map->finish();
+  }
+  return targets;
+}
+
+RunSettings parse_run_settings(YamlMap& top) {
+  RunSettings run;
+  if (auto map = top.optional_map("run")) {
+    run.fidelity = map->choice("fidelity", {"estimate"}, "estimate");
+    run.seed = static_cast<std::uint64_t>(map->integer_or("seed", 1, 0));
+    map->finish();
+  }
+  return run;
+}
+
+}  // namespace capsim

@@ -1,0 +1,122 @@
+// Checks that a model, a parallel layout and a GPU can be estimated at all. Messages say which
+// value is wrong and what is expected; the scenario layer adds file and key path.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/TrainingEstimate.hpp"
+
+namespace capsim {
+
+namespace {
+
+std::string num(long long value) { return std::to_string(value); }
+
+std::string num_real(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+void require_positive(const char* section, const char* name, int value) {
+  if (value < 1) {
+    throw ConfigurationError(std::string(section) + ": " + name + " is " + num(value) +
+                             "; expected a positive integer");
+  }
+}
+
+void require_divides(const char* section, const char* what, long long value, const char* by_name,
+                     long long by, const char* expected) {
+  if (value % by != 0) {
+    throw ConfigurationError(std::string(section) + ": " + what + " " + num(value) +
+                             " is not divisible by " + by_name + " " + num(by) + "; expected " +
+                             expected);
+  }
+}
+
+void require_finite_positive(const char* name, double value, const char* unit) {
+  if (!(value > 0.0) || !std::isfinite(value)) {
+    throw ConfigurationError(std::string("gpu: ") + name + " is " + num_real(value) + " " + unit +
+                             "; expected a finite, positive value");
+  }
+}
+
+}  // namespace
+
+void validate_model_shape(const ModelShape& model) {
+  require_positive("model", "layers", model.layers);
+  require_positive("model", "hidden", model.hidden);
+  require_positive("model", "heads", model.heads);
+  require_positive("model", "kv_heads", model.kv_heads);
+  require_positive("model", "ffn_hidden", model.ffn_hidden);
+  require_positive("model", "vocab", model.vocab);
+  require_divides("model", "hidden", model.hidden, "heads", model.heads,
+                  "hidden = heads x head_dim with a whole head_dim");
+  require_divides("model", "heads", model.heads, "kv_heads", model.kv_heads,
+                  "each key/value head to serve a whole number of query heads");
+}
+
+void validate_training_inputs(const ModelShape& model, const TrainingLayout& layout,
+                              const GpuPerformance& gpu, int total_gpus) {
+  validate_model_shape(model);
+
+  require_positive("parallelism", "tp", layout.tp);
+  require_positive("parallelism", "pp", layout.pp);
+  require_positive("parallelism", "dp", layout.dp);
+  require_positive("parallelism", "cp", layout.cp);
+  require_positive("batch", "micro_batch", layout.micro_batch);
+  require_positive("batch", "global_batch", layout.global_batch);
+  require_positive("batch", "seq_len", layout.seq_len);
+  require_positive("cluster", "total_gpus", total_gpus);
+  if (layout.zero_stage < 0 || layout.zero_stage > 3) {
+    throw ConfigurationError("parallelism: zero_stage " + num(layout.zero_stage) +
+                             " is not a ZeRO stage; expected 0, 1, 2 or 3");
+  }
+
+  const long long product = static_cast<long long>(layout.tp) * layout.pp * layout.dp * layout.cp;
+  if (product != total_gpus) {
+    throw ConfigurationError("parallelism: tp " + num(layout.tp) + " x pp " + num(layout.pp) +
+                             " x dp " + num(layout.dp) + " x cp " + num(layout.cp) + " = " +
+                             num(product) + " GPUs but the cluster has " + num(total_gpus) +
+                             "; expected the product to equal the GPU count");
+  }
+
+  const long long per_step = static_cast<long long>(layout.dp) * layout.micro_batch;
+  if (layout.global_batch % per_step != 0) {
+    throw ConfigurationError("batch: global_batch " + num(layout.global_batch) +
+                             " sequences is not divisible by dp " + num(layout.dp) +
+                             " x micro_batch " + num(layout.micro_batch) + " = " + num(per_step) +
+                             "; expected a multiple of " + num(per_step));
+  }
+
+  // Uneven splits are modelled (layers_per_stage); only an empty stage is not.
+  if (layout.pp > model.layers) {
+    throw ConfigurationError("parallelism: pp " + num(layout.pp) + " is more than the " +
+                             num(model.layers) +
+                             " layers; expected at most one pipeline stage per layer");
+  }
+  require_divides("parallelism", "heads", model.heads, "tp", layout.tp,
+                  "tp to divide the attention heads");
+  require_divides("parallelism", "kv_heads", model.kv_heads, "tp", layout.tp,
+                  "tp to divide the key/value heads (replicated KV heads are not modelled)");
+  require_divides("parallelism", "ffn_hidden", model.ffn_hidden, "tp", layout.tp,
+                  "tp to divide the MLP width");
+  require_divides("parallelism", "seq_len", layout.seq_len, "cp", layout.cp,
+                  "cp to split the sequence into equal chunks");
+  if (layout.tp > 1) {
+    require_divides("parallelism", "tokens per context-parallel chunk (seq_len / cp)",
+                    layout.seq_len / layout.cp, "tp", layout.tp,
+                    "sequence parallelism to split each chunk evenly over tp");
+  }
+
+  require_finite_positive("peak_flop_per_s", gpu.peak_flop_per_s, "FLOP/s");
+  if (!(gpu.matmul_efficiency > 0.0) || !(gpu.matmul_efficiency <= 1.0)) {
+    throw ConfigurationError("gpu: matmul_efficiency is " + num_real(gpu.matmul_efficiency) +
+                             "; expected a fraction of peak in (0, 1]");
+  }
+  require_finite_positive("memory_bytes", gpu.memory_bytes, "bytes");
+  require_finite_positive("memory_bandwidth_Bps", gpu.memory_bandwidth_Bps, "B/s");
+}
+
+}  // namespace capsim

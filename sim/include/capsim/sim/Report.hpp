@@ -1,0 +1,55 @@
+// Reports of a Result: JSON (complete, stable keys with units in their names), Markdown (a summary
+// a person reads) and CSV tables. write_reports() puts them in a folder without leaving partial
+// files behind.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "capsim/sim/Result.hpp"
+
+namespace capsim {
+
+enum class ReportFormat { Json, Markdown, Csv };
+
+/// One labelled figure of a workload's headline, formatted with its unit ("time to train",
+/// "71.3 d"). The terminal summary and summary.md show the same rows.
+struct HeadlineRow {
+  std::string label;
+  std::string value;
+};
+
+/// The headline of training workload `index` of `result`.
+std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index);
+
+/// Where one iteration's time goes, as (label, seconds, share of the iteration) rows.
+struct BreakdownRow {
+  std::string label;
+  double seconds = 0;
+  double share = 0;
+};
+std::vector<BreakdownRow> iteration_breakdown(const TrainingPlan& plan);
+
+/// Parses a comma-separated list such as "json,md,csv". Throws InputError naming the bad entry.
+std::vector<ReportFormat> parse_report_formats(const std::string& list);
+
+/// Writes the complete result as JSON (result.json).
+void write_json_report(const Result& result, std::ostream& out);
+
+/// Writes the Markdown summary (summary.md).
+void write_markdown_report(const Result& result, std::ostream& out);
+
+/// The CSV tables a result has, by file name ("breakdown.csv", "memory.csv", ...).
+std::vector<std::string> csv_table_names();
+
+/// Writes one CSV table (one of csv_table_names()).
+void write_csv_table(const Result& result, const std::string& table, std::ostream& out);
+
+/// Writes the chosen formats into `directory` (created when missing) and returns the paths
+/// written. Every file is first written under a temporary name and renamed only once all are
+/// complete, so a failure leaves no partial report. Throws std::runtime_error on I/O failure.
+std::vector<std::string> write_reports(const Result& result, const std::string& directory,
+                                       const std::vector<ReportFormat>& formats);
+
+}  // namespace capsim

@@ -1,0 +1,29 @@
+// The core entry point both front ends call: run a parsed scenario and return its Result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "capsim/models/Scenario.hpp"
+#include "capsim/sim/Result.hpp"
+
+namespace capsim {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;  ///< replaces the scenario's run.seed when set
+};
+
+/// Called as the run advances: fraction done in [0, 1] and what is being worked on.
+using ProgressCallback = std::function<void(double fraction, const std::string& stage)>;
+
+/// Runs every workload of `scenario`. Throws ConfigurationError when a cluster or workload cannot
+/// be built as described (radix, parallel sizes, memory).
+Result run(const Scenario& scenario, const RunOptions& options = {},
+           const ProgressCallback& progress = {});
+
+/// The version string of this build ("0.1.0").
+std::string capsim_version();
+
+}  // namespace capsim

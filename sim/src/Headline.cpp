@@ -1,0 +1,116 @@
+#include <cstdio>
+
+#include "capsim/models/Units.hpp"
+#include "capsim/sim/Report.hpp"
+
+namespace capsim {
+namespace {
+
+// Durations of days or more read best in days ("71.3 days"); shorter ones in their own unit.
+std::string duration(double seconds) {
+  if (seconds < 2 * 86400.0) return format_quantity(seconds, Quantity::Time);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f days", seconds / 86400.0);
+  return text;
+}
+
+// 1908 -> "1,908": whole counts people compare digit by digit.
+std::string grouped(double value) {
+  const std::string digits = std::to_string(static_cast<long long>(value + 0.5));
+  std::string text;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text.push_back(',');
+    text.push_back(digits[i]);
+  }
+  return text;
+}
+
+std::string layout_text(const TrainingPlan& plan) {
+  const TrainingLayout& l = plan.layout;
+  char text[160];
+  std::snprintf(text, sizeof text, "TP%d PP%d DP%d CP%d, micro-batch %d%s, ZeRO-%d", l.tp, l.pp,
+                l.dp, l.cp, l.micro_batch, plan.micro_batch_chosen ? " (chosen)" : "",
+                l.zero_stage);
+  return text;
+}
+
+const ClusterPlan& cluster_of(const Result& result, const TrainingPlan& plan) {
+  for (const auto& cluster : result.clusters) {
+    if (cluster.name == plan.cluster) return cluster;
+  }
+  return result.clusters.front();
+}
+
+}  // namespace
+
+std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index) {
+  const TrainingPlan& plan = result.training.at(index);
+  const TrainingWorkload& job = result.workloads.at(index);
+  const ClusterPlan& cluster = cluster_of(result, plan);
+  const ClusterConfig& config = result.cluster_configs.at(
+      static_cast<std::size_t>(&cluster - result.clusters.data()));
+  const TrainingEstimate& e = plan.estimate;
+  std::vector<HeadlineRow> rows = {
+      {"workload", plan.workload + " (" + job.purpose + " of " + job.model.id + ")"},
+      {"cluster", std::to_string(cluster.servers) + " x " + config.server.id + " = " +
+                      std::to_string(cluster.gpus) + " x " + config.gpu.id},
+      {"layout", layout_text(plan)},
+      {"time to train", duration(plan.time_to_train_s)},
+      {"steps", grouped(plan.steps) + " x " + grouped(plan.tokens / plan.steps) + " tokens = " +
+                    format_quantity(plan.tokens, Quantity::Count) + " tokens"},
+      {"iteration time", format_quantity(e.iteration_s, Quantity::Time)},
+      {"throughput", grouped(e.tokens_per_s) + " tokens/s"},
+      {"MFU / HFU", format_quantity(e.mfu, Quantity::Fraction) + " / " +
+                        format_quantity(e.hfu, Quantity::Fraction)},
+      {"memory per GPU", format_quantity(e.memory.total_bytes, Quantity::Bytes) + " of " +
+                             format_quantity(e.memory.capacity_bytes, Quantity::Bytes)},
+  };
+  if (plan.checkpoints > 0) {
+    rows.push_back({"checkpoint stalls",
+                    grouped(plan.checkpoints) + " x " +
+                        format_quantity(plan.checkpoint_write_s, Quantity::Time) + " = " +
+                        format_quantity(plan.checkpoint_stall_s, Quantity::Time)});
+  }
+  rows.push_back({"facility power", format_quantity(cluster.cost.facility_power_W, Quantity::Power)});
+  rows.push_back({"energy", format_quantity(plan.cost.energy_J, Quantity::Energy)});
+  rows.push_back({"capex", format_quantity(cluster.cost.capex.total_usd(), Quantity::Money)});
+  rows.push_back({"cost if owned", format_quantity(plan.cost.owned_usd, Quantity::Money) + " (" +
+                                       format_quantity(plan.cost.owned_usd_per_million_tokens,
+                                                       Quantity::Money) +
+                                       " per million tokens)"});
+  if (plan.cost.rented_usd) {
+    rows.push_back({"cost if rented",
+                    format_quantity(*plan.cost.rented_usd, Quantity::Money) + " (" +
+                        format_quantity(*plan.cost.rented_usd_per_million_tokens, Quantity::Money) +
+                        " per million tokens at " +
+                        format_quantity(result.economics.rental.usd_per_gpu_hour,
+                                        Quantity::MoneyPerHour) +
+                        " per " + result.economics.rental.gpu + ")"});
+  } else {
+    rows.push_back({"cost if rented", "no rental rate known for " + config.gpu.id});
+  }
+  if (cluster.cost.break_even_utilisation) {
+    rows.push_back({"owning pays off above",
+                    format_quantity(*cluster.cost.break_even_utilisation, Quantity::Fraction) +
+                        " utilisation"});
+  }
+  return rows;
+}
+
+std::vector<BreakdownRow> iteration_breakdown(const TrainingPlan& plan) {
+  const IterationBreakdown& b = plan.estimate.breakdown;
+  const double total = plan.estimate.iteration_s;
+  std::vector<BreakdownRow> rows = {
+      {"compute", b.compute_s, 0},
+      {"tensor-parallel communication", b.tp_comm_s, 0},
+      {"context-parallel communication", b.cp_comm_s, 0},
+      {"pipeline communication", b.pp_comm_s, 0},
+      {"data-parallel communication (exposed)", b.dp_comm_s, 0},
+      {"pipeline bubble", b.bubble_s, 0},
+      {"optimizer step", b.optimizer_s, 0},
+  };
+  for (auto& row : rows) row.share = total > 0 ? row.seconds / total : 0;
+  return rows;
+}
+
+}  // namespace capsim

@@ -1,0 +1,207 @@
+#include <nlohmann/json.hpp>
+
+#include "capsim/sim/JsonSpecs.hpp"
+#include "capsim/sim/Report.hpp"
+
+namespace capsim {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+template <typename T>
+Json optional_value(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json cluster_json(const ClusterPlan& plan, const ClusterConfig* config) {
+  const BillOfMaterials& bom = plan.bom;
+  Json topology = {{"leaf_switches", bom.leaf_switches},
+                   {"storage_leaf_switches", bom.storage_leaf_switches},
+                   {"spine_switches", bom.spine_switches},
+                   {"core_switches", bom.core_switches},
+                   {"nics", bom.nics},
+                   {"nvlink_domains", bom.nvlink_domains},
+                   {"nic_leaf_cables", bom.nic_leaf_cables},
+                   {"leaf_spine_cables", bom.leaf_spine_cables},
+                   {"spine_core_cables", bom.spine_core_cables},
+                   {"storage_cables", bom.storage_cables},
+                   {"copper_cables", bom.copper_cables},
+                   {"fiber_cables", bom.fiber_cables},
+                   {"transceivers", bom.transceivers},
+                   {"bisection_Bps", plan.bisection_Bps},
+                   {"max_switch_hops", plan.max_switch_hops}};
+  const CostRates& rates = plan.cost;
+  Json capex = {{"servers_usd", rates.capex.servers_usd},
+                {"switches_usd", rates.capex.switches_usd},
+                {"optics_usd", rates.capex.optics_usd},
+                {"storage_usd", rates.capex.storage_usd},
+                {"total_usd", rates.capex.total_usd()}};
+  Json cost_rates = {{"it_power_W", rates.it_power_W},
+                     {"facility_power_W", rates.facility_power_W},
+                     {"amortisation_usd_per_h", rates.amortisation_usd_per_h},
+                     {"maintenance_usd_per_h", rates.maintenance_usd_per_h},
+                     {"energy_usd_per_h", rates.energy_usd_per_h},
+                     {"owned_usd_per_h", rates.owned_usd_per_h},
+                     {"rental_usd_per_h", optional_value(rates.rental_usd_per_h)},
+                     {"break_even_utilisation", optional_value(rates.break_even_utilisation)}};
+  Json json = {{"name", plan.name}, {"servers", plan.servers}, {"gpus", plan.gpus}};
+  if (config) {
+    Json storage = Json::array();
+    for (const auto& item : config->storage) {
+      storage.push_back({{"system", to_json(item.system)}, {"count", item.count}});
+    }
+    json["server"] = to_json(config->server);
+    json["gpu"] = to_json(config->gpu);
+    json["nic"] = to_json(config->nic);
+    json["fabric"] = {{"template", to_string(config->fabric.kind)},
+                      {"oversubscription", config->fabric.oversubscription},
+                      {"leaf_switch", to_json(config->fabric.leaf_switch)},
+                      {"spine_switch", to_json(config->fabric.spine_switch)},
+                      {"core_switch", to_json(config->fabric.core_switch)},
+                      {"transceiver", to_json(config->fabric.transceiver)},
+                      {"fiber_cable", to_json(config->fabric.fiber_cable)},
+                      {"copper_cable", to_json(config->fabric.copper_cable)}};
+    json["storage"] = storage;
+  }
+  json["topology"] = topology;
+  json["storage_read_Bps"] = plan.storage_read_Bps;
+  json["storage_write_Bps"] = plan.storage_write_Bps;
+  json["storage_capacity_bytes"] = plan.storage_capacity_bytes;
+  json["capex"] = capex;
+  json["rates"] = cost_rates;
+  return json;
+}
+
+Json link_json(const CommLink& link) {
+  if (link.bandwidth_Bps <= 0) return nullptr;  // a group of one GPU uses no link
+  return {{"bandwidth_Bps", link.bandwidth_Bps}, {"latency_s", link.latency_s}};
+}
+
+const char* recompute_name(Recompute mode) {
+  switch (mode) {
+    case Recompute::None:
+      return "none";
+    case Recompute::Selective:
+      return "selective";
+    case Recompute::Full:
+      return "full";
+  }
+  return "unknown";
+}
+
+Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
+  const TrainingLayout& l = plan.layout;
+  const TrainingEstimate& e = plan.estimate;
+  const IterationBreakdown& b = e.breakdown;
+  const MemoryBreakdown& m = e.memory;
+  Json json = {{"workload", plan.workload}, {"cluster", plan.cluster}};
+  if (job) {
+    json["purpose"] = job->purpose;
+    json["model"] = to_json(job->model);
+  }
+  json["layout"] = {{"tp", l.tp},
+                    {"pp", l.pp},
+                    {"dp", l.dp},
+                    {"cp", l.cp},
+                    {"micro_batch", l.micro_batch},
+                    {"micro_batch_chosen", plan.micro_batch_chosen},
+                    {"global_batch", l.global_batch},
+                    {"seq_len", l.seq_len},
+                    {"zero_stage", l.zero_stage},
+                    {"recompute", recompute_name(l.recompute)},
+                    {"precision", l.precision == Precision::FP8 ? "fp8" : "bf16"}};
+  json["gpu_performance"] = {{"peak_flop_per_s", plan.gpu.peak_flop_per_s},
+                             {"matmul_efficiency", plan.gpu.matmul_efficiency},
+                             {"memory_bytes", plan.gpu.memory_bytes},
+                             {"memory_bandwidth_Bps", plan.gpu.memory_bandwidth_Bps}};
+  json["comm"] = {{"tp", link_json(plan.comm.tp)},
+                  {"cp", link_json(plan.comm.cp)},
+                  {"dp", link_json(plan.comm.dp)},
+                  {"pp", link_json(plan.comm.pp)}};
+  json["parameters"] = e.parameters.total;
+  json["iteration"] = {
+      {"iteration_s", e.iteration_s},
+      {"tokens_per_s", e.tokens_per_s},
+      {"mfu", e.mfu},
+      {"hfu", e.hfu},
+      {"micro_batches", e.micro_batches},
+      {"model_flops", e.flops.model_per_iteration},
+      {"hardware_flops", e.flops.hardware_per_iteration},
+      {"breakdown",
+       {{"compute_s", b.compute_s},
+        {"tp_comm_s", b.tp_comm_s},
+        {"cp_comm_s", b.cp_comm_s},
+        {"pp_comm_s", b.pp_comm_s},
+        {"dp_comm_s", b.dp_comm_s},
+        {"bubble_s", b.bubble_s},
+        {"optimizer_s", b.optimizer_s}}},
+      {"dp_comm_total_s", e.dp_comm_total_s}};
+  json["memory"] = {{"stage", m.stage},
+                    {"weights_bytes", m.weights_bytes},
+                    {"gradients_bytes", m.gradients_bytes},
+                    {"optimizer_bytes", m.optimizer_bytes},
+                    {"activations_bytes", m.activations_bytes},
+                    {"logits_bytes", m.logits_bytes},
+                    {"total_bytes", m.total_bytes},
+                    {"capacity_bytes", m.capacity_bytes},
+                    {"fits", m.fits}};
+  json["run"] = {{"steps", plan.steps},
+                 {"tokens", plan.tokens},
+                 {"compute_time_s", plan.compute_time_s},
+                 {"checkpoints", plan.checkpoints},
+                 {"checkpoint_bytes", plan.checkpoint_bytes},
+                 {"checkpoint_write_s", plan.checkpoint_write_s},
+                 {"checkpoint_stall_s", plan.checkpoint_stall_s},
+                 {"time_to_train_s", plan.time_to_train_s}};
+  json["cost"] = {{"energy_J", plan.cost.energy_J},
+                  {"owned_usd", plan.cost.owned_usd},
+                  {"rented_usd", optional_value(plan.cost.rented_usd)},
+                  {"owned_usd_per_million_tokens", plan.cost.owned_usd_per_million_tokens},
+                  {"rented_usd_per_million_tokens",
+                   optional_value(plan.cost.rented_usd_per_million_tokens)}};
+  json["assumptions"] = plan.assumptions;
+  return json;
+}
+
+}  // namespace
+
+void write_json_report(const Result& result, std::ostream& out) {
+  Json clusters = Json::array();
+  for (std::size_t i = 0; i < result.clusters.size(); ++i) {
+    const ClusterConfig* config = i < result.cluster_configs.size() ? &result.cluster_configs[i] : nullptr;
+    clusters.push_back(cluster_json(result.clusters[i], config));
+  }
+  Json training = Json::array();
+  for (std::size_t i = 0; i < result.training.size(); ++i) {
+    const TrainingWorkload* job = i < result.workloads.size() ? &result.workloads[i] : nullptr;
+    training.push_back(training_json(result.training[i], job));
+  }
+  Json targets = Json::array();
+  for (const auto& target : result.targets) {
+    targets.push_back({{"name", target.name},
+                       {"workload", target.workload},
+                       {"limit", target.limit},
+                       {"value", target.value},
+                       {"met", target.met}});
+  }
+  Json json = {
+      {"capsim_version", result.capsim_version},
+      {"scenario",
+       {{"name", result.scenario_name},
+        {"description", result.scenario_description},
+        {"file", result.scenario_file},
+        {"fidelity", result.fidelity},
+        {"seed", result.seed},
+        {"yaml", result.effective_yaml}}},
+      {"economics",
+       {{"ownership", result.economics.ownership},
+        {"tco", to_json(result.economics.params)},
+        {"rental", to_json(result.economics.rental)}}},
+      {"clusters", clusters},
+      {"training", training},
+      {"targets", targets},
+      {"targets_met", result.targets_met()}};
+  out << json.dump(2) << "\n";
+}
+
+}  // namespace capsim

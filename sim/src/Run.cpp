@@ -1,0 +1,70 @@
+#include "capsim/sim/Run.hpp"
+
+namespace capsim {
+
+std::string capsim_version() { return CAPSIM_VERSION; }
+
+bool Result::targets_met() const {
+  for (const auto& target : targets) {
+    if (!target.met) return false;
+  }
+  return true;
+}
+
+namespace {
+
+void check_targets(const Scenario& scenario, Result& result) {
+  for (const auto& plan : result.training) {
+    if (scenario.targets.deadline_s) {
+      const double limit = *scenario.targets.deadline_s;
+      result.targets.push_back(
+          {"deadline", plan.workload, limit, plan.time_to_train_s, plan.time_to_train_s <= limit});
+    }
+    if (scenario.targets.budget_usd) {
+      const double limit = *scenario.targets.budget_usd;
+      const bool rent = scenario.economics.ownership == "rent" && plan.cost.rented_usd;
+      const double cost = rent ? *plan.cost.rented_usd : plan.cost.owned_usd;
+      result.targets.push_back({"budget", plan.workload, limit, cost, cost <= limit});
+    }
+  }
+}
+
+}  // namespace
+
+Result run(const Scenario& scenario, const RunOptions& options, const ProgressCallback& progress) {
+  Result result;
+  result.capsim_version = capsim_version();
+  result.scenario_name = scenario.name;
+  result.scenario_description = scenario.description;
+  result.scenario_file = scenario.source_file;
+  result.fidelity = scenario.run.fidelity;
+  result.seed = options.seed.value_or(scenario.run.seed);
+  result.ownership = scenario.economics.ownership;
+  result.economics = scenario.economics;
+  result.effective_yaml = scenario.effective_yaml;
+  result.cluster_configs = scenario.clusters;
+  result.workloads = scenario.training;
+
+  const double steps = static_cast<double>(scenario.clusters.size() + scenario.training.size());
+  double done = 0;
+  auto report = [&](const std::string& stage) {
+    if (progress) progress(done / steps, stage);
+    done += 1;
+  };
+  for (const auto& cluster : scenario.clusters) {
+    report("building cluster " + cluster.name);
+    result.clusters.push_back(plan_cluster(cluster, scenario.economics));
+  }
+  for (const auto& job : scenario.training) {
+    report("estimating " + job.name);
+    std::size_t index = 0;
+    while (scenario.clusters[index].name != job.cluster) ++index;
+    result.training.push_back(
+        plan_training(job, scenario.clusters[index], result.clusters[index]));
+  }
+  check_targets(scenario, result);
+  if (progress) progress(1.0, "done");
+  return result;
+}
+
+}  // namespace capsim
