@@ -83,7 +83,13 @@ int compare_command(const CompareArgs& args, std::ostream& out) {
   std::vector<std::vector<std::string>> columns;
   for (const auto& argument : args.results) {
     const Json result = read_result(argument);
-    for (const auto& job : result["training"]) columns.push_back(column_for(result, job));
+    try {
+      for (const auto& job : result["training"]) columns.push_back(column_for(result, job));
+    } catch (const Json::exception& error) {
+      throw InputError(SourceLocation{argument, 0, 0}, "",
+                       std::string("lacks a field compare needs: ") + error.what(),
+                       "a result.json written by this version of `capsim run`");
+    }
   }
   std::vector<std::string> header = {labels[0]};
   for (const auto& column : columns) header.push_back(column[0]);
