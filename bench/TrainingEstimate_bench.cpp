@@ -9,19 +9,19 @@ namespace {
 
 using namespace capsim;
 
-// Llama 3.1 405B, TP8 PP9 DP128 on 9,216 H100 (figures from the catalog's reference sources).
+// Llama 3.1 405B, TP8 PP16 DP128 on 16,384 H100 (figures from the catalog's reference sources).
 const ModelShape kLlama405b{126, 16384, 128, 8, 53248, 128256, true, false};
 
 TrainingLayout layout_405b() {
   TrainingLayout layout;
   layout.tp = 8;
-  layout.pp = 9;
+  layout.pp = 16;
   layout.dp = 128;
   layout.cp = 1;
   layout.micro_batch = 1;
   layout.global_batch = 2048;
   layout.seq_len = 8192;
-  layout.zero_stage = 1;
+  layout.zero_stage = 2;
   layout.recompute = Recompute::Selective;
   return layout;
 }

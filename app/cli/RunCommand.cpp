@@ -42,7 +42,13 @@ int run_command(const RunArgs& args, std::ostream& out) {
       args.out_dir.empty()
           ? (std::filesystem::path("out") / std::filesystem::path(args.scenario).stem()).string()
           : args.out_dir;
-  const auto written = write_reports(result, out_dir, formats);
+  std::vector<std::string> written;
+  try {
+    written = write_reports(result, out_dir, formats);
+  } catch (const std::runtime_error& error) {  // a folder we may not create or write
+    throw InputError(SourceLocation{"--out " + out_dir, 0, 0}, "", error.what(),
+                     "a folder capsim can create and write");
+  }
   if (!args.quiet) print_summary(result, out);
   out << "Reports in " << out_dir << ":";
   for (const auto& path : written) out << " " << std::filesystem::path(path).filename().string();

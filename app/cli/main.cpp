@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Run a scenario, write reports and print a summary");
   add_scenario_options(*run, run_args);
-  run->add_option("--out", run_args.out_dir, "Report folder (default: out/<scenario name>)");
+  run->add_option("--out", run_args.out_dir, "Report folder (default: out/<scenario file name without extension>)");
   run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
   run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)");
   run->add_flag("--quiet", run_args.quiet, "Print only the report paths");

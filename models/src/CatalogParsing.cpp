@@ -1,5 +1,7 @@
 #include "CatalogParsing.hpp"
 
+#include <regex>
+
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -353,6 +355,11 @@ void check_complete(const CloudPriceSpec& spec, const SourceLocation& where,
   check.text(spec.terms, "terms", "on-demand, spot, capacity-block, reserved-1y or reserved-3y");
   check.positive(spec.usd_per_gpu_hour, "price_per_gpu_hour", Quantity::MoneyPerHour);
   check.text(spec.date, "date", "when the price was published, such as 2025-03");
+  // Dates are compared as text to find the newest rate, so only one spelling is allowed.
+  static const std::regex kDate(R"(\d{4}(-(0[1-9]|1[0-2]))?)");
+  if (!std::regex_match(spec.date, kDate)) {
+    check.fail("date", "'" + spec.date + "' is not a year or year-month", "YYYY or YYYY-MM");
+  }
 }
 
 void check_complete(const EconomicsSpec& spec, const SourceLocation& where,

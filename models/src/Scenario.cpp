@@ -59,7 +59,12 @@ std::string apply_override(YAML::Node& root, const KeyOverride& setting) {
     throw InputError(SourceLocation{where, 0, 0}, "", "has an empty key path",
                      "--set key.path=value");
   }
-  YAML::Node value = parse_yaml_text(setting.value, where);
+  YAML::Node value;
+  try {
+    value = parse_yaml_text(setting.value, where);
+  } catch (const InputError& error) {  // the value is one line: its line/column add nothing
+    throw InputError(SourceLocation{where, 0, 0}, "", error.problem(), "a YAML value");
+  }
   YAML::Node current = root;
   std::string normalized;
   for (std::size_t i = 0; i < parts.size(); ++i) {

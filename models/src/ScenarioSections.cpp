@@ -1,6 +1,7 @@
 #include "ScenarioSections.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "CatalogReference.hpp"
@@ -31,6 +32,13 @@ FabricTemplate parse_template(YamlMap& fabric) {
   return FabricTemplate::LeafSpine;
 }
 
+// "800Gbps": link speeds are quoted in bits per second.
+std::string bit_rate(double bandwidth_Bps) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%gGbps", bandwidth_Bps * 8 / 1e9);
+  return text;
+}
+
 // The cheapest catalog optic of `kind` that carries at least `bandwidth_Bps`.
 OpticSpec default_optic(const Catalog& catalog, const std::string& kind, double bandwidth_Bps,
                         const YamlMap& fabric) {
@@ -44,8 +52,7 @@ OpticSpec default_optic(const Catalog& catalog, const std::string& kind, double 
   }
   if (!best) {
     throw InputError(fabric.location(), fabric.path(),
-                     "the catalog has no " + kind + " for " +
-                         format_quantity(bandwidth_Bps, Quantity::Bandwidth) + " ports",
+                     "the catalog has no " + kind + " for " + bit_rate(bandwidth_Bps) + " ports",
                      "an optics entry of that speed, or name one explicitly");
   }
   return *best;
@@ -56,19 +63,31 @@ FabricConfig parse_fabric(YamlMap& cluster, const Catalog& catalog) {
   YamlMap map = cluster.map("fabric");
   fabric.kind = parse_template(map);
   fabric.leaf_switch = resolve_entry(map, "switch", catalog.switches, "switch");
-  fabric.spine_switch =
-      resolve_entry(map, "spine_switch", catalog.switches, "switch", fabric.leaf_switch.id);
-  fabric.core_switch =
-      resolve_entry(map, "core_switch", catalog.switches, "switch", fabric.spine_switch.id);
+  // Upper tiers default to the leaf's switch, inline overrides included.
+  fabric.spine_switch = map.has("spine_switch")
+                            ? resolve_entry(map, "spine_switch", catalog.switches, "switch")
+                            : fabric.leaf_switch;
+  fabric.core_switch = map.has("core_switch")
+                           ? resolve_entry(map, "core_switch", catalog.switches, "switch")
+                           : fabric.spine_switch;
   fabric.oversubscription = map.quantity_or("oversubscription", Quantity::Ratio, 1.0);
   if (fabric.oversubscription < 1.0) {
     map.fail("oversubscription", "is below 1:1", "a ratio of at least 1:1, such as \"2:1\"");
   }
   const double port_Bps = fabric.leaf_switch.port_bandwidth_Bps;
   auto optic = [&](const std::string& key, const std::string& kind) {
-    if (map.has(key)) return resolve_entry(map, key, catalog.optics, "optic");
     map.raw(key);
-    return default_optic(catalog, kind, port_Bps, map);
+    if (!map.has(key)) return default_optic(catalog, kind, port_Bps, map);
+    OpticSpec named = resolve_entry(map, key, catalog.optics, "optic");
+    if (named.kind != kind) {
+      map.fail(key, "'" + named.id + "' is a " + named.kind, "an optic of kind " + kind);
+    }
+    if (named.bandwidth_Bps < port_Bps) {
+      map.fail(key, "'" + named.id + "' carries " + bit_rate(named.bandwidth_Bps) +
+                        " but the switch ports run at " + bit_rate(port_Bps),
+               "an optic at least as fast as the ports");
+    }
+    return named;
   };
   fabric.transceiver = optic("transceiver", "transceiver");
   fabric.fiber_cable = optic("fiber_cable", "fiber");
@@ -82,6 +101,12 @@ std::vector<StorageConfig> parse_storage(YamlMap& cluster, const Catalog& catalo
   for (auto& entry : cluster.list_of_maps("storage")) {
     StorageConfig config;
     config.system = resolve_entry(entry, "system", catalog.storage, "storage");
+    if (config.system.kind == "local-nvme") {
+      entry.fail("system", "'" + config.system.id + "' is a drive inside a server, not a storage "
+                           "system on the fabric",
+                 "a parallel-fs or object store here, and local drives as the server's "
+                 "local_storage");
+    }
     config.count = read_int(entry, "count", 1);
     entry.finish();
     storage.push_back(config);
@@ -151,8 +176,17 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   }
   job.tokens = map.optional_quantity("tokens", Quantity::Count).value_or(0);
   job.steps = map.integer_or("steps", 0, 1);
-  if (has_tokens && job.tokens < 1) map.fail("tokens", "is zero", "a positive token count");
+  if (has_tokens && job.tokens < 1) {
+    map.fail("tokens", "is less than one token", "a positive token count such as \"1B\"");
+  }
   job.seq_len = bounded_int(map, "seq_len", map.integer("seq_len"));
+  if (job.model.max_seq_len > 0 && job.seq_len > job.model.max_seq_len) {
+    map.fail("seq_len",
+             std::to_string(job.seq_len) + " is longer than " + job.model.id + "'s context of " +
+                 std::to_string(job.model.max_seq_len),
+             "at most " + std::to_string(job.model.max_seq_len) +
+                 ", or override the model's max_seq_len to plan a longer context");
+  }
   job.global_batch = bounded_int(map, "global_batch", map.integer("global_batch"));
   job.micro_batch = read_int(map, "micro_batch", 0, 1);
   parse_parallelism(map, job);
@@ -171,12 +205,15 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   return job;
 }
 
-// The most recently dated catalog rate for this GPU (ties: the lower id).
-std::optional<CloudPriceSpec> latest_rental(const Catalog& catalog, const std::string& gpu) {
+// The default rate for this GPU: the newest on-demand one, or the newest of any terms when none
+// is on demand (ties: the lower id). Catalog dates are YYYY or YYYY-MM, so text order is date
+// order.
+std::optional<CloudPriceSpec> default_rental(const Catalog& catalog, const std::string& gpu) {
   std::optional<CloudPriceSpec> best;
+  auto rank = [](const CloudPriceSpec& p) { return std::make_pair(p.terms == "on-demand", p.date); };
   for (const auto& [id, price] : catalog.cloud_prices) {
     if (price.gpu != gpu) continue;
-    if (!best || price.date > best->date) best = price;
+    if (!best || rank(price) > rank(*best)) best = price;
   }
   return best;
 }
@@ -196,7 +233,7 @@ CloudPriceSpec parse_rental(YamlMap& economics, const Catalog& catalog, const st
   if (node.IsDefined() && !node.IsNull()) {
     return resolve_entry(economics, "rental", catalog.cloud_prices, "cloud price");
   }
-  if (auto latest = latest_rental(catalog, gpu)) return *latest;
+  if (auto fallback = default_rental(catalog, gpu)) return *fallback;
   return CloudPriceSpec{};  // no rate known for this GPU: rental cost is reported as unknown
 }
 
@@ -244,6 +281,10 @@ EconomicsConfig parse_economics(YamlMap& top, const Catalog& catalog,
   economics.params = resolve_entry(section, "tco", catalog.economics, "economics", "default");
   economics.rental_explicit = section.has("rental");
   economics.rental = parse_rental(section, catalog, clusters.front().gpu.id);
+  if (economics.ownership == "rent" && economics.rental.usd_per_gpu_hour <= 0) {
+    section.fail("ownership", "is rent but no rental rate is known for " + clusters.front().gpu.id,
+                 "a rental: a catalog cloud price id or a rate such as \"$2.99/h\"");
+  }
   section.finish();
   return economics;
 }

@@ -1,5 +1,6 @@
 #include "YamlReader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -114,11 +115,38 @@ std::optional<YAML::Node> YamlMap::optional_scalar(const std::string& key) {
   return value;
 }
 
+namespace {
+
+// Levenshtein distance, to spot a misspelt key ("global_bach" for "global_batch").
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+void YamlMap::missing(const std::string& key, const std::string& expected) const {
+  for (const auto& present : keys()) {
+    if (!asked_.count(present) && edit_distance(present, key) <= 2) {
+      fail(present, "is not a known key; did you mean '" + key + "'?", expected);
+    }
+  }
+  throw InputError(location(), child_path(key), "is missing", expected);
+}
+
 YAML::Node YamlMap::required_scalar(const std::string& key) {
   auto value = optional_scalar(key);
-  if (!value) {
-    throw InputError(location(), child_path(key), "is missing", "this key to be given");
-  }
+  if (!value) missing(key, "this key to be given");
   return *value;
 }
 
@@ -213,9 +241,7 @@ std::string YamlMap::choice(const std::string& key, const std::vector<std::strin
 
 YamlMap YamlMap::map(const std::string& key) {
   asked_.insert(key);
-  if (!has(key)) {
-    throw InputError(location(), child_path(key), "is missing", "this section to be given");
-  }
+  if (!has(key)) missing(key, "this section to be given");
   if (!node_[key].IsMap()) fail(key, "is not a mapping", "a block of 'key: value' lines");
   return YamlMap(node_[key], origin_, child_path(key));
 }

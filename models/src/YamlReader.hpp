@@ -76,6 +76,8 @@ class YamlMap {
  private:
   YAML::Node required_scalar(const std::string& key);
   std::optional<YAML::Node> optional_scalar(const std::string& key);
+  /// Throws "is missing", or "did you mean" at a present key that looks like a misspelling.
+  [[noreturn]] void missing(const std::string& key, const std::string& expected) const;
   std::int64_t to_integer(const std::string& key, const YAML::Node& value, std::int64_t minimum);
 
   YAML::Node node_;

@@ -19,6 +19,7 @@ Json to_json(const GpuSpec& s) {
               {"memory_efficiency", s.memory_efficiency},
               {"scaleup_link", s.scaleup_link},
               {"scaleup_bandwidth_Bps", s.scaleup_bandwidth_Bps},
+              {"scaleup_latency_s", s.scaleup_latency_s},
               {"host_link_Bps", s.host_link_Bps},
               {"tdp_W", s.tdp_W},
               {"matmul_efficiency_bf16", s.matmul_efficiency_bf16},

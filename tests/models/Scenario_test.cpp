@@ -196,5 +196,63 @@ TEST(Scenario, LoadScenarioReadsAFile) {
   EXPECT_EQ(s.name, "small");
 }
 
+TEST(Scenario, MisspeltRequiredKeySuggestsTheRightOne) {
+  const std::string message = error_of(replace(kBase, "global_batch: 64", "global_bach: 64"));
+  EXPECT_NE(message.find("workloads[0].global_bach: is not a known key; did you mean "
+                         "'global_batch'?"),
+            std::string::npos)
+      << message;
+}
+
+TEST(Scenario, UpperSwitchTiersInheritTheLeafSwitchOverrides) {
+  const Scenario s = parse(replace(kBase, "switch: quantum-2-qm9700",
+                                   "switch: {id: quantum-2-qm9700, price: \"$1k\"}"));
+  EXPECT_DOUBLE_EQ(s.clusters[0].fabric.spine_switch.price_usd, 1'000);
+  EXPECT_DOUBLE_EQ(s.clusters[0].fabric.core_switch.price_usd, 1'000);
+}
+
+TEST(Scenario, AnOpticSlowerThanTheSwitchPortsIsRejected) {
+  const std::string message = error_of(replace(
+      kBase, "switch: quantum-2-qm9700", "switch: quantum-2-qm9700\n        transceiver: qsfp56-200g-sr4"));
+  EXPECT_NE(message.find("carries 200Gbps but the switch ports run at 400Gbps"), std::string::npos)
+      << message;
+}
+
+TEST(Scenario, LocalDrivesAreNotAFabricStorageSystem) {
+  const std::string message = error_of(replace(kBase, "system: ddn-ai400x2", "system: nvme-pcie4-x4"));
+  EXPECT_NE(message.find("is a drive inside a server"), std::string::npos) << message;
+}
+
+TEST(Scenario, RentingNeedsARate) {
+  // The A100 80GB has no catalog rate, and this scenario names none.
+  std::string text = replace(kBase, "server: dgx-h100", "server: dgx-a100");
+  text = replace(text, "  rental: \"$2.50/h\"", "  ownership: rent");
+  text = replace(text, "quantum-2-qm9700", "quantum-qm8700");
+  const std::string message = error_of(text);
+  EXPECT_NE(message.find("economics.ownership: is rent but no rental rate is known for "
+                         "a100-sxm-80gb"),
+            std::string::npos)
+      << message;
+}
+
+TEST(Scenario, SequenceLongerThanTheModelContextIsRejected) {
+  const std::string message = error_of(replace(kBase, "seq_len: 8192", "seq_len: 200000"));
+  EXPECT_NE(message.find("longer than llama-3.1-8b's context of 131072"), std::string::npos)
+      << message;
+}
+
+TEST(Scenario, DefaultRentalIsTheNewestOnDemandRateOfTheGpu) {
+  const Scenario s = parse(replace(kBase, "  rental: \"$2.50/h\"\n", ""));
+  const CloudPriceSpec& rate = s.economics.rental;
+  EXPECT_EQ(rate.gpu, "h100-sxm-80gb");
+  EXPECT_EQ(rate.terms, "on-demand");
+  for (const auto& [id, other] : catalog().cloud_prices) {
+    if (other.gpu == rate.gpu && other.terms == "on-demand") {
+      EXPECT_LE(other.date, rate.date) << id;
+    }
+  }
+  EXPECT_FALSE(s.economics.rental_explicit);
+}
+
 }  // namespace
 }  // namespace capsim

@@ -1,0 +1,417 @@
+// End-to-end tests of `capsim run` and `capsim check`: every scenario in scenarios/ runs through
+// the real binary, writes all its reports (and no partial file), exits 1 exactly when it misses a
+// target it states, and its result.json agrees with itself by independent arithmetic. Also the
+// quickstart's terminal summary, determinism, --version, --help and `check`.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include "RunCapsim.hpp"
+#include "capsim/sim/Run.hpp"
+
+namespace capsim::test {
+namespace {
+
+const std::vector<std::string> kReportFiles = {"result.json", "training.csv", "breakdown.csv",
+                                               "memory.csv",  "bom.csv",      "cost.csv",
+                                               "summary.md"};
+
+/// Every *.yaml in scenarios/, found at run time so a new scenario is covered without editing
+/// this file.
+std::vector<fs::path> scenario_files() {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(scenarios_dir())) {
+    const auto extension = entry.path().extension();
+    if (entry.is_regular_file() && (extension == ".yaml" || extension == ".yml")) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string test_name(const ::testing::TestParamInfo<fs::path>& info) {
+  std::string name = info.param.stem().string();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+/// What a scenario file asks of one workload, read from its text by a deliberately small scanner
+/// (not capsim's parser): `tokens: 15T` or `steps: 1000` in the order the workloads appear.
+struct RequestedLength {
+  std::optional<double> tokens;
+  std::optional<double> steps;
+};
+
+std::optional<double> parse_count(const std::string& text) {
+  static const std::regex kCount(R"(^\"?([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([kMGBT]?)\"?$)");
+  std::smatch match;
+  if (!std::regex_match(text, match, kCount)) return std::nullopt;
+  const std::map<std::string, double> suffix = {{"", 1},    {"k", 1e3},  {"M", 1e6},
+                                                {"G", 1e9}, {"B", 1e9}, {"T", 1e12}};
+  return std::stod(match[1].str()) * suffix.at(match[2].str());
+}
+
+std::vector<RequestedLength> requested_lengths(const fs::path& scenario) {
+  static const std::regex kWorkloadStart(R"(^\s*-\s+name:)");
+  static const std::regex kLength(R"(^\s*(?:-\s+)?(tokens|steps):\s*(\S+)\s*$)");
+  std::vector<RequestedLength> lengths;
+  bool in_workloads = false;
+  for (std::string line : lines_of(read_text(scenario))) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    if (!line.empty() && !std::isspace(static_cast<unsigned char>(line[0]))) {
+      in_workloads = line.rfind("workloads:", 0) == 0;
+      continue;
+    }
+    if (!in_workloads) continue;
+    if (std::regex_search(line, kWorkloadStart)) lengths.emplace_back();
+    std::smatch match;
+    if (std::regex_match(line, match, kLength) && !lengths.empty()) {
+      (match[1] == "tokens" ? lengths.back().tokens : lengths.back().steps) =
+          parse_count(match[2].str());
+    }
+  }
+  return lengths;
+}
+
+/// A minimal CSV reader (quoted cells allowed) for the report tables.
+std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& line : lines_of(read_text(path))) {
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        cells.back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        cells.emplace_back();
+      } else {
+        cells.back().push_back(c);
+      }
+    }
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+const Json* find_by_name(const Json& array, const std::string& name) {
+  for (const auto& item : array) {
+    if (item.value("name", "") == name) return &item;
+  }
+  return nullptr;
+}
+
+/// The checks every scenario's run must pass. `out` is the report folder (relative to `cwd`).
+void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
+  const std::string out = "report";
+  const CliResult run = run_capsim({"run", scenario.string(), "--out", out}, cwd);
+  ASSERT_FALSE(run.timed_out) << run.describe();
+  ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.describe();
+  EXPECT_EQ(run.err, "") << "a successful run prints nothing on stderr";
+
+  // All reports written, nothing partial left anywhere, nothing written outside --out.
+  for (const auto& name : kReportFiles) {
+    EXPECT_TRUE(fs::is_regular_file(cwd / out / name)) << name << " missing";
+    EXPECT_GT(fs::file_size(cwd / out / name), 0u) << name << " is empty";
+  }
+  for (const auto& path : tree(cwd)) {
+    EXPECT_EQ(path.find(".partial"), std::string::npos) << "left behind: " << path;
+    EXPECT_TRUE(path == out || path.rfind(out + "/", 0) == 0) << "written outside --out: " << path;
+  }
+  EXPECT_NE(run.out.find("Reports in " + out + ":"), std::string::npos) << run.out;
+
+  Json result;
+  ASSERT_NO_THROW(result = Json::parse(read_text(cwd / out / "result.json")))
+      << "result.json is not valid JSON";
+  ASSERT_TRUE(result.contains("training") && result["training"].is_array());
+  ASSERT_FALSE(result["training"].empty());
+
+  // Exit code 1 exactly when a stated target is missed; each target's verdict is its arithmetic.
+  bool all_met = true;
+  for (const auto& target : result["targets"]) {
+    const bool met = target["value"].get<double>() <= target["limit"].get<double>();
+    EXPECT_EQ(target["met"].get<bool>(), met) << target.dump();
+    all_met = all_met && met;
+    for (const auto& training : result["training"]) {
+      if (training["workload"] != target["workload"]) continue;
+      if (target["name"] == "deadline") {
+        EXPECT_DOUBLE_EQ(target["value"].get<double>(),
+                         training["run"]["time_to_train_s"].get<double>());
+      }
+    }
+  }
+  EXPECT_EQ(result["targets_met"].get<bool>(), all_met);
+  EXPECT_EQ(run.exit_code, all_met ? 0 : 1) << run.describe();
+  if (result["targets"].empty()) EXPECT_EQ(run.exit_code, 0);
+
+  const auto lengths = requested_lengths(scenario);
+  ASSERT_EQ(lengths.size(), result["training"].size())
+      << "the scanner found " << lengths.size() << " workloads in " << scenario;
+
+  const auto training_csv = read_csv(cwd / out / "training.csv");
+  ASSERT_EQ(training_csv.size(), result["training"].size() + 1) << "header + one row per workload";
+  const auto& csv_header = training_csv[0];
+  auto csv_cell = [&](std::size_t row, const std::string& column) {
+    const auto at = std::find(csv_header.begin(), csv_header.end(), column);
+    EXPECT_NE(at, csv_header.end()) << "training.csv has no column " << column;
+    if (at == csv_header.end()) return std::nan("");
+    return std::stod(training_csv[row + 1].at(static_cast<std::size_t>(at - csv_header.begin())));
+  };
+  for (const auto& table : {"training.csv", "breakdown.csv", "memory.csv", "bom.csv", "cost.csv"}) {
+    const auto rows = read_csv(cwd / out / table);
+    ASSERT_GE(rows.size(), 2u) << table << " has no data row";
+    for (const auto& row : rows) {
+      EXPECT_EQ(row.size(), rows[0].size()) << table << " ragged row";
+    }
+  }
+
+  for (std::size_t i = 0; i < result["training"].size(); ++i) {
+    const Json& job = result["training"][i];
+    SCOPED_TRACE("workload " + job["workload"].get<std::string>());
+    const Json* cluster = find_by_name(result["clusters"], job["cluster"].get<std::string>());
+    ASSERT_NE(cluster, nullptr) << "no cluster named " << job["cluster"];
+    const Json& layout = job["layout"];
+    const Json& iteration = job["iteration"];
+    const Json& breakdown = iteration["breakdown"];
+    const Json& memory = job["memory"];
+    const Json& run_figures = job["run"];
+    const Json& cost = job["cost"];
+    const double iteration_s = iteration["iteration_s"].get<double>();
+    const double steps = run_figures["steps"].get<double>();
+    const double gpus = (*cluster)["gpus"].get<double>();
+    const double time_to_train_s = run_figures["time_to_train_s"].get<double>();
+    const double tokens_per_step =
+        layout["global_batch"].get<double>() * layout["seq_len"].get<double>();
+    ASSERT_GT(iteration_s, 0);
+
+    // Time to train = steps x iteration + checkpoint stalls.
+    EXPECT_TRUE(near_rel(time_to_train_s,
+                         steps * iteration_s + run_figures["checkpoint_stall_s"].get<double>()));
+    EXPECT_TRUE(near_rel(run_figures["compute_time_s"].get<double>(), steps * iteration_s));
+    EXPECT_TRUE(near_rel(run_figures["checkpoint_stall_s"].get<double>(),
+                         run_figures["checkpoints"].get<double>() *
+                             run_figures["checkpoint_write_s"].get<double>()));
+    EXPECT_EQ(run_figures["checkpoints"].get<double>(),
+              std::floor(run_figures["checkpoints"].get<double>()));
+
+    // The breakdown's parts make up the iteration.
+    double parts = 0;
+    for (const auto& [name, seconds] : breakdown.items()) {
+      EXPECT_GE(seconds.get<double>(), 0) << name;
+      parts += seconds.get<double>();
+    }
+    EXPECT_EQ(breakdown.size(), 7u) << breakdown.dump();
+    EXPECT_TRUE(near_rel(parts, iteration_s));
+
+    // Throughput and length: tokens/s = batch x seq / iteration; steps cover the tokens asked for.
+    EXPECT_TRUE(near_rel(iteration["tokens_per_s"].get<double>(), tokens_per_step / iteration_s));
+    if (lengths[i].tokens) {
+      EXPECT_EQ(steps, std::ceil(*lengths[i].tokens / tokens_per_step))
+          << "tokens requested " << *lengths[i].tokens;
+    } else {
+      ASSERT_TRUE(lengths[i].steps.has_value()) << "neither tokens nor steps found in " << scenario;
+      EXPECT_EQ(steps, *lengths[i].steps);
+    }
+    EXPECT_TRUE(near_rel(run_figures["tokens"].get<double>(), steps * tokens_per_step));
+    EXPECT_TRUE(near_rel(iteration["micro_batches"].get<double>(),
+                         layout["global_batch"].get<double>() /
+                             (layout["dp"].get<double>() * layout["micro_batch"].get<double>())));
+
+    // The parallel layout covers the cluster exactly.
+    EXPECT_EQ(layout["tp"].get<long>() * layout["pp"].get<long>() * layout["dp"].get<long>() *
+                  layout["cp"].get<long>(),
+              (*cluster)["gpus"].get<long>());
+    EXPECT_EQ((*cluster)["gpus"].get<long>(),
+              (*cluster)["servers"].get<long>() * (*cluster)["server"]["gpus"].get<long>());
+
+    // Memory: the parts make up the total, which fits the GPU.
+    const double memory_total = memory["total_bytes"].get<double>();
+    EXPECT_TRUE(near_rel(memory_total, memory["weights_bytes"].get<double>() +
+                                           memory["gradients_bytes"].get<double>() +
+                                           memory["optimizer_bytes"].get<double>() +
+                                           memory["activations_bytes"].get<double>() +
+                                           memory["logits_bytes"].get<double>()));
+    EXPECT_LE(memory_total, memory["capacity_bytes"].get<double>());
+    EXPECT_LE(memory["capacity_bytes"].get<double>(),
+              (*cluster)["gpu"]["memory_bytes"].get<double>());
+    EXPECT_TRUE(memory["fits"].get<bool>());
+
+    // Cost: hourly rates x hours; per million tokens over the tokens processed.
+    const Json& rates = (*cluster)["rates"];
+    const double hours = time_to_train_s / 3600;
+    EXPECT_TRUE(near_rel(cost["owned_usd"].get<double>(),
+                         rates["owned_usd_per_h"].get<double>() * hours));
+    EXPECT_TRUE(near_rel(cost["owned_usd_per_million_tokens"].get<double>(),
+                         cost["owned_usd"].get<double>() / (run_figures["tokens"].get<double>() / 1e6)));
+    EXPECT_EQ(cost["rented_usd"].is_null(), rates["rental_usd_per_h"].is_null());
+    if (!cost["rented_usd"].is_null()) {
+      EXPECT_TRUE(near_rel(cost["rented_usd"].get<double>(),
+                           rates["rental_usd_per_h"].get<double>() * hours));
+    }
+    EXPECT_TRUE(near_rel(rates["owned_usd_per_h"].get<double>(),
+                         rates["amortisation_usd_per_h"].get<double>() +
+                             rates["maintenance_usd_per_h"].get<double>() +
+                             rates["energy_usd_per_h"].get<double>()));
+
+    // MFU = model FLOPs per iteration / (iteration time x GPUs x peak).
+    const double peak = job["gpu_performance"]["peak_flop_per_s"].get<double>();
+    EXPECT_TRUE(near_rel(iteration["mfu"].get<double>(),
+                         iteration["model_flops"].get<double>() / (iteration_s * gpus * peak)));
+    EXPECT_GT(iteration["mfu"].get<double>(), 0);
+    EXPECT_LE(iteration["mfu"].get<double>(), iteration["hfu"].get<double>());
+    EXPECT_LT(iteration["hfu"].get<double>(), 1);
+
+    // training.csv carries the same figures (10 significant digits).
+    EXPECT_TRUE(near_rel(csv_cell(i, "iteration_s"), iteration_s, 1e-8));
+    EXPECT_TRUE(near_rel(csv_cell(i, "time_to_train_s"), time_to_train_s, 1e-8));
+    EXPECT_TRUE(near_rel(csv_cell(i, "steps"), steps, 1e-8));
+    EXPECT_TRUE(near_rel(csv_cell(i, "owned_usd"), cost["owned_usd"].get<double>(), 1e-8));
+  }
+}
+
+class ScenarioRun : public CliTest, public ::testing::WithParamInterface<fs::path> {};
+
+TEST_P(ScenarioRun, WritesEveryReportAndTheFiguresAgree) { check_scenario_run(GetParam(), dir_); }
+
+TEST_P(ScenarioRun, SameScenarioAndSeedGiveByteIdenticalReports) {
+  const CliResult first = capsim({"run", GetParam().string(), "--out", "a", "--seed", "42"});
+  const CliResult second = capsim({"run", GetParam().string(), "--out", "b", "--seed", "42"});
+  ASSERT_LE(first.exit_code, 1) << first.describe();
+  ASSERT_LE(second.exit_code, 1) << second.describe();
+  EXPECT_EQ(first.exit_code, second.exit_code);
+  EXPECT_EQ(read_json("a/result.json")["scenario"]["seed"], 42);
+  for (const auto& name : kReportFiles) {
+    EXPECT_EQ(read_text(dir_ / "a" / name), read_text(dir_ / "b" / name)) << name << " differs";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioRun, ::testing::ValuesIn(scenario_files()), test_name);
+
+// ctest registers the parametrised cases when this executable is built; this one loops over the
+// folder when it runs, so a scenario added since the last build is still run.
+TEST_F(CliTest, EveryScenarioFileInTheFolderRunsConsistently) {
+  const auto files = scenario_files();
+  ASSERT_FALSE(files.empty());
+  for (const auto& scenario : files) {
+    SCOPED_TRACE(scenario.string());
+    const fs::path cwd = dir_ / scenario.stem();
+    fs::create_directories(cwd);
+    check_scenario_run(scenario, cwd);
+  }
+}
+
+TEST_F(CliTest, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--out", "qs"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json result = read_json("qs/result.json");
+  const Json& job = result["training"][0];
+
+  // "  label    value" rows of the terminal summary.
+  std::map<std::string, std::string> rows;
+  static const std::regex kRow(R"(^  (\S.*?)\s{2,}(\S.*)$)");
+  for (const auto& line : lines_of(run.out)) {
+    std::smatch match;
+    if (std::regex_match(line, match, kRow)) rows[match[1]] = match[2];
+  }
+  for (const auto& label : {"time to train", "iteration time", "MFU / HFU", "cost if owned",
+                            "cost if rented"}) {
+    EXPECT_TRUE(rows.count(label)) << "no '" << label << "' line in\n" << run.out;
+  }
+  EXPECT_TRUE(printed_matches(rows["time to train"], job["run"]["time_to_train_s"].get<double>()));
+  EXPECT_TRUE(printed_matches(rows["iteration time"], job["iteration"]["iteration_s"].get<double>()));
+  EXPECT_TRUE(printed_matches(rows["MFU / HFU"].substr(0, rows["MFU / HFU"].find(" /")),
+                              job["iteration"]["mfu"].get<double>()));
+  EXPECT_TRUE(printed_matches(rows["cost if owned"].substr(0, rows["cost if owned"].find(" (")),
+                              job["cost"]["owned_usd"].get<double>()));
+  EXPECT_TRUE(printed_matches(rows["cost if rented"].substr(0, rows["cost if rented"].find(" (")),
+                              job["cost"]["rented_usd"].get<double>()));
+  EXPECT_NE(run.out.find("Reports in qs: result.json summary.md"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("Targets missed"), std::string::npos);
+}
+
+TEST_F(CliTest, MissedTargetExitsOneAndStillWritesTheReports) {
+  const CliResult run = capsim(
+      {"run", quickstart_path().string(), "--out", "late", "--set", "targets.deadline=10min"});
+  ASSERT_EQ(run.exit_code, 1) << run.describe();
+  EXPECT_NE(run.out.find("MISSED"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Targets missed"), std::string::npos) << run.out;
+  const Json result = read_json("late/result.json");
+  EXPECT_FALSE(result["targets_met"].get<bool>());
+  ASSERT_EQ(result["targets"].size(), 1u);
+  EXPECT_EQ(result["targets"][0]["limit"].get<double>(), 600.0);
+  for (const auto& name : kReportFiles) EXPECT_TRUE(fs::exists(dir_ / "late" / name)) << name;
+
+  // The quickstart rents, so the budget is checked against the rented cost.
+  const CliResult budget =
+      capsim({"run", quickstart_path().string(), "--out", "poor", "--set", "targets.budget=$10"});
+  ASSERT_EQ(budget.exit_code, 1) << budget.describe();
+  const Json poor = read_json("poor/result.json");
+  const Json* target = nullptr;
+  for (const auto& t : poor["targets"]) {
+    if (t["name"] == "budget") target = &t;
+  }
+  ASSERT_NE(target, nullptr) << poor["targets"].dump();
+  EXPECT_EQ((*target)["limit"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ((*target)["value"].get<double>(),
+                   poor["training"][0]["cost"]["rented_usd"].get<double>());
+}
+
+TEST_F(CliTest, FormatChoosesTheReportsWritten) {
+  const CliResult run =
+      capsim({"run", quickstart_path().string(), "--out", "j", "--format", "json", "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_EQ(tree(dir_ / "j"), std::vector<std::string>{"result.json"});
+  EXPECT_EQ(run.out, "Reports in j: result.json\n") << "--quiet prints only the report paths";
+}
+
+TEST_F(CliTest, RunWithoutOutWritesUnderOutScenarioName) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--format", "json,md"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_EQ(tree(dir_), (std::vector<std::string>{"out", "out/quickstart",
+                                                  "out/quickstart/result.json",
+                                                  "out/quickstart/summary.md"}));
+}
+
+TEST_F(CliTest, VersionPrintsTheVersion) {
+  const CliResult run = capsim({"--version"});
+  EXPECT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(std::regex_search(run.out, std::regex(R"(\b\d+\.\d+\.\d+\b)"))) << run.out;
+  EXPECT_NE(run.out.find(capsim_version()), std::string::npos) << run.out;
+  EXPECT_TRUE(tree(dir_).empty());
+}
+
+TEST_F(CliTest, RunHelpMentionsSet) {
+  const CliResult run = capsim({"run", "--help"});
+  EXPECT_EQ(run.exit_code, 0) << run.describe();
+  for (const auto& option : {"--set", "--out", "--format", "--seed"}) {
+    EXPECT_NE(run.out.find(option), std::string::npos) << option << " not in\n" << run.out;
+  }
+  EXPECT_TRUE(tree(dir_).empty());
+}
+
+TEST_F(CliTest, CheckValidatesTheQuickstartAndWritesNothing) {
+  const CliResult run = capsim({"check", quickstart_path().string()});
+  EXPECT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_NE(run.out.find("ok"), std::string::npos) << run.out;
+  EXPECT_EQ(run.err, "");
+  EXPECT_TRUE(tree(dir_).empty()) << joined(tree(dir_), ", ");
+}
+
+TEST_F(CliTest, CheckEveryScenario) {
+  for (const auto& scenario : scenario_files()) {
+    const CliResult run = capsim({"check", scenario.string()});
+    EXPECT_EQ(run.exit_code, 0) << scenario << "\n" << run.describe();
+  }
+  EXPECT_TRUE(tree(dir_).empty()) << joined(tree(dir_), ", ");
+}
+
+}  // namespace
+}  // namespace capsim::test
