@@ -37,38 +37,39 @@ std::string optional_money(const Json& value) {
   return value.is_null() ? "n/a" : format_quantity(value.get<double>(), Quantity::Money);
 }
 
+// The cluster a training job ran on; a result that does not list it is not a capsim result.
 const Json& cluster_of(const Json& result, const std::string& name) {
-  for (const auto& cluster : result["clusters"]) {
-    if (cluster["name"] == name) return cluster;
+  for (const auto& cluster : result.at("clusters")) {
+    if (cluster.at("name") == name) return cluster;
   }
-  return result["clusters"][0];
+  throw std::out_of_range("no cluster named '" + name + "' in \"clusters\"");
 }
 
 // One column per (result, training workload).
 std::vector<std::string> column_for(const Json& result, const Json& job) {
-  const Json& cluster = cluster_of(result, job["cluster"].get<std::string>());
-  const Json& layout = job["layout"];
-  const Json& iteration = job["iteration"];
-  const Json& run = job["run"];
-  const Json& cost = job["cost"];
+  const Json& cluster = cluster_of(result, job.at("cluster").get<std::string>());
+  const Json& layout = job.at("layout");
+  const Json& iteration = job.at("iteration");
+  const Json& run = job.at("run");
+  const Json& cost = job.at("cost");
   char layout_text[96];
   std::snprintf(layout_text, sizeof layout_text, "TP%d PP%d DP%d CP%d mb%d",
-                layout["tp"].get<int>(), layout["pp"].get<int>(), layout["dp"].get<int>(),
-                layout["cp"].get<int>(), layout["micro_batch"].get<int>());
+                layout.at("tp").get<int>(), layout.at("pp").get<int>(), layout.at("dp").get<int>(),
+                layout.at("cp").get<int>(), layout.at("micro_batch").get<int>());
   return {
-      result["scenario"]["name"].get<std::string>() + "/" + job["workload"].get<std::string>(),
-      std::to_string(cluster["gpus"].get<int>()) + " x " + cluster["gpu"]["id"].get<std::string>(),
+      result.at("scenario").at("name").get<std::string>() + "/" + job.at("workload").get<std::string>(),
+      std::to_string(cluster.at("gpus").get<int>()) + " x " + cluster.at("gpu").at("id").get<std::string>(),
       layout_text,
-      format_quantity(iteration["iteration_s"].get<double>(), Quantity::Time),
-      format_quantity(run["time_to_train_s"].get<double>(), Quantity::Time),
-      format_quantity(iteration["mfu"].get<double>(), Quantity::Fraction),
-      format_quantity(iteration["tokens_per_s"].get<double>(), Quantity::Count),
-      format_quantity(cluster["capex"]["total_usd"].get<double>(), Quantity::Money),
-      format_quantity(cluster["rates"]["facility_power_W"].get<double>(), Quantity::Power),
-      format_quantity(cost["owned_usd"].get<double>(), Quantity::Money),
-      optional_money(cost["rented_usd"]),
-      format_quantity(cost["owned_usd_per_million_tokens"].get<double>(), Quantity::Money),
-      optional_money(cost["rented_usd_per_million_tokens"]),
+      format_quantity(iteration.at("iteration_s").get<double>(), Quantity::Time),
+      format_quantity(run.at("time_to_train_s").get<double>(), Quantity::Time),
+      format_quantity(iteration.at("mfu").get<double>(), Quantity::Fraction),
+      format_quantity(iteration.at("tokens_per_s").get<double>(), Quantity::Count),
+      format_quantity(cluster.at("capex").at("total_usd").get<double>(), Quantity::Money),
+      format_quantity(cluster.at("rates").at("facility_power_W").get<double>(), Quantity::Power),
+      format_quantity(cost.at("owned_usd").get<double>(), Quantity::Money),
+      optional_money(cost.at("rented_usd")),
+      format_quantity(cost.at("owned_usd_per_million_tokens").get<double>(), Quantity::Money),
+      optional_money(cost.at("rented_usd_per_million_tokens")),
   };
 }
 
@@ -84,10 +85,10 @@ int compare_command(const CompareArgs& args, std::ostream& out) {
   for (const auto& argument : args.results) {
     const Json result = read_result(argument);
     try {
-      for (const auto& job : result["training"]) columns.push_back(column_for(result, job));
-    } catch (const Json::exception& error) {
+      for (const auto& job : result.at("training")) columns.push_back(column_for(result, job));
+    } catch (const std::exception& error) {  // a missing field (.at) or one of the wrong type
       throw InputError(SourceLocation{argument, 0, 0}, "",
-                       std::string("lacks a field compare needs: ") + error.what(),
+                       std::string("is not a complete capsim result: ") + error.what(),
                        "a result.json written by this version of `capsim run`");
     }
   }

@@ -24,9 +24,9 @@ void print_summary(const Result& result, std::ostream& out) {
     out << "\n";
   }
   for (const auto& target : result.targets) {
-    const Quantity kind = target.name == "budget" ? Quantity::Money : Quantity::Time;
     out << "  target " << target.name << " (" << target.workload << "): "
-        << format_quantity(target.value, kind) << " vs limit " << format_quantity(target.limit, kind)
+        << format_target_value(target, target.value) << " vs limit "
+        << format_target_value(target, target.limit)
         << (target.met ? " - met" : " - MISSED") << "\n";
   }
 }

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   add_scenario_options(*run, run_args);
   run->add_option("--out", run_args.out_dir, "Report folder (default: out/<scenario file name without extension>)");
   run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
-  run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)");
+  run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--quiet", run_args.quiet, "Print only the report paths");
 
   ScenarioArgs check_args;

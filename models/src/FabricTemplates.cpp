@@ -297,7 +297,7 @@ class FabricBuilder {
                 ? " plus " + std::to_string(storage_link_count_) + " storage ports"
                 : std::string()) +
            " but the switch has " + std::to_string(spec_.leaf.ports) +
-           " ports; use template leaf-spine or a switch with at least " + std::to_string(needed) +
+           " ports; expected template leaf-spine or a switch with at least " + std::to_string(needed) +
            " ports");
     const auto sw = add_switch(1, spec_.leaf, "switch");
     for (int p = 0; p < nic_ports_; ++p) connect_nic(p, sw);
@@ -321,7 +321,7 @@ class FabricBuilder {
            (storage_link_count_ > 0
                 ? " (with " + std::to_string(storage_link_count_) + " storage links on the spines)"
                 : std::string()) +
-           "; use template clos3 or larger switches");
+           "; expected template clos3 or larger switches");
     }
     const auto leaves = add_leaves(leaf_count);
     for (int p = 0; p < nic_ports_; ++p) connect_nic(p, leaves[p / split.down]);
@@ -349,7 +349,7 @@ class FabricBuilder {
            " down ports at " + text(spec_.oversubscription) + ":1, but " +
            std::to_string(spec_.spine.ports) + "-port spines join at most " +
            std::to_string(spec_.spine.ports) + " leaves (at most " + std::to_string(max_servers) +
-           " servers); use template clos3 or larger switches");
+           " servers); expected template clos3 or larger switches");
     }
     auto leaves = add_leaves(rails * leaves_per_rail);
     for (int s = 0; s < spec_.servers; ++s)
@@ -381,7 +381,7 @@ class FabricBuilder {
            " leaves, but " + std::to_string(spec_.core.ports) +
            "-port core switches join at most " + std::to_string(spec_.core.ports) + " pods = " +
            std::to_string(std::int64_t{spec_.core.ports} * leaves_per_pod * split.down) +
-           " NIC ports; use larger switches or a higher oversubscription");
+           " NIC ports; expected larger switches or a higher oversubscription");
     auto leaves = add_leaves(compute_leaves);
     for (int p = 0; p < nic_ports_; ++p) connect_nic(p, leaves[p / split.down]);
     const auto storage = add_storage_leaves(split.down);

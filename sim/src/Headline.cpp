@@ -6,14 +6,6 @@
 namespace capsim {
 namespace {
 
-// Durations of days or more read best in days ("71.3 days"); shorter ones in their own unit.
-std::string duration(double seconds) {
-  if (seconds < 2 * 86400.0) return format_quantity(seconds, Quantity::Time);
-  char text[64];
-  std::snprintf(text, sizeof text, "%.1f days", seconds / 86400.0);
-  return text;
-}
-
 // 1908 -> "1,908": whole counts people compare digit by digit.
 std::string grouped(double value) {
   const std::string digits = std::to_string(static_cast<long long>(value + 0.5));
@@ -43,6 +35,17 @@ const ClusterPlan& cluster_of(const Result& result, const TrainingPlan& plan) {
 
 }  // namespace
 
+std::string format_duration(double seconds) {
+  if (seconds < 2 * 86400.0) return format_quantity(seconds, Quantity::Time);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f days", seconds / 86400.0);
+  return text;
+}
+
+std::string format_target_value(const TargetCheck& target, double value) {
+  return target.name == "budget" ? format_quantity(value, Quantity::Money) : format_duration(value);
+}
+
 std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index) {
   const TrainingPlan& plan = result.training.at(index);
   const TrainingWorkload& job = result.workloads.at(index);
@@ -55,7 +58,7 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
       {"cluster", std::to_string(cluster.servers) + " x " + config.server.id + " = " +
                       std::to_string(cluster.gpus) + " x " + config.gpu.id},
       {"layout", layout_text(plan)},
-      {"time to train", duration(plan.time_to_train_s)},
+      {"time to train", format_duration(plan.time_to_train_s)},
       {"steps", grouped(plan.steps) + " x " + grouped(plan.tokens / plan.steps) + " tokens = " +
                     format_quantity(plan.tokens, Quantity::Count) + " tokens"},
       {"iteration time", format_quantity(e.iteration_s, Quantity::Time)},

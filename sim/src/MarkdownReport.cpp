@@ -96,9 +96,9 @@ void write_markdown_report(const Result& result, std::ostream& out) {
   if (!result.targets.empty()) {
     out << "## Targets\n\n| target | workload | limit | plan | met |\n|---|---|---|---|---|\n";
     for (const auto& target : result.targets) {
-      const Quantity kind = target.name == "budget" ? Quantity::Money : Quantity::Time;
       out << "| " << target.name << " | " << target.workload << " | "
-          << format_quantity(target.limit, kind) << " | " << format_quantity(target.value, kind)
+          << format_target_value(target, target.limit) << " | "
+          << format_target_value(target, target.value)
           << " | " << (target.met ? "yes" : "**no**") << " |\n";
     }
     out << "\n";

@@ -86,8 +86,12 @@ std::vector<std::string> write_reports(const Result& result, const std::string& 
   for (const auto& [temporary, final_path] : staged) {
     fs::rename(temporary, final_path, error);
     if (error) {
+      const std::string message =
+          "cannot rename " + temporary.string() + " to " + final_path.string() + ": " +
+          error.message();
       discard();
-      throw std::runtime_error("cannot rename " + temporary.string() + ": " + error.message());
+      for (const auto& path : written) fs::remove(path, error);  // no half of a new report
+      throw std::runtime_error(message);
     }
     written.push_back(final_path.string());
   }

@@ -48,34 +48,61 @@ struct RequestedLength {
 };
 
 std::optional<double> parse_count(const std::string& text) {
-  static const std::regex kCount(R"(^\"?([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([kMGBT]?)\"?$)");
+  static const std::regex kCount(
+      R"(^\"?([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([kMGBT]?)\"?$)");
   std::smatch match;
   if (!std::regex_match(text, match, kCount)) return std::nullopt;
-  const std::map<std::string, double> suffix = {{"", 1},    {"k", 1e3},  {"M", 1e6},
+  const std::map<std::string, double> suffix = {{"", 1},    {"k", 1e3}, {"M", 1e6},
                                                 {"G", 1e9}, {"B", 1e9}, {"T", 1e12}};
   return std::stod(match[1].str()) * suffix.at(match[2].str());
 }
 
 std::vector<RequestedLength> requested_lengths(const fs::path& scenario) {
-  static const std::regex kWorkloadStart(R"(^\s*-\s+name:)");
+  static const std::regex kItem(R"(^(\s*)-\s)");
   static const std::regex kLength(R"(^\s*(?:-\s+)?(tokens|steps):\s*(\S+)\s*$)");
   std::vector<RequestedLength> lengths;
   bool in_workloads = false;
+  std::optional<std::size_t> item_indent;  // of the "- " that starts each workload
   for (std::string line : lines_of(read_text(scenario))) {
     if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    if (!line.empty() && !std::isspace(static_cast<unsigned char>(line[0]))) {
+    if (line.find_first_not_of(' ') == std::string::npos) continue;
+    if (!std::isspace(static_cast<unsigned char>(line[0]))) {
       in_workloads = line.rfind("workloads:", 0) == 0;
       continue;
     }
     if (!in_workloads) continue;
-    if (std::regex_search(line, kWorkloadStart)) lengths.emplace_back();
     std::smatch match;
+    if (std::regex_search(line, match, kItem)) {
+      if (!item_indent) item_indent = match[1].length();
+      if (static_cast<std::size_t>(match[1].length()) == *item_indent) lengths.emplace_back();
+    }
     if (std::regex_match(line, match, kLength) && !lengths.empty()) {
       (match[1] == "tokens" ? lengths.back().tokens : lengths.back().steps) =
           parse_count(match[2].str());
     }
   }
   return lengths;
+}
+
+/// The target names (`deadline`, `budget`) the scenario's top-level `targets:` section states.
+std::set<std::string> stated_targets(const fs::path& scenario) {
+  static const std::regex kKey(R"(^\s+([a-z_]+):\s*(\S.*)?$)");
+  std::set<std::string> names;
+  bool in_targets = false;
+  for (std::string line : lines_of(read_text(scenario))) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    if (line.find_first_not_of(' ') == std::string::npos) continue;
+    if (!std::isspace(static_cast<unsigned char>(line[0]))) {
+      in_targets = line.rfind("targets:", 0) == 0;
+      continue;
+    }
+    std::smatch match;
+    if (in_targets && std::regex_match(line, match, kKey) && match[2].length() > 0 &&
+        match[2] != "~") {
+      names.insert(match[1]);
+    }
+  }
+  return names;
 }
 
 /// A minimal CSV reader (quoted cells allowed) for the report tables.
@@ -148,9 +175,19 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
       }
     }
   }
+  // Every target the file states is checked on every workload, and no other.
+  const auto stated = stated_targets(scenario);
+  EXPECT_EQ(result["targets"].size(), stated.size() * result["training"].size())
+      << "stated: " << joined({stated.begin(), stated.end()}, ", ") << "; checked "
+      << result["targets"].dump();
+  for (const auto& target : result["targets"]) {
+    EXPECT_TRUE(stated.count(target["name"].get<std::string>())) << target.dump();
+  }
   EXPECT_EQ(result["targets_met"].get<bool>(), all_met);
   EXPECT_EQ(run.exit_code, all_met ? 0 : 1) << run.describe();
-  if (result["targets"].empty()) EXPECT_EQ(run.exit_code, 0);
+  if (result["targets"].empty()) {
+    EXPECT_EQ(run.exit_code, 0) << "no target stated, so none can be missed";
+  }
 
   const auto lengths = requested_lengths(scenario);
   ASSERT_EQ(lengths.size(), result["training"].size())
@@ -247,10 +284,11 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     // Cost: hourly rates x hours; per million tokens over the tokens processed.
     const Json& rates = (*cluster)["rates"];
     const double hours = time_to_train_s / 3600;
-    EXPECT_TRUE(near_rel(cost["owned_usd"].get<double>(),
-                         rates["owned_usd_per_h"].get<double>() * hours));
-    EXPECT_TRUE(near_rel(cost["owned_usd_per_million_tokens"].get<double>(),
-                         cost["owned_usd"].get<double>() / (run_figures["tokens"].get<double>() / 1e6)));
+    EXPECT_TRUE(
+        near_rel(cost["owned_usd"].get<double>(), rates["owned_usd_per_h"].get<double>() * hours));
+    EXPECT_TRUE(
+        near_rel(cost["owned_usd_per_million_tokens"].get<double>(),
+                 cost["owned_usd"].get<double>() / (run_figures["tokens"].get<double>() / 1e6)));
     EXPECT_EQ(cost["rented_usd"].is_null(), rates["rental_usd_per_h"].is_null());
     if (!cost["rented_usd"].is_null()) {
       EXPECT_TRUE(near_rel(cost["rented_usd"].get<double>(),
@@ -277,6 +315,8 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
   }
 }
 
+using CliRun = CliTest;
+
 class ScenarioRun : public CliTest, public ::testing::WithParamInterface<fs::path> {};
 
 TEST_P(ScenarioRun, WritesEveryReportAndTheFiguresAgree) { check_scenario_run(GetParam(), dir_); }
@@ -297,7 +337,7 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioRun, ::testing::ValuesIn(scenario_fi
 
 // ctest registers the parametrised cases when this executable is built; this one loops over the
 // folder when it runs, so a scenario added since the last build is still run.
-TEST_F(CliTest, EveryScenarioFileInTheFolderRunsConsistently) {
+TEST_F(CliRun, EveryScenarioFileInTheFolderRunsConsistently) {
   const auto files = scenario_files();
   ASSERT_FALSE(files.empty());
   for (const auto& scenario : files) {
@@ -308,7 +348,86 @@ TEST_F(CliTest, EveryScenarioFileInTheFolderRunsConsistently) {
   }
 }
 
-TEST_F(CliTest, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
+// Two clusters and two workloads, one given in steps: figures are checked per workload against
+// its own cluster, and the exit code follows the one missed deadline.
+TEST_F(CliRun, TwoClustersAndTwoWorkloadsAgreeToo) {
+  fs::create_directories(dir_ / "input");
+  fs::create_directories(dir_ / "work");
+  write_file("input/two-clusters.yaml", R"(name: two-clusters
+description: two clusters, two jobs
+infrastructure:
+  clusters:
+    - name: h100s
+      server: dgx-h100
+      count: 4
+      fabric: {template: single-switch, switch: quantum-2-qm9700}
+      storage:
+        - {system: ddn-ai400x2, count: 1}
+    - name: a100s
+      server: dgx-a100
+      count: 2
+      fabric: {template: single-switch, switch: quantum-qm8700}
+workloads:
+  - name: on-a100
+    kind: training
+    cluster: a100s
+    model: llama-3.2-1b
+    steps: 100
+    seq_len: 4096
+    global_batch: 32
+    parallelism: {tp: 1}
+  - name: on-h100
+    kind: training
+    cluster: h100s
+    model: llama-3.1-8b
+    tokens: 2B
+    seq_len: 8192
+    global_batch: 64
+    parallelism: {tp: 2}
+    checkpoint: {interval: 10min}
+economics:
+  ownership: own
+targets:
+  deadline: 1h
+  budget: $200
+)");
+  check_scenario_run(dir_ / "input" / "two-clusters.yaml", dir_ / "work");
+  const Json result = read_json("work/report/result.json");
+  ASSERT_EQ(result["training"].size(), 2u);
+  EXPECT_EQ(result["training"][0]["cluster"], "a100s");
+  EXPECT_EQ(result["training"][0]["layout"]["dp"], 16);  // 2 DGX A100 x 8, tp 1
+  EXPECT_EQ(result["training"][1]["layout"]["dp"], 16);  // 4 DGX H100 x 8, tp 2
+  EXPECT_EQ(result["targets"].size(), 4u);               // deadline and budget for each workload
+}
+
+// A report that cannot be written (here: the disk is full) leaves nothing behind: no partial
+// file, no report, exit code 2 naming the file.
+TEST_F(CliRun, FullDiskLeavesNoPartialReport) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "needs /dev/full";
+  fs::create_directories(dir_ / "report");
+  fs::create_symlink("/dev/full", dir_ / "report" / ".summary.md.partial");
+  const CliResult run = capsim({"run", quickstart_path().string(), "--out", "report"});
+  EXPECT_EQ(run.exit_code, 2) << run.describe();
+  EXPECT_TRUE(contains(run.err, "summary.md"));
+  EXPECT_EQ(tree(dir_), std::vector<std::string>{"report"});
+}
+
+TEST_F(CliRun, FailedRenameLeavesNoReportOfTheFailedRun) {
+  fs::create_directories(dir_ / "report" / "cost.csv");
+  const CliResult run = capsim({"run", quickstart_path().string(), "--out", "report"});
+  EXPECT_EQ(run.exit_code, 2) << run.describe();
+  EXPECT_EQ(tree(dir_), (std::vector<std::string>{"report", "report/cost.csv"}));
+}
+
+TEST_F(CliRun, FailedRenameSaysWhy) {
+  fs::create_directories(dir_ / "report" / "result.json");
+  const CliResult run = capsim({"run", quickstart_path().string(), "--out", "report"});
+  EXPECT_EQ(run.exit_code, 2) << run.describe();
+  EXPECT_TRUE(contains(run.err, "result.json"));
+  EXPECT_FALSE(contains(run.err, "Success")) << "the cause of the failure is lost";
+}
+
+TEST_F(CliRun, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
   const CliResult run = capsim({"run", quickstart_path().string(), "--out", "qs"});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
   const Json result = read_json("qs/result.json");
@@ -321,12 +440,13 @@ TEST_F(CliTest, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
     std::smatch match;
     if (std::regex_match(line, match, kRow)) rows[match[1]] = match[2];
   }
-  for (const auto& label : {"time to train", "iteration time", "MFU / HFU", "cost if owned",
-                            "cost if rented"}) {
+  for (const auto& label :
+       {"time to train", "iteration time", "MFU / HFU", "cost if owned", "cost if rented"}) {
     EXPECT_TRUE(rows.count(label)) << "no '" << label << "' line in\n" << run.out;
   }
   EXPECT_TRUE(printed_matches(rows["time to train"], job["run"]["time_to_train_s"].get<double>()));
-  EXPECT_TRUE(printed_matches(rows["iteration time"], job["iteration"]["iteration_s"].get<double>()));
+  EXPECT_TRUE(
+      printed_matches(rows["iteration time"], job["iteration"]["iteration_s"].get<double>()));
   EXPECT_TRUE(printed_matches(rows["MFU / HFU"].substr(0, rows["MFU / HFU"].find(" /")),
                               job["iteration"]["mfu"].get<double>()));
   EXPECT_TRUE(printed_matches(rows["cost if owned"].substr(0, rows["cost if owned"].find(" (")),
@@ -337,7 +457,7 @@ TEST_F(CliTest, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
   EXPECT_EQ(run.out.find("Targets missed"), std::string::npos);
 }
 
-TEST_F(CliTest, MissedTargetExitsOneAndStillWritesTheReports) {
+TEST_F(CliRun, MissedTargetExitsOneAndStillWritesTheReports) {
   const CliResult run = capsim(
       {"run", quickstart_path().string(), "--out", "late", "--set", "targets.deadline=10min"});
   ASSERT_EQ(run.exit_code, 1) << run.describe();
@@ -364,7 +484,7 @@ TEST_F(CliTest, MissedTargetExitsOneAndStillWritesTheReports) {
                    poor["training"][0]["cost"]["rented_usd"].get<double>());
 }
 
-TEST_F(CliTest, FormatChoosesTheReportsWritten) {
+TEST_F(CliRun, FormatChoosesTheReportsWritten) {
   const CliResult run =
       capsim({"run", quickstart_path().string(), "--out", "j", "--format", "json", "--quiet"});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
@@ -372,15 +492,15 @@ TEST_F(CliTest, FormatChoosesTheReportsWritten) {
   EXPECT_EQ(run.out, "Reports in j: result.json\n") << "--quiet prints only the report paths";
 }
 
-TEST_F(CliTest, RunWithoutOutWritesUnderOutScenarioName) {
+TEST_F(CliRun, RunWithoutOutWritesUnderOutScenarioName) {
   const CliResult run = capsim({"run", quickstart_path().string(), "--format", "json,md"});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
-  EXPECT_EQ(tree(dir_), (std::vector<std::string>{"out", "out/quickstart",
-                                                  "out/quickstart/result.json",
-                                                  "out/quickstart/summary.md"}));
+  EXPECT_EQ(tree(dir_),
+            (std::vector<std::string>{"out", "out/quickstart", "out/quickstart/result.json",
+                                      "out/quickstart/summary.md"}));
 }
 
-TEST_F(CliTest, VersionPrintsTheVersion) {
+TEST_F(CliRun, VersionPrintsTheVersion) {
   const CliResult run = capsim({"--version"});
   EXPECT_EQ(run.exit_code, 0) << run.describe();
   EXPECT_TRUE(std::regex_search(run.out, std::regex(R"(\b\d+\.\d+\.\d+\b)"))) << run.out;
@@ -388,7 +508,7 @@ TEST_F(CliTest, VersionPrintsTheVersion) {
   EXPECT_TRUE(tree(dir_).empty());
 }
 
-TEST_F(CliTest, RunHelpMentionsSet) {
+TEST_F(CliRun, RunHelpMentionsSet) {
   const CliResult run = capsim({"run", "--help"});
   EXPECT_EQ(run.exit_code, 0) << run.describe();
   for (const auto& option : {"--set", "--out", "--format", "--seed"}) {
@@ -397,7 +517,7 @@ TEST_F(CliTest, RunHelpMentionsSet) {
   EXPECT_TRUE(tree(dir_).empty());
 }
 
-TEST_F(CliTest, CheckValidatesTheQuickstartAndWritesNothing) {
+TEST_F(CliRun, CheckValidatesTheQuickstartAndWritesNothing) {
   const CliResult run = capsim({"check", quickstart_path().string()});
   EXPECT_EQ(run.exit_code, 0) << run.describe();
   EXPECT_NE(run.out.find("ok"), std::string::npos) << run.out;
@@ -405,7 +525,7 @@ TEST_F(CliTest, CheckValidatesTheQuickstartAndWritesNothing) {
   EXPECT_TRUE(tree(dir_).empty()) << joined(tree(dir_), ", ");
 }
 
-TEST_F(CliTest, CheckEveryScenario) {
+TEST_F(CliRun, CheckEveryScenario) {
   for (const auto& scenario : scenario_files()) {
     const CliResult run = capsim({"check", scenario.string()});
     EXPECT_EQ(run.exit_code, 0) << scenario << "\n" << run.describe();

@@ -17,9 +17,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -112,8 +114,7 @@ inline CliResult run_capsim(const std::vector<std::string>& args, const fs::path
     _exit(127);
   }
   int status = 0;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   while (true) {
     const pid_t done = waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
@@ -163,6 +164,12 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+/// Whether `text` contains `part`, with both shown on failure (gmock is not linked).
+inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' not found in:\n" << text;
+}
+
 /// Parses a number the CLI printed with a unit ("1.66 s", "993 ms", "31.6 min", "104.1 days",
 /// "$1.66M", "$44.8", "315k", "57.6%") into SI (seconds, dollars, a count, a fraction). Written
 /// independently of capsim's own unit code. Returns nullopt for text it does not understand.
@@ -184,9 +191,9 @@ inline std::optional<double> parse_printed(std::string text) {
   std::string unit = text.substr(used);
   unit.erase(0, unit.find_first_not_of(' '));
   static const std::map<std::string, double> kFactors = {
-      {"", 1},      {"ns", 1e-9},  {"us", 1e-6},    {"ms", 1e-3},   {"s", 1},
-      {"min", 60},  {"h", 3600},   {"d", 86400},    {"days", 86400}, {"k", 1e3},
-      {"M", 1e6},   {"B", 1e9},    {"T", 1e12},     {"%", 0.01}};
+      {"", 1},     {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},    {"s", 1},
+      {"min", 60}, {"h", 3600},  {"d", 86400}, {"days", 86400}, {"k", 1e3},
+      {"M", 1e6},  {"B", 1e9},   {"T", 1e12},  {"%", 0.01}};
   const auto factor = kFactors.find(unit);
   if (factor == kFactors.end()) return std::nullopt;
   return sign * number * factor->second;
@@ -207,13 +214,13 @@ inline ::testing::AssertionResult printed_matches(const std::string& printed, do
 inline ::testing::AssertionResult near_rel(double actual, double expected, double rel = 1e-9) {
   const double scale = std::max(std::fabs(actual), std::fabs(expected));
   if (std::fabs(actual - expected) <= rel * scale + 1e-300) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << actual << " != " << expected << " (relative difference "
-                                       << std::fabs(actual - expected) / scale << ", allowed "
-                                       << rel << ")";
+  return ::testing::AssertionFailure()
+         << actual << " != " << expected << " (relative difference "
+         << std::fabs(actual - expected) / scale << ", allowed " << rel << ")";
 }
 
-/// A fixture with a fresh temporary working directory per test, removed afterwards unless the
-/// test failed (then its path is printed so the files can be inspected).
+/// A fixture with a fresh temporary working directory per test, removed afterwards; set
+/// CAPSIM_KEEP_TEST_DIRS=1 to keep the folders of failed tests for inspection.
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -226,7 +233,7 @@ class CliTest : public ::testing::Test {
 
   void TearDown() override {
     if (dir_.empty()) return;
-    if (HasFailure()) {
+    if (HasFailure() && std::getenv("CAPSIM_KEEP_TEST_DIRS") != nullptr) {
       std::cerr << "[ kept     ] the test's working directory " << dir_ << "\n";
       return;
     }

@@ -49,6 +49,6 @@ double parse_quantity(std::string_view text, Quantity kind);
 std::string expected_form(Quantity kind);
 
 /// Renders an SI value with a readable unit for reports ("3.35 TB/s", "2.5 h", "$1.20M").
-std::string format_quantity(double si_value, Quantity kind);
+std::string format_quantity(double value, Quantity kind);
 
 }  // namespace capsim

@@ -20,6 +20,12 @@ struct HeadlineRow {
   std::string value;
 };
 
+/// A duration for people: days from two days on ("71.3 days"), else its own unit ("53 min").
+std::string format_duration(double seconds);
+
+/// A target's limit or value with its unit: a duration for deadlines, money for budgets.
+std::string format_target_value(const TargetCheck& target, double value);
+
 /// The headline of training workload `index` of `result`.
 std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index);
 
