@@ -41,4 +41,12 @@ struct CompareArgs {
 };
 int compare_command(const CompareArgs& args, std::ostream& out);
 
+struct ValidateArgs {
+  std::string csv;          ///< published runs in the format of shared/validation/training_public.csv
+  std::string out;          ///< optional CSV of the per-row table
+  std::string catalog_dir;
+};
+/// Exit 1 when a row could not be predicted (the others are still reported).
+int validate_command(const ValidateArgs& args, std::ostream& out);
+
 }  // namespace capsim::cli

@@ -57,6 +57,17 @@ int main(int argc, char** argv) {
   compare->add_option("--format", compare_args.format, "table (default) or md")
       ->check(CLI::IsMember({"table", "md"}));
 
+  ValidateArgs validate_args;
+  auto* validate = app.add_subcommand("validate", "Compare predictions with published measurements");
+  auto* validate_training =
+      validate->add_subcommand("training", "Predict each published training run's iteration time");
+  validate->require_subcommand(1);
+  validate_training->add_option("CSV", validate_args.csv,
+                                "Runs in the format of shared/validation/training_public.csv")
+      ->required();
+  validate_training->add_option("--out", validate_args.out, "Also write the table as CSV here");
+  validate_training->add_option("--catalog", validate_args.catalog_dir, "Catalog folder");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& done) {
@@ -71,6 +82,7 @@ int main(int argc, char** argv) {
     if (*check) return check_command(check_args, std::cout);
     if (*catalog) return catalog_command(catalog_args, std::cout);
     if (*compare) return compare_command(compare_args, std::cout);
+    if (*validate_training) return validate_command(validate_args, std::cout);
   } catch (const capsim::InputError& error) {
     std::cerr << "error: " << error.what() << "\n";
     return kExitBadInput;

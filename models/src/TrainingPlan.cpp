@@ -182,18 +182,25 @@ TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus) {
   return layout;
 }
 
-// The largest power-of-two micro-batch that divides the per-replica batch and fits in memory,
-// as practitioners pick it; 1 when even that does not fit (the caller reports the breakdown).
+// The micro-batch a practitioner would pick: among the powers of two that divide the per-replica
+// batch and fit in memory, the one with the shortest iteration (larger micro-batches run
+// matmuls more efficiently but lengthen the pipeline bubble). 1 when none fits (the caller
+// then reports the memory breakdown).
 int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const GpuPerformance& gpu,
-                       int gpus) {
+                       const CommPaths& comm, int gpus) {
   if (layout.global_batch % layout.dp != 0) return 1;  // estimate_training names the problem
   const int per_replica = layout.global_batch / layout.dp;
   int best = 1;
+  double best_s = 0;
   for (int candidate = 1; candidate <= per_replica; candidate *= 2) {
     if (per_replica % candidate != 0) break;
     layout.micro_batch = candidate;
     if (!estimate_memory(model, layout, gpu, gpus).fits) break;
-    best = candidate;
+    const double iteration_s = estimate_training(model, layout, gpu, comm, gpus).iteration_s;
+    if (best_s == 0 || iteration_s < best_s) {
+      best = candidate;
+      best_s = iteration_s;
+    }
   }
   return best;
 }
@@ -210,11 +217,12 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
     const ModelShape model = model_shape(job.model);
     plan.layout = resolve_layout(job, cluster_plan.gpus);
     plan.gpu = gpu_performance(cluster.gpu, job.precision);
+    plan.comm = comm_paths(cluster_plan.topology, plan.layout);
     if (job.micro_batch == 0) {
-      plan.layout.micro_batch = choose_micro_batch(model, plan.layout, plan.gpu, cluster_plan.gpus);
+      plan.layout.micro_batch =
+          choose_micro_batch(model, plan.layout, plan.gpu, plan.comm, cluster_plan.gpus);
       plan.micro_batch_chosen = true;
     }
-    plan.comm = comm_paths(cluster_plan.topology, plan.layout);
     plan.estimate = estimate_training(model, plan.layout, plan.gpu, plan.comm, cluster_plan.gpus);
   } catch (const ConfigurationError& error) {
     throw ConfigurationError(context + error.what());
@@ -257,7 +265,8 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
   };
   if (plan.micro_batch_chosen) {
     plan.assumptions.push_back("Micro-batch " + std::to_string(plan.layout.micro_batch) +
-                               " was chosen: the largest power of two that fits in memory.");
+                               " was chosen: of the powers of two that fit in memory, the one "
+                               "with the shortest iteration.");
   }
   return plan;
 }

@@ -1,0 +1,85 @@
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "Commands.hpp"
+#include "TextTable.hpp"
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/PublishedRuns.hpp"
+
+namespace capsim::cli {
+namespace {
+
+std::string fixed(double value, const char* format) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+struct ErrorSummary {
+  double sum_abs = 0;
+  double worst = -1;
+  std::string worst_id;
+  int rows = 0;
+  void add(const std::string& id, double error) {
+    sum_abs += std::fabs(error);
+    ++rows;
+    if (std::fabs(error) > worst) {
+      worst = std::fabs(error);
+      worst_id = id;
+    }
+  }
+  double mape() const { return rows > 0 ? sum_abs / rows : 0; }
+};
+
+}  // namespace
+
+int validate_command(const ValidateArgs& args, std::ostream& out) {
+  const Catalog catalog =
+      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
+  const auto runs = load_published_training_runs(args.csv);
+
+  TextTable table({"id", "predicted_s", "measured_s", "error_%", "predicted_TFLOP/s",
+                   "measured_TFLOP/s", "micro_batch"});
+  std::string csv = "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen\n";
+  ErrorSummary all;
+  std::map<std::string, ErrorSummary> by_gpu;
+  std::vector<std::string> failures;
+  for (const auto& run : runs) {
+    try {
+      const TrainingPrediction p = predict_published_run(run, catalog);
+      table.add_row({run.id, fixed(p.predicted_iter_s, "%.3f"), fixed(run.measured_iter_s, "%.3f"),
+                     fixed(100 * p.error, "%+.1f"), fixed(p.predicted_tflops_per_gpu, "%.1f"),
+                     fixed(run.measured_tflops_per_gpu, "%.1f"),
+                     std::to_string(p.micro_batch) + (p.micro_batch_chosen ? " (chosen)" : "")});
+      csv += run.id + "," + run.gpu + "," + fixed(p.predicted_iter_s, "%.6g") + "," +
+             fixed(run.measured_iter_s, "%.6g") + "," + fixed(p.error, "%.6g") + "," +
+             std::to_string(p.micro_batch) + "," + (p.micro_batch_chosen ? "true" : "false") + "\n";
+      all.add(run.id, p.error);
+      by_gpu[run.gpu].add(run.id, p.error);
+    } catch (const ConfigurationError& error) {
+      failures.push_back(run.id + ": " + error.what());
+    }
+  }
+  if (!args.out.empty()) {
+    std::ofstream file(args.out);
+    file << csv;
+    if (!file) {
+      throw InputError(SourceLocation{"--out " + args.out, 0, 0}, "", "cannot write the file",
+                       "a writable path");
+    }
+  }
+  table.print(out);
+  for (const auto& failure : failures) out << "not predicted: " << failure << "\n";
+  for (const auto& [gpu, summary] : by_gpu) {
+    out << gpu << ": MAPE " << fixed(100 * summary.mape(), "%.1f") << "% worst "
+        << fixed(100 * summary.worst, "%.1f") << "% (" << summary.worst_id << ") over "
+        << summary.rows << " rows\n";
+  }
+  out << "MAPE " << fixed(100 * all.mape(), "%.1f") << "% worst " << fixed(100 * all.worst, "%.1f")
+      << "% (" << all.worst_id << ") over " << all.rows << " rows\n";
+  return failures.empty() ? 0 : 1;
+}
+
+}  // namespace capsim::cli

@@ -1,0 +1,360 @@
+#include "capsim/models/PublishedRuns.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include "YamlReader.hpp"
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/TrainingPlan.hpp"
+
+namespace capsim {
+namespace {
+
+// Splits one CSV record (RFC 4180 quoting) into fields.
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+// Reads named columns of one row with errors that say file, line, column and what is expected.
+class Row {
+ public:
+  Row(const std::vector<std::string>& header, std::vector<std::string> fields, std::string file,
+      int line)
+      : header_(header), fields_(std::move(fields)), file_(std::move(file)), line_(line) {}
+
+  std::string text(const std::string& column) const { return fields_.at(index(column)); }
+
+  std::optional<double> optional_number(const std::string& column) const {
+    const std::string& value = fields_.at(index(column));
+    if (value.empty()) return std::nullopt;
+    double number = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (error != std::errc() || end != value.data() + value.size() || !std::isfinite(number)) {
+      fail(column, "'" + value + "' is not a number", "a number");
+    }
+    return number;
+  }
+  double number(const std::string& column) const {
+    auto value = optional_number(column);
+    if (!value) fail(column, "is blank", "a value");
+    return *value;
+  }
+  std::optional<int> optional_count(const std::string& column, int minimum) const {
+    auto value = optional_number(column);
+    if (!value) return std::nullopt;
+    if (*value != std::floor(*value) || *value < minimum || *value > 1e9) {
+      fail(column, "'" + text(column) + "' is not a whole number >= " + std::to_string(minimum),
+           "a whole number >= " + std::to_string(minimum));
+    }
+    return static_cast<int>(*value);
+  }
+  int count(const std::string& column, int minimum = 1) const {
+    auto value = optional_count(column, minimum);
+    if (!value) fail(column, "is blank", "a whole number >= " + std::to_string(minimum));
+    return *value;
+  }
+  std::string choice(const std::string& column, const std::vector<std::string>& allowed,
+                     bool blank_ok = false) const {
+    const std::string value = text(column);
+    if (value.empty() && blank_ok) return value;
+    for (const auto& option : allowed) {
+      if (value == option) return value;
+    }
+    std::string list;
+    for (const auto& option : allowed) list += (list.empty() ? "" : ", ") + option;
+    fail(column, "'" + value + "' is not a known value", "one of: " + list);
+  }
+  [[noreturn]] void fail(const std::string& column, const std::string& problem,
+                         const std::string& expected) const {
+    throw InputError(SourceLocation{file_, line_, static_cast<int>(index(column)) + 1}, column,
+                     problem, expected);
+  }
+
+ private:
+  std::size_t index(const std::string& column) const {
+    for (std::size_t i = 0; i < header_.size(); ++i) {
+      if (header_[i] == column) return i;
+    }
+    throw InputError(SourceLocation{file_, 1, 0}, column, "column is missing",
+                     "the columns of shared/validation/training_public.csv");
+  }
+
+  const std::vector<std::string>& header_;
+  std::vector<std::string> fields_;
+  std::string file_;
+  int line_;
+};
+
+PublishedTrainingRun parse_run(const Row& row, int line) {
+  PublishedTrainingRun run;
+  run.line = line;
+  run.id = row.text("id");
+  run.source = row.text("source");
+  run.gpu = row.text("gpu");
+  run.gpus = row.count("gpus");
+  run.gpus_per_node = row.count("gpus_per_node");
+  run.nics_per_node = row.count("nics_per_node");
+  run.nic_Bps = row.number("nic_gbps") * 1e9 / 8;
+  run.fabric = row.choice("fabric", {"ib", "roce"});
+  run.layers = row.count("layers");
+  run.hidden = row.count("hidden");
+  run.heads = row.optional_count("heads", 1);
+  run.kv_heads = row.optional_count("kv_heads", 1);
+  run.ffn_hidden = row.count("ffn_hidden");
+  run.vocab = row.count("vocab");
+  run.seq_len = row.count("seq_len");
+  run.moe_experts = row.optional_count("moe_experts", 0).value_or(0);
+  run.moe_topk = row.optional_count("moe_topk", 0).value_or(0);
+  run.global_batch = row.count("global_batch");
+  run.micro_batch = row.optional_count("micro_batch", 1);
+  run.tp = row.count("tp");
+  run.pp = row.count("pp");
+  run.dp = row.count("dp");
+  run.cp = row.optional_count("cp", 1).value_or(1);
+  run.vpp = row.optional_count("vpp", 1).value_or(1);
+  run.zero_stage = row.optional_count("zero_stage", 0).value_or(0);
+  const std::string recompute = row.choice("recompute", {"none", "selective", "full"}, true);
+  if (!recompute.empty()) run.recompute = recompute;
+  run.precision = row.choice("precision", {"bf16", "fp8"});
+  run.flops_formula = row.choice("flops_formula", {"megatron-sc21", "megatron-core", "6nd"});
+  run.measured_tflops_per_gpu = row.optional_number("measured_tflops_per_gpu").value_or(0);
+  run.measured_iter_s = row.number("measured_iter_s");
+  return run;
+}
+
+}  // namespace
+
+std::vector<PublishedTrainingRun> load_published_training_runs(const std::string& path) {
+  const std::string text = read_text_file(path);
+  std::vector<PublishedTrainingRun> runs;
+  std::vector<std::string> header;
+  std::size_t start = 0;
+  int line = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string record = text.substr(start, end - start);
+    start = end + 1;
+    ++line;
+    if (record.empty() || record == "\r") continue;
+    if (header.empty()) {
+      header = split_csv(record);
+      continue;
+    }
+    auto fields = split_csv(record);
+    if (fields.size() != header.size()) {
+      throw InputError(SourceLocation{path, line, 0}, "",
+                       "has " + std::to_string(fields.size()) + " fields",
+                       std::to_string(header.size()) + " fields, as in the header");
+    }
+    runs.push_back(parse_run(Row(header, std::move(fields), path, line), line));
+  }
+  if (runs.empty()) {
+    throw InputError(SourceLocation{path, 0, 0}, "", "has no rows",
+                     "a header line and at least one run");
+  }
+  return runs;
+}
+
+}  // namespace capsim
+
+namespace capsim {
+namespace {
+
+const std::string& technology_of(const PublishedTrainingRun& run) {
+  static const std::string kInfiniband = "infiniband", kEthernet = "ethernet";
+  return run.fabric == "ib" ? kInfiniband : kEthernet;
+}
+
+// The catalog NIC of the row's technology and speed; when the catalog has none of that speed,
+// the closest one re-rated to it (latency, price and power do not enter the iteration time).
+NicSpec nic_for(const PublishedTrainingRun& run, const Catalog& catalog) {
+  const NicSpec* best = nullptr;
+  for (const auto& [id, nic] : catalog.nics) {
+    if (nic.technology != technology_of(run)) continue;
+    if (!best || std::fabs(nic.bandwidth_Bps - run.nic_Bps) < std::fabs(best->bandwidth_Bps - run.nic_Bps)) {
+      best = &nic;
+    }
+  }
+  if (!best) {
+    throw ConfigurationError(run.id + ": the catalog has no " + technology_of(run) + " NIC");
+  }
+  NicSpec nic = *best;
+  nic.bandwidth_Bps = run.nic_Bps;
+  return nic;
+}
+
+// The catalog switch of the row's technology whose ports are at least as fast as the NICs
+// (the slowest such, then the highest radix): published clusters run non-blocking fabrics.
+SwitchSpec switch_for(const PublishedTrainingRun& run, const Catalog& catalog) {
+  const SwitchSpec* best = nullptr;
+  for (const auto& [id, candidate] : catalog.switches) {
+    if (candidate.technology != technology_of(run) || candidate.port_bandwidth_Bps < run.nic_Bps) {
+      continue;
+    }
+    if (!best || candidate.port_bandwidth_Bps < best->port_bandwidth_Bps ||
+        (candidate.port_bandwidth_Bps == best->port_bandwidth_Bps && candidate.ports > best->ports)) {
+      best = &candidate;
+    }
+  }
+  if (!best) {
+    throw ConfigurationError(run.id + ": the catalog has no " + technology_of(run) +
+                             " switch for " + std::to_string(run.nic_Bps * 8 / 1e9) +
+                             " Gb/s NICs");
+  }
+  return *best;
+}
+
+ClusterConfig cluster_for(const PublishedTrainingRun& run, const Catalog& catalog) {
+  ClusterConfig cluster;
+  cluster.name = run.id;
+  auto gpu = catalog.gpus.find(run.gpu);
+  if (gpu == catalog.gpus.end()) {
+    throw InputError(SourceLocation{run.id, run.line, 0}, "gpu", "unknown GPU id '" + run.gpu + "'",
+                     "a catalog GPU id (see `capsim catalog gpus`)");
+  }
+  cluster.gpu = gpu->second;
+  cluster.nic = nic_for(run, catalog);
+  if (run.gpus % run.gpus_per_node != 0) {
+    throw ConfigurationError(run.id + ": " + std::to_string(run.gpus) + " GPUs are not whole nodes of " +
+                             std::to_string(run.gpus_per_node));
+  }
+  cluster.server_count = run.gpus / run.gpus_per_node;
+  cluster.server.id = "published-node";
+  cluster.server.gpu = cluster.gpu.id;
+  cluster.server.gpus = run.gpus_per_node;
+  cluster.server.nvlink_domain_gpus =
+      cluster.gpu.scaleup_bandwidth_Bps > 0 ? run.gpus_per_node : 1;
+  cluster.server.nic = cluster.nic.id;
+  cluster.server.nics = run.nics_per_node;
+
+  FabricConfig& fabric = cluster.fabric;
+  fabric.leaf_switch = fabric.spine_switch = fabric.core_switch = switch_for(run, catalog);
+  const int ports = fabric.leaf_switch.ports;
+  const long nic_ports = static_cast<long>(cluster.server_count) * run.nics_per_node;
+  fabric.kind = nic_ports <= ports                                ? FabricTemplate::SingleSwitch
+                : nic_ports <= static_cast<long>(ports) * ports / 2 ? FabricTemplate::RailOptimized
+                                                                  : FabricTemplate::Clos3;
+  fabric.oversubscription = 1.0;
+  return cluster;
+}
+
+ModelSpec model_for(const PublishedTrainingRun& run) {
+  ModelSpec model;
+  model.id = run.id;
+  model.layers = run.layers;
+  model.hidden = run.hidden;
+  model.heads = run.heads.value_or(run.hidden / 128);  // the README's rule: head dim 128
+  model.kv_heads = run.kv_heads.value_or(model.heads);
+  model.ffn_hidden = run.ffn_hidden;
+  model.vocab = run.vocab;
+  // The format does not say which MLP: GPT's plain MLP has ffn = 4h; every gated (SwiGLU)
+  // model in the catalog has another ratio (Llama 3.5h, Llama 2 2.6875h).
+  model.mlp = run.ffn_hidden == 4 * run.hidden ? "gelu" : "swiglu";
+  return model;
+}
+
+}  // namespace
+
+double published_flops_per_iteration(const PublishedTrainingRun& run) {
+  const double B = run.global_batch, s = run.seq_len, l = run.layers, h = run.hidden,
+               V = run.vocab;
+  if (run.flops_formula == "megatron-sc21") {
+    return 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+  }
+  const ModelSpec model = model_for(run);
+  if (run.flops_formula == "megatron-core") {
+    // Megatron-Core's num_floating_point_operations (training.py): attention with grouped
+    // queries, MLP with the gated multiplier and experts routed to, and the logits.
+    const double heads = model.heads, groups = model.kv_heads;
+    const double query_ratio = heads * (h / heads) / h;
+    const double experts_routed = run.moe_experts > 0 ? run.moe_topk : 1;
+    const double gated = model.mlp == "swiglu" ? 1.5 : 1.0;
+    return 12 * B * s * l * h * h *
+           ((1 + groups / heads + s / h) * query_ratio + (run.ffn_hidden / h) * experts_routed * gated +
+            V / (2 * l * h));
+  }
+  const ModelShape shape{model.layers, model.hidden, model.heads, model.kv_heads,
+                         model.ffn_hidden, model.vocab, model.mlp == "swiglu", false};
+  return 6 * count_parameters(shape).total * B * s;  // 6nd
+}
+
+TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog) {
+  if (run.moe_experts > 0) {
+    throw ConfigurationError(run.id + ": mixture-of-experts layers are not modelled yet");
+  }
+  const ClusterConfig cluster = cluster_for(run, catalog);
+  EconomicsConfig economics;
+  economics.params = catalog.economics.at("default");
+
+  TrainingWorkload job;
+  job.name = run.id;
+  job.cluster = cluster.name;
+  job.model = model_for(run);
+  job.steps = 1;
+  job.seq_len = run.seq_len;
+  job.global_batch = run.global_batch;
+  job.micro_batch = run.micro_batch.value_or(0);
+  job.tp = run.tp;
+  job.pp = run.pp;
+  job.dp = run.dp;
+  job.cp = run.cp;
+  job.zero_stage = run.zero_stage;
+  job.precision = run.precision == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
+  const std::map<std::string, RecomputeMode> modes = {{"none", RecomputeMode::None},
+                                                      {"selective", RecomputeMode::Selective},
+                                                      {"full", RecomputeMode::Full}};
+
+  const ClusterPlan cluster_plan = plan_cluster(cluster, economics);
+  TrainingPlan plan;
+  if (run.recompute) {
+    job.recompute = modes.at(*run.recompute);
+    plan = plan_training(job, cluster, cluster_plan);
+  } else {
+    // Not published: what a practitioner runs — selective recompute (as FlashAttention does
+    // anyway), full recompute only when that does not fit.
+    job.recompute = RecomputeMode::Selective;
+    try {
+      plan = plan_training(job, cluster, cluster_plan);
+    } catch (const ConfigurationError&) {
+      job.recompute = RecomputeMode::Full;
+      plan = plan_training(job, cluster, cluster_plan);
+    }
+  }
+
+  TrainingPrediction prediction;
+  prediction.id = run.id;
+  prediction.estimate = plan.estimate;
+  prediction.predicted_iter_s = plan.estimate.iteration_s;
+  prediction.measured_iter_s = run.measured_iter_s;
+  prediction.error = prediction.predicted_iter_s / run.measured_iter_s - 1;
+  prediction.predicted_tflops_per_gpu =
+      published_flops_per_iteration(run) / prediction.predicted_iter_s / run.gpus / 1e12;
+  prediction.micro_batch = plan.layout.micro_batch;
+  prediction.micro_batch_chosen = plan.micro_batch_chosen;
+  return prediction;
+}
+
+}  // namespace capsim
