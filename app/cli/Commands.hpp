@@ -49,4 +49,12 @@ struct ValidateArgs {
 /// Exit 1 when a row could not be predicted (the others are still reported).
 int validate_command(const ValidateArgs& args, std::ostream& out);
 
+struct SearchArgs : ScenarioArgs {
+  std::string workload;              ///< training workload name; empty = the first
+  std::string objective = "time";    ///< "time" or "cost"
+  int top = 10;                      ///< rows of the table
+};
+/// Ranks the layouts of one training workload on its cluster; 0 also when none fits.
+int search_command(const SearchArgs& args, std::ostream& out);
+
 }  // namespace capsim::cli

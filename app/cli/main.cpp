@@ -68,6 +68,21 @@ int main(int argc, char** argv) {
   validate_training->add_option("--out", validate_args.out, "Also write the table as CSV here");
   validate_training->add_option("--catalog", validate_args.catalog_dir, "Catalog folder");
 
+  SearchArgs search_args;
+  auto* search = app.add_subcommand(
+      "search", "Rank the parallel layouts of a training workload on its cluster");
+  add_scenario_options(*search, search_args);
+  search->add_option("--workload", search_args.workload,
+                     "Training workload to search (default: the first)");
+  search
+      ->add_option("--objective", search_args.objective,
+                   "time (default): iteration time; cost: the run's cost at the scenario's owned "
+                   "or rented $/h. On one cluster both give the same order in this version (its "
+                   "hourly cost does not depend on the layout)")
+      ->check(CLI::IsMember({"time", "cost"}));
+  search->add_option("--top", search_args.top, "Layouts to list (default 10)")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& done) {
@@ -83,6 +98,7 @@ int main(int argc, char** argv) {
     if (*catalog) return catalog_command(catalog_args, std::cout);
     if (*compare) return compare_command(compare_args, std::cout);
     if (*validate_training) return validate_command(validate_args, std::cout);
+    if (*search) return search_command(search_args, std::cout);
   } catch (const capsim::InputError& error) {
     std::cerr << "error: " << error.what() << "\n";
     return kExitBadInput;

@@ -104,11 +104,24 @@ void read_fields(YamlMap& map, GpuSpec& into) {
               into.scaleup_link);
   read(map, "scaleup_bandwidth", Quantity::Bandwidth, into.scaleup_bandwidth_Bps);
   read(map, "scaleup_latency", Quantity::Time, into.scaleup_latency_s);
+  read(map, "scaleup_collective_efficiency", Quantity::Fraction,
+       into.scaleup_collective_efficiency);
   read(map, "host_link", Quantity::Bandwidth, into.host_link_Bps);
   read(map, "tdp", Quantity::Power, into.tdp_W);
   read(map, "matmul_efficiency_bf16", Quantity::Fraction, into.matmul_efficiency_bf16);
   read(map, "matmul_efficiency_fp8", Quantity::Fraction, into.matmul_efficiency_fp8);
+  read(map, "matmul_efficiency_tf32", Quantity::Fraction, into.matmul_efficiency_tf32);
   read(map, "efficiency_source", into.efficiency_source);
+  read(map, "sm_count", into.sm_count, 1);
+  read(map, "gemm_tile_m", into.gemm_tile_m, 1);
+  read(map, "gemm_tile_n", into.gemm_tile_n, 1);
+  read(map, "gemm_k_overhead", Quantity::Number, into.gemm_k_overhead);
+  read(map, "launch_overhead", Quantity::Time, into.launch_overhead_s);
+  read(map, "attention_efficiency_fwd", Quantity::Fraction, into.attention_efficiency_fwd);
+  read(map, "attention_efficiency_bwd", Quantity::Fraction, into.attention_efficiency_bwd);
+  read(map, "attention_half_seq_fwd", Quantity::Number, into.attention_half_seq_fwd);
+  read(map, "attention_half_seq_bwd", Quantity::Number, into.attention_half_seq_bwd);
+  read(map, "kernel_source", into.kernel_source);
 }
 
 void read_fields(YamlMap& map, ServerSpec& into) {
@@ -132,6 +145,7 @@ void read_fields(YamlMap& map, NicSpec& into) {
   read_choice(map, "technology", kTechnologies, into.technology);
   read(map, "bandwidth", Quantity::Bandwidth, into.bandwidth_Bps);
   read(map, "latency", Quantity::Time, into.latency_s);
+  read(map, "collective_efficiency", Quantity::Fraction, into.collective_efficiency);
   read(map, "price", Quantity::Money, into.price_usd);
   read(map, "power", Quantity::Power, into.power_W);
 }
@@ -226,6 +240,8 @@ void check_complete(const GpuSpec& spec, const SourceLocation& where,
   if (spec.scaleup_link != "none") {
     check.positive(spec.scaleup_bandwidth_Bps, "scaleup_bandwidth", Quantity::Bandwidth);
     check.positive(spec.scaleup_latency_s, "scaleup_latency", Quantity::Time);
+    check.positive(spec.scaleup_collective_efficiency, "scaleup_collective_efficiency",
+                   Quantity::Fraction);
   }
   check.positive(spec.host_link_Bps, "host_link", Quantity::Bandwidth);
   check.positive(spec.tdp_W, "tdp", Quantity::Power);
@@ -234,8 +250,21 @@ void check_complete(const GpuSpec& spec, const SourceLocation& where,
     check.fail("matmul_efficiency_fp8", "is set but the GPU has no fp8 peak",
                "0, or an fp8 peak such as \"1979TFLOP/s\"");
   }
+  check.positive(spec.matmul_efficiency_tf32, "matmul_efficiency_tf32", Quantity::Fraction);
   check.text(spec.efficiency_source, "efficiency_source",
              "where the matmul efficiencies come from, with any estimate labelled");
+  // The kernel time model needs every one of these; a missing key would silently be 0.
+  check.positive(spec.sm_count, "sm_count");
+  check.positive(spec.gemm_tile_m, "gemm_tile_m");
+  check.positive(spec.gemm_tile_n, "gemm_tile_n");
+  check.positive(spec.gemm_k_overhead, "gemm_k_overhead", Quantity::Number);
+  check.positive(spec.launch_overhead_s, "launch_overhead", Quantity::Time);
+  check.positive(spec.attention_efficiency_fwd, "attention_efficiency_fwd", Quantity::Fraction);
+  check.positive(spec.attention_efficiency_bwd, "attention_efficiency_bwd", Quantity::Fraction);
+  check.positive(spec.attention_half_seq_fwd, "attention_half_seq_fwd", Quantity::Number);
+  check.positive(spec.attention_half_seq_bwd, "attention_half_seq_bwd", Quantity::Number);
+  check.text(spec.kernel_source, "kernel_source",
+             "where the kernel-model figures come from: a calibration file, or ESTIMATE");
 }
 
 void check_complete(const ServerSpec& spec, const SourceLocation& where,
@@ -271,6 +300,7 @@ void check_complete(const NicSpec& spec, const SourceLocation& where,
   check.text(spec.technology, "technology", "infiniband or ethernet");
   check.positive(spec.bandwidth_Bps, "bandwidth", Quantity::Bandwidth);
   check.positive(spec.latency_s, "latency", Quantity::Time);
+  check.positive(spec.collective_efficiency, "collective_efficiency", Quantity::Fraction);
   check.positive(spec.price_usd, "price", Quantity::Money);
   check.positive(spec.power_W, "power", Quantity::Power);
 }

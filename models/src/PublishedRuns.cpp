@@ -37,6 +37,9 @@ std::vector<std::string> split_csv(const std::string& line) {
   return fields;
 }
 
+// 'value', built by appending: GCC 12 reports a false -Wrestrict on "'" + std::string.
+std::string quoted(const std::string& value) { return std::string("'").append(value).append("'"); }
+
 // Reads named columns of one row with errors that say file, line, column and what is expected.
 class Row {
  public:
@@ -52,7 +55,7 @@ class Row {
     double number = 0;
     auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
     if (error != std::errc() || end != value.data() + value.size() || !std::isfinite(number)) {
-      fail(column, "'" + value + "' is not a number", "a number");
+      fail(column, quoted(value) + " is not a number", "a number");
     }
     return number;
   }
@@ -65,7 +68,7 @@ class Row {
     auto value = optional_number(column);
     if (!value) return std::nullopt;
     if (*value != std::floor(*value) || *value < minimum || *value > 1e9) {
-      fail(column, "'" + text(column) + "' is not a whole number >= " + std::to_string(minimum),
+      fail(column, quoted(text(column)) + " is not a whole number >= " + std::to_string(minimum),
            "a whole number >= " + std::to_string(minimum));
     }
     return static_cast<int>(*value);
@@ -84,7 +87,7 @@ class Row {
     }
     std::string list;
     for (const auto& option : allowed) list += (list.empty() ? "" : ", ") + option;
-    fail(column, "'" + value + "' is not a known value", "one of: " + list);
+    fail(column, quoted(value) + " is not a known value", "one of: " + list);
   }
   [[noreturn]] void fail(const std::string& column, const std::string& problem,
                          const std::string& expected) const {
@@ -232,7 +235,7 @@ ClusterConfig cluster_for(const PublishedTrainingRun& run, const Catalog& catalo
   cluster.name = run.id;
   auto gpu = catalog.gpus.find(run.gpu);
   if (gpu == catalog.gpus.end()) {
-    throw InputError(SourceLocation{run.id, run.line, 0}, "gpu", "unknown GPU id '" + run.gpu + "'",
+    throw InputError(SourceLocation{run.id, run.line, 0}, "gpu", "unknown GPU id " + quoted(run.gpu),
                      "a catalog GPU id (see `capsim catalog gpus`)");
   }
   cluster.gpu = gpu->second;

@@ -194,6 +194,11 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   if (job.zero_stage > 3) map.fail("zero_stage", "is above 3", "0, 1, 2 or 3");
   job.recompute = parse_recompute(map);
   job.precision = parse_precision(map, cluster->gpu);
+  if (auto overlap = map.optional_map("overlap")) {
+    job.overlap_dp_comm = overlap->boolean_or("data_parallel", job.overlap_dp_comm);
+    job.overlap_tp_comm = overlap->boolean_or("tensor_parallel", job.overlap_tp_comm);
+    overlap->finish();
+  }
   if (auto checkpoint = map.optional_map("checkpoint")) {
     job.checkpoint_interval_s = checkpoint->quantity("interval", Quantity::Time);
     if (job.checkpoint_interval_s <= 0) {

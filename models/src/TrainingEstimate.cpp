@@ -10,6 +10,7 @@
 
 #include "capsim/models/Collectives.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/LayerKernels.hpp"
 
 namespace capsim {
 
@@ -34,45 +35,43 @@ void check_link(const char* group, int size, const CommLink& link) {
   }
 }
 
-// Per micro-batch on 0-based pipeline `stage` (its stage_layer_count layers, plus the logits on
-// the last stage), per GPU.
+// Per micro-batch on 0-based pipeline `stage` (its stage_layer_count layers, plus the output
+// layer and loss on the last stage), per GPU. `layer` holds one layer's kernel times.
 MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout& layout,
-                                  const GpuPerformance& gpu, const CommPaths& comm,
-                                  const TrainingFlops& flops, int stage) {
+                                  const KernelModel& kernels, const LayerKernelTimes& layer,
+                                  const CommPaths& comm, int stage) {
   const int stage_layers = stage_layer_count(model, layout.pp, stage);
   const double layers = stage_layers;
-  const double logits_per_token = stage == layout.pp - 1 ? flops.logits_forward_per_token : 0.0;
-  const double tokens = static_cast<double>(layout.micro_batch) * layout.seq_len;
   const double local_tokens =
       static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);
   const double kv_dim = static_cast<double>(model.kv_heads) * (model.hidden / model.heads);
   const bool full = layout.recompute == Recompute::Full;
+  const HeadKernelTimes head = stage == layout.pp - 1 ? logits_kernel_times(model, layout, kernels)
+                                                      : HeadKernelTimes{};
 
-  // Compute: the tp x cp group shares the micro-batch's work evenly.
-  const double forward_flops =
-      layers * flops.layer_forward_per_token * tokens + logits_per_token * tokens;
-  double recompute_flops = 0.0;
-  if (layout.recompute == Recompute::Selective) {
-    recompute_flops = layers * flops.attention_scores_forward_per_token * tokens;
-  } else if (full) {
-    recompute_flops = layers * flops.layer_forward_per_token * tokens;
-  }
-  const double gpu_rate = gpu.peak_flop_per_s * gpu.matmul_efficiency * layout.tp * layout.cp;
-
+  // Compute: every kernel of the stage's layers. Full recompute replays each layer's forward
+  // before its backward; selective recompute costs no extra time because the fused attention
+  // backward (as measured) already recomputes the scores.
   MicroBatchTimes t;
   t.stage = stage;
   t.layers = stage_layers;
-  t.compute_forward_s = forward_flops / gpu_rate;
-  t.compute_backward_s = (2.0 * forward_flops + recompute_flops) / gpu_rate;
+  t.compute_forward_s = layers * layer.forward_s() + head.forward_s;
+  t.compute_backward_s =
+      layers * (layer.backward_s() + (full ? layer.forward_s() : 0.0)) + head.backward_s;
 
   // Tensor parallelism with sequence parallelism: per layer, forward all-gathers before the
   // attention and MLP blocks and reduce-scatters after them, each on the full b x s/cp x h
-  // activation; backward mirrors them. Full recompute replays the forward's.
+  // activation; backward mirrors them. Full recompute replays the forward's. With overlap,
+  // each transfer hides behind the GEMMs next to it and only the excess is exposed.
   const double tp_bytes = local_tokens * model.hidden * kActivationBytes;
   const double tp_layer_s = 2.0 * all_gather_s(tp_bytes, layout.tp, comm.tp) +
                             2.0 * reduce_scatter_s(tp_bytes, layout.tp, comm.tp);
-  t.tp_forward_s = layers * tp_layer_s;
-  t.tp_backward_s = layers * tp_layer_s * (full ? 2.0 : 1.0);
+  auto exposed = [&](double comm_s, double gemm_s) {
+    return layout.overlap_tp_comm ? std::max(0.0, comm_s - gemm_s) : comm_s;
+  };
+  t.tp_forward_s = layers * exposed(tp_layer_s, layer.gemm_forward_s);
+  t.tp_backward_s = layers * (exposed(tp_layer_s, layer.gemm_backward_s) +
+                              (full ? exposed(tp_layer_s, layer.gemm_forward_s) : 0.0));
 
   // Context parallelism: ring attention passes this rank's K and V chunk (cp - 1) steps around
   // the ring per layer; backward passes K, V and their gradients (2x). Not overlapped with the
@@ -102,11 +101,11 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
 // With an even split the last stage wins (same layers plus the logits); with an uneven one a
 // stage of ceil(l / pp) layers may beat a last stage of one layer fewer plus the logits.
 MicroBatchTimes bottleneck_times(const ModelShape& model, const TrainingLayout& layout,
-                                 const GpuPerformance& gpu, const CommPaths& comm,
-                                 const TrainingFlops& flops) {
-  MicroBatchTimes slowest = micro_batch_times(model, layout, gpu, comm, flops, 0);
+                                 const KernelModel& kernels, const CommPaths& comm) {
+  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
+  MicroBatchTimes slowest = micro_batch_times(model, layout, kernels, layer, comm, 0);
   for (int stage = 1; stage < layout.pp; ++stage) {
-    const MicroBatchTimes t = micro_batch_times(model, layout, gpu, comm, flops, stage);
+    const MicroBatchTimes t = micro_batch_times(model, layout, kernels, layer, comm, stage);
     if (t.forward_s + t.backward_s > slowest.forward_s + slowest.backward_s) slowest = t;
   }
   return slowest;
@@ -116,22 +115,35 @@ MicroBatchTimes bottleneck_times(const ModelShape& model, const TrainingLayout& 
 // local (tp-sharded) parameters. ZeRO-2 and ZeRO-3 keep only 1/dp of the gradients, so they must
 // reduce-scatter after every micro-batch's backward (as DeepSpeed does); ZeRO-3 also gathers the
 // weights before each forward and each backward and needs no gather after the step.
-double dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, double local_params,
-                 int micro_batches) {
+// Returns {total, exposed}: with overlap, gradient reductions hide behind the backward of the
+// micro-batch that produced them and parameter gathers behind the forward that follows, so only
+// what exceeds those windows is exposed.
+struct DpComm {
+  double total_s = 0;
+  double exposed_s = 0;
+};
+DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, double local_params,
+                 int micro_batches, const MicroBatchTimes& t) {
   const double grad_bytes = local_params * kGradReduceBytesPerParam;
   const double weight_bytes = local_params * kWeightBytesPerParam;
   const double m = micro_batches;
   const double scatter = reduce_scatter_s(grad_bytes, layout.dp, comm.dp);
   const double gather = all_gather_s(weight_bytes, layout.dp, comm.dp);
+  const double forward = layout.overlap_dp_comm ? t.compute_forward_s : 0.0;
+  const double backward = layout.overlap_dp_comm ? t.compute_backward_s : 0.0;
+  auto beyond = [](double comm_s, double window_s) { return std::max(0.0, comm_s - window_s); };
   switch (layout.zero_stage) {
-    case 0:
-      return ring_all_reduce_s(grad_bytes, layout.dp, comm.dp);
+    case 0: {
+      const double all_reduce = ring_all_reduce_s(grad_bytes, layout.dp, comm.dp);
+      return {all_reduce, beyond(all_reduce, backward)};
+    }
     case 1:
-      return scatter + gather;
+      return {scatter + gather, beyond(scatter, backward) + beyond(gather, forward)};
     case 2:
-      return m * scatter + gather;
+      return {m * scatter + gather, m * beyond(scatter, backward) + beyond(gather, forward)};
     default:
-      return m * (scatter + 2.0 * gather);
+      return {m * (scatter + 2.0 * gather),
+              m * (beyond(gather, forward) + beyond(gather + scatter, backward))};
   }
 }
 
@@ -155,7 +167,8 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
     largest_stage = std::max(largest_stage, stage_parameter_count(model, layout.pp, stage));
   }
   e.stage_parameters = largest_stage / layout.tp;
-  e.micro_batch = bottleneck_times(model, layout, gpu, comm, e.flops);
+  const KernelModel kernels(gpu.kernels);
+  e.micro_batch = bottleneck_times(model, layout, kernels, comm);
 
   const MicroBatchTimes& t = e.micro_batch;
   const double m = e.micro_batches;
@@ -165,11 +178,20 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   b.cp_comm_s = m * (t.cp_forward_s + t.cp_backward_s);
   b.pp_comm_s = m * (t.pp_forward_s + t.pp_backward_s);
   b.bubble_s = (layout.pp - 1) * (t.forward_s + t.backward_s);
-  e.dp_comm_total_s = dp_comm_s(layout, comm, e.stage_parameters, e.micro_batches);
-  b.dp_comm_s = e.dp_comm_total_s;  // nothing hidden behind the backward yet
+  // Every stage reduces its own gradients inside its own windows (stage 0 has no logits and
+  // finishes its backward last); the stage that exposes the most sets the time.
+  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
+  for (int stage = 0; stage < layout.pp; ++stage) {
+    const MicroBatchTimes stage_times =
+        stage == t.stage ? t : micro_batch_times(model, layout, kernels, layer, comm, stage);
+    const double params = stage_parameter_count(model, layout.pp, stage) / layout.tp;
+    const DpComm dp = dp_comm_s(layout, comm, params, e.micro_batches, stage_times);
+    e.dp_comm_total_s = std::max(e.dp_comm_total_s, dp.total_s);
+    b.dp_comm_s = std::max(b.dp_comm_s, dp.exposed_s);
+  }
 
   const double owned_params = e.stage_parameters / (layout.zero_stage >= 1 ? layout.dp : 1);
-  b.optimizer_s = owned_params * kAdamStepBytesPerParam / gpu.memory_bandwidth_Bps;
+  b.optimizer_s = owned_params * kAdamStepBytesPerParam / gpu.kernels.memory_bandwidth_Bps;
 
   e.iteration_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s +
                   b.optimizer_s;

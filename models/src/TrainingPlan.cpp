@@ -107,8 +107,6 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
   return plan;
 }
 
-namespace {
-
 ModelShape model_shape(const ModelSpec& model) {
   return ModelShape{model.layers,     model.hidden, model.heads, model.kv_heads,
                     model.ffn_hidden, model.vocab,  model.mlp == "swiglu",
@@ -119,76 +117,118 @@ GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision) 
   GpuPerformance perf;
   const bool fp8 = precision == TrainingPrecision::FP8;
   perf.peak_flop_per_s = fp8 ? gpu.fp8_flop_per_s : gpu.bf16_flop_per_s;
-  perf.matmul_efficiency = fp8 ? gpu.matmul_efficiency_fp8 : gpu.matmul_efficiency_bf16;
-  if (perf.matmul_efficiency <= 0) {
+  const double efficiency = fp8 ? gpu.matmul_efficiency_fp8 : gpu.matmul_efficiency_bf16;
+  if (efficiency <= 0) {
     throw ConfigurationError("GPU '" + gpu.id + "' has no " + (fp8 ? "FP8" : "BF16") +
                              " matmul efficiency; expected the catalog or an inline override "
                              "to give matmul_efficiency_" + (fp8 ? "fp8" : "bf16"));
   }
   perf.memory_bytes = gpu.memory_bytes;
-  perf.memory_bandwidth_Bps = gpu.memory_bandwidth_Bps * gpu.memory_efficiency;
+  perf.kernels = kernel_parameters(gpu);
   return perf;
 }
 
-// Rank order tp fastest, then cp, dp, pp (Megatron-LM's default "tp-cp-ep-dp-pp").
-CommPaths comm_paths(const Topology& topology, const TrainingLayout& l) {
-  auto path_of = [&](int size, int stride) {
-    std::vector<int> ranks;
-    for (int i = 0; i < size; ++i) ranks.push_back(i * stride);
-    if (size < 2) return CommLink{};
-    const CollectivePath path = topology.collective_path(ranks);
-    return CommLink{path.bandwidth_per_gpu_Bps, path.latency_s};
-  };
-  CommPaths comm;
-  comm.tp = path_of(l.tp, 1);
-  comm.cp = path_of(l.cp, l.tp);
-  comm.dp = path_of(l.dp, l.tp * l.cp);
-  comm.pp = path_of(std::min(l.pp, 2), l.tp * l.cp * l.dp);  // adjacent stages
-  return comm;
-}
-
-TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus) {
+TrainingLayout scenario_layout(const TrainingWorkload& job) {
   TrainingLayout layout;
   layout.tp = job.tp;
   layout.pp = job.pp;
   layout.cp = job.cp;
-  const int model_parallel = job.tp * job.pp * job.cp;
-  if (job.dp > 0) {
-    layout.dp = job.dp;
-  } else if (gpus % model_parallel == 0) {
-    layout.dp = gpus / model_parallel;
-  } else {
-    throw ConfigurationError("parallelism: tp " + std::to_string(job.tp) + " x pp " +
-                             std::to_string(job.pp) + " x cp " + std::to_string(job.cp) + " = " +
-                             std::to_string(model_parallel) + " does not divide the cluster's " +
-                             std::to_string(gpus) + " GPUs; expected a divisor of " +
-                             std::to_string(gpus));
-  }
-  if (layout.tp * layout.pp * layout.cp * layout.dp != gpus) {
-    throw ConfigurationError("parallelism: " + layout_text(layout) + " = " +
-                             std::to_string(layout.tp * layout.pp * layout.cp * layout.dp) +
-                             " GPUs but the cluster has " + std::to_string(gpus) +
-                             "; expected the product to equal the GPU count");
-  }
+  layout.dp = job.dp;
+  layout.micro_batch = job.micro_batch;
   layout.global_batch = job.global_batch;
   layout.seq_len = job.seq_len;
   layout.zero_stage = job.zero_stage;
   layout.recompute = job.recompute == RecomputeMode::Full        ? Recompute::Full
                      : job.recompute == RecomputeMode::Selective ? Recompute::Selective
                                                                  : Recompute::None;
-  layout.precision =
-      job.precision == TrainingPrecision::FP8 ? Precision::FP8 : Precision::BF16;
-  layout.micro_batch = job.micro_batch > 0 ? job.micro_batch : 1;
+  layout.precision = job.precision == TrainingPrecision::FP8 ? Precision::FP8 : Precision::BF16;
+  layout.overlap_dp_comm = job.overlap_dp_comm;
+  layout.overlap_tp_comm = job.overlap_tp_comm;
   return layout;
 }
 
-// The micro-batch a practitioner would pick: among the powers of two that divide the per-replica
-// batch and fit in memory, the one with the shortest iteration (larger micro-batches run
-// matmuls more efficiently but lengthen the pipeline bubble). 1 when none fits (the caller
-// then reports the memory breakdown).
+TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus) {
+  TrainingLayout layout = scenario_layout(job);
+  // Scenario sizes go up to 10^6 each: their product needs 64 bits.
+  const long long model_parallel = static_cast<long long>(job.tp) * job.pp * job.cp;
+  if (job.dp <= 0) {
+    if (model_parallel <= 0 || gpus % model_parallel != 0) {
+      throw ConfigurationError("parallelism: tp " + std::to_string(job.tp) + " x pp " +
+                               std::to_string(job.pp) + " x cp " + std::to_string(job.cp) + " = " +
+                               std::to_string(model_parallel) + " does not divide the cluster's " +
+                               std::to_string(gpus) + " GPUs; expected a divisor of " +
+                               std::to_string(gpus));
+    }
+    layout.dp = static_cast<int>(gpus / model_parallel);
+  }
+  // model_parallel <= gpus keeps the product with dp (<= 10^6) within 64 bits.
+  if (model_parallel > gpus || model_parallel * layout.dp != gpus) {
+    throw ConfigurationError("parallelism: " + layout_text(layout) + " = " +
+                             (model_parallel > gpus ? "more than " + std::to_string(gpus)
+                                                    : std::to_string(model_parallel * layout.dp)) +
+                             " GPUs but the cluster has " + std::to_string(gpus) +
+                             "; expected the product to equal the GPU count");
+  }
+  if (layout.micro_batch <= 0) layout.micro_batch = 1;
+  return layout;
+}
+
+CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int size, int stride) {
+  if (size < 2) return CommLink{};
+  std::vector<int> ranks;
+  ranks.reserve(static_cast<std::size_t>(size));
+  for (int i = 0; i < size; ++i) ranks.push_back(i * stride);
+  const CollectivePath path = topology.collective_path(ranks);
+  const double efficiency = path.tier == 0 ? cluster.gpu.scaleup_collective_efficiency
+                                           : cluster.nic.collective_efficiency;
+  return CommLink{path.bandwidth_per_gpu_Bps * efficiency, path.latency_s};
+}
+
+namespace {
+
+// The one place that maps a layout to its groups' (size, rank stride): tp fastest, then cp, dp,
+// pp; `link_of(size, stride)` gives a group's link.
+template <typename LinkOf>
+CommPaths group_links(const TrainingLayout& l, LinkOf&& link_of) {
+  CommPaths comm;
+  comm.tp = link_of(l.tp, 1);
+  comm.cp = link_of(l.cp, l.tp);
+  comm.dp = link_of(l.dp, l.tp * l.cp);
+  comm.pp = link_of(std::min(l.pp, 2), l.tp * l.cp * l.dp);  // adjacent stages
+  return comm;
+}
+
+}  // namespace
+
+CommPaths comm_paths(const Topology& topology, const ClusterConfig& cluster,
+                     const TrainingLayout& layout) {
+  return group_links(
+      layout, [&](int size, int stride) { return comm_link(topology, cluster, size, stride); });
+}
+
+CommPathCache::CommPathCache(const Topology& topology, const ClusterConfig& cluster)
+    : topology_(&topology), cluster_(&cluster) {}
+
+CommLink CommPathCache::link(int size, int stride) {
+  if (size < 2) return CommLink{};
+  const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(size)) << 32) |
+                            static_cast<std::uint32_t>(stride);
+  const auto found = links_.find(key);
+  if (found != links_.end()) return found->second;
+  const CommLink resolved = comm_link(*topology_, *cluster_, size, stride);
+  links_.emplace(key, resolved);
+  return resolved;
+}
+
+CommPaths CommPathCache::paths(const TrainingLayout& layout) {
+  return group_links(layout, [&](int size, int stride) { return link(size, stride); });
+}
+
 int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const GpuPerformance& gpu,
                        const CommPaths& comm, int gpus) {
-  if (layout.global_batch % layout.dp != 0) return 1;  // estimate_training names the problem
+  if (layout.dp <= 0 || layout.global_batch % layout.dp != 0) {
+    return 1;  // estimate_training names the problem
+  }
   const int per_replica = layout.global_batch / layout.dp;
   int best = 1;
   double best_s = 0;
@@ -205,7 +245,28 @@ int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const Gpu
   return best;
 }
 
-}  // namespace
+RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
+                       double parameters, double iteration_s) {
+  RunFigures run;
+  const double tokens_per_step = static_cast<double>(job.global_batch) * job.seq_len;
+  run.steps =
+      job.steps > 0 ? static_cast<double>(job.steps) : std::ceil(job.tokens / tokens_per_step);
+  run.tokens = run.steps * tokens_per_step;
+  run.compute_time_s = run.steps * iteration_s;
+  if (job.checkpoint_interval_s > 0) {
+    if (cluster_plan.storage_write_Bps <= 0) {
+      throw ConfigurationError("checkpoints are requested but cluster '" + cluster_plan.name +
+                               "' has no storage; expected a storage entry in the cluster");
+    }
+    run.checkpoint_bytes = parameters * kCheckpointBytesPerParam;
+    run.checkpoint_write_s = run.checkpoint_bytes / cluster_plan.storage_write_Bps;
+    run.checkpoints = std::floor(run.compute_time_s / job.checkpoint_interval_s);
+    run.checkpoint_stall_s = run.checkpoints * run.checkpoint_write_s;
+  }
+  run.time_to_train_s = run.compute_time_s + run.checkpoint_stall_s;
+  run.cost = run_cost(cluster_plan.cost, run.time_to_train_s, run.tokens);
+  return run;
+}
 
 TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& cluster,
                            const ClusterPlan& cluster_plan) {
@@ -217,7 +278,7 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
     const ModelShape model = model_shape(job.model);
     plan.layout = resolve_layout(job, cluster_plan.gpus);
     plan.gpu = gpu_performance(cluster.gpu, job.precision);
-    plan.comm = comm_paths(cluster_plan.topology, plan.layout);
+    plan.comm = comm_paths(cluster_plan.topology, cluster, plan.layout);
     if (job.micro_batch == 0) {
       plan.layout.micro_batch =
           choose_micro_batch(model, plan.layout, plan.gpu, plan.comm, cluster_plan.gpus);
@@ -235,31 +296,33 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
                              "zero_stage, full recompute or a smaller micro_batch");
   }
 
-  const double tokens_per_step = static_cast<double>(job.global_batch) * job.seq_len;
-  plan.steps = job.steps > 0 ? static_cast<double>(job.steps) : std::ceil(job.tokens / tokens_per_step);
-  plan.tokens = plan.steps * tokens_per_step;
-  plan.compute_time_s = plan.steps * plan.estimate.iteration_s;
-
-  if (job.checkpoint_interval_s > 0) {
-    if (cluster_plan.storage_write_Bps <= 0) {
-      throw ConfigurationError(context + "checkpoints are requested but cluster '" + cluster.name +
-                               "' has no storage; expected a storage entry in the cluster");
-    }
-    plan.checkpoint_bytes = plan.estimate.parameters.total * kCheckpointBytesPerParam;
-    plan.checkpoint_write_s = plan.checkpoint_bytes / cluster_plan.storage_write_Bps;
-    plan.checkpoints = std::floor(plan.compute_time_s / job.checkpoint_interval_s);
-    plan.checkpoint_stall_s = plan.checkpoints * plan.checkpoint_write_s;
+  RunFigures run;
+  try {
+    run = run_figures(job, cluster_plan, plan.estimate.parameters.total, plan.estimate.iteration_s);
+  } catch (const ConfigurationError& error) {
+    throw ConfigurationError(context + error.what());
   }
-  plan.time_to_train_s = plan.compute_time_s + plan.checkpoint_stall_s;
-  plan.cost = run_cost(cluster_plan.cost, plan.time_to_train_s, plan.tokens);
+  plan.steps = run.steps;
+  plan.tokens = run.tokens;
+  plan.checkpoint_bytes = run.checkpoint_bytes;
+  plan.checkpoint_write_s = run.checkpoint_write_s;
+  plan.checkpoints = run.checkpoints;
+  plan.compute_time_s = run.compute_time_s;
+  plan.checkpoint_stall_s = run.checkpoint_stall_s;
+  plan.time_to_train_s = run.time_to_train_s;
+  plan.cost = run.cost;
 
   plan.assumptions = {
-      "Compute runs at the datasheet peak x the best published matmul efficiency of " +
-          cluster.gpu.id + " (" + cluster.gpu.efficiency_source + ").",
+      "Each kernel (GEMMs, fused attention, memory-bound kernels) is timed by " + cluster.gpu.id +
+          "'s kernel model: " + cluster.gpu.kernel_source,
       "Collectives are alpha-beta rings on the topology's per-GPU bandwidth share; "
       "ranks are ordered tp, cp, dp, pp.",
-      "Nothing overlaps yet: tensor-, context- and pipeline-parallel transfers and the whole "
-      "data-parallel reduction are on the critical path.",
+      std::string("Data-parallel collectives ") +
+          (plan.layout.overlap_dp_comm ? "overlap the backward and forward passes; "
+                                       : "do not overlap compute; ") +
+          "tensor-parallel transfers " +
+          (plan.layout.overlap_tp_comm ? "overlap their GEMMs; " : "are exposed; ") +
+          "context- and pipeline-parallel transfers are exposed.",
       "Checkpoints (bf16 weights + fp32 Adam states, 14 bytes per parameter) are written "
       "synchronously at the storage's aggregate write bandwidth.",
   };

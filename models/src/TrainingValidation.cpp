@@ -37,8 +37,9 @@ void require_divides(const char* section, const char* what, long long value, con
 
 void require_finite_positive(const char* name, double value, const char* unit) {
   if (!(value > 0.0) || !std::isfinite(value)) {
-    throw ConfigurationError(std::string("gpu: ") + name + " is " + num_real(value) + " " + unit +
-                             "; expected a finite, positive value");
+    std::string message = std::string("gpu: ") + name + " is " + num_real(value);
+    if (*unit != '\0') message.append(" ").append(unit);
+    throw ConfigurationError(message + "; expected a finite, positive value");
   }
 }
 
@@ -111,12 +112,20 @@ void validate_training_inputs(const ModelShape& model, const TrainingLayout& lay
   }
 
   require_finite_positive("peak_flop_per_s", gpu.peak_flop_per_s, "FLOP/s");
-  if (!(gpu.matmul_efficiency > 0.0) || !(gpu.matmul_efficiency <= 1.0)) {
-    throw ConfigurationError("gpu: matmul_efficiency is " + num_real(gpu.matmul_efficiency) +
-                             "; expected a fraction of peak in (0, 1]");
+  const KernelParameters& k = gpu.kernels;
+  const double efficiency =
+      layout.precision == Precision::FP8 ? k.gemm_efficiency_fp8 : k.gemm_efficiency_bf16;
+  if (!(efficiency > 0.0) || !(efficiency <= 1.0)) {
+    throw ConfigurationError("gpu: the GEMM efficiency for this precision is " +
+                             num_real(efficiency) + "; expected a fraction of peak in (0, 1]");
   }
   require_finite_positive("memory_bytes", gpu.memory_bytes, "bytes");
-  require_finite_positive("memory_bandwidth_Bps", gpu.memory_bandwidth_Bps, "B/s");
+  require_finite_positive("kernel memory_bandwidth_Bps", k.memory_bandwidth_Bps, "B/s");
+  require_finite_positive("kernel attention_efficiency_fwd", k.attention_efficiency_fwd, "");
+  require_finite_positive("kernel attention_efficiency_bwd", k.attention_efficiency_bwd, "");
+  if (k.sm_count < 1 || k.gemm_tile_m < 1 || k.gemm_tile_n < 1) {
+    throw ConfigurationError("gpu: the kernel model needs sm_count and GEMM tile sizes >= 1");
+  }
 }
 
 }  // namespace capsim

@@ -110,10 +110,22 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                     {"zero_stage", l.zero_stage},
                     {"recompute", recompute_name(l.recompute)},
                     {"precision", l.precision == Precision::FP8 ? "fp8" : "bf16"}};
-  json["gpu_performance"] = {{"peak_flop_per_s", plan.gpu.peak_flop_per_s},
-                             {"matmul_efficiency", plan.gpu.matmul_efficiency},
-                             {"memory_bytes", plan.gpu.memory_bytes},
-                             {"memory_bandwidth_Bps", plan.gpu.memory_bandwidth_Bps}};
+  const KernelParameters& k = plan.gpu.kernels;
+  json["gpu_performance"] = {
+      {"peak_flop_per_s", plan.gpu.peak_flop_per_s},
+      {"memory_bytes", plan.gpu.memory_bytes},
+      {"kernels",
+       {{"gemm_efficiency_bf16", k.gemm_efficiency_bf16},
+        {"gemm_efficiency_fp8", k.gemm_efficiency_fp8},
+        {"sm_count", k.sm_count},
+        {"gemm_tile_m", k.gemm_tile_m},
+        {"gemm_tile_n", k.gemm_tile_n},
+        {"gemm_k_overhead", k.gemm_k_overhead},
+        {"memory_bandwidth_Bps", k.memory_bandwidth_Bps},
+        {"launch_s", k.launch_s},
+        {"attention_efficiency_fwd", k.attention_efficiency_fwd},
+        {"attention_efficiency_bwd", k.attention_efficiency_bwd},
+        {"provenance", k.provenance}}}};
   json["comm"] = {{"tp", link_json(plan.comm.tp)},
                   {"cp", link_json(plan.comm.cp)},
                   {"dp", link_json(plan.comm.dp)},

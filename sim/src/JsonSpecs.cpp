@@ -24,7 +24,18 @@ Json to_json(const GpuSpec& s) {
               {"tdp_W", s.tdp_W},
               {"matmul_efficiency_bf16", s.matmul_efficiency_bf16},
               {"matmul_efficiency_fp8", s.matmul_efficiency_fp8},
+              {"matmul_efficiency_tf32", s.matmul_efficiency_tf32},
               {"efficiency_source", s.efficiency_source},
+              {"sm_count", s.sm_count},
+              {"gemm_tile_m", s.gemm_tile_m},
+              {"gemm_tile_n", s.gemm_tile_n},
+              {"gemm_k_overhead", s.gemm_k_overhead},
+              {"launch_overhead_s", s.launch_overhead_s},
+              {"attention_efficiency_fwd", s.attention_efficiency_fwd},
+              {"attention_efficiency_bwd", s.attention_efficiency_bwd},
+              {"attention_half_seq_fwd_tokens", s.attention_half_seq_fwd},
+              {"attention_half_seq_bwd_tokens", s.attention_half_seq_bwd},
+              {"kernel_source", s.kernel_source},
               {"source", s.source}};
 }
 

@@ -70,21 +70,24 @@ TEST(TrainingPlan, DerivesDataParallelSizeFromTheGpuCount) {
 TEST(TrainingPlan, TensorParallelGroupUsesNvlinkAndDataParallelGroupTheNics) {
   const Planned p = plan();
   const ClusterConfig& c = p.scenario.clusters[0];
-  // TP group {0, 1}: one server, NVLink at the GPU's scale-up bandwidth.
-  EXPECT_DOUBLE_EQ(p.training.comm.tp.bandwidth_Bps, c.gpu.scaleup_bandwidth_Bps);
+  // TP group {0, 1}: one server, NVLink at the GPU's scale-up bandwidth times the bus-bandwidth
+  // efficiency NCCL reaches there.
+  EXPECT_DOUBLE_EQ(p.training.comm.tp.bandwidth_Bps,
+                   c.gpu.scaleup_bandwidth_Bps * c.gpu.scaleup_collective_efficiency);
   // DP group {0, 2, ..., 30} spans the 4 servers: each GPU has its own NIC (8 per server), one
-  // switch, no uplinks to share -> the NIC's bandwidth.
-  EXPECT_DOUBLE_EQ(p.training.comm.dp.bandwidth_Bps, c.nic.bandwidth_Bps);
+  // switch, no uplinks to share -> the NIC's bandwidth times its collective efficiency.
+  EXPECT_DOUBLE_EQ(p.training.comm.dp.bandwidth_Bps,
+                   c.nic.bandwidth_Bps * c.nic.collective_efficiency);
   // A message leaves through two NICs and crosses one switch at least.
   EXPECT_GE(p.training.comm.dp.latency_s, 2 * c.nic.latency_s + c.fabric.leaf_switch.latency_s);
 }
 
-TEST(TrainingPlan, EstimateUsesTheCatalogPeakEfficiencyAndAchievedMemoryBandwidth) {
+TEST(TrainingPlan, EstimateUsesTheCatalogPeakKernelsAndAchievedMemoryBandwidth) {
   const Planned p = plan();
   const GpuSpec& gpu = p.scenario.clusters[0].gpu;
   EXPECT_DOUBLE_EQ(p.training.gpu.peak_flop_per_s, gpu.bf16_flop_per_s);
-  EXPECT_DOUBLE_EQ(p.training.gpu.matmul_efficiency, gpu.matmul_efficiency_bf16);
-  EXPECT_DOUBLE_EQ(p.training.gpu.memory_bandwidth_Bps,
+  EXPECT_DOUBLE_EQ(p.training.gpu.kernels.gemm_efficiency_bf16, gpu.matmul_efficiency_bf16);
+  EXPECT_DOUBLE_EQ(p.training.gpu.kernels.memory_bandwidth_Bps,
                    gpu.memory_bandwidth_Bps * gpu.memory_efficiency);
   // The plan's estimate is the estimate of the same inputs, recomputed here.
   const ModelSpec& m = p.scenario.training[0].model;

@@ -24,11 +24,25 @@ struct GpuSpec {
   std::string scaleup_link;            ///< "nvlink4", "infinity-fabric", "none"
   double scaleup_bandwidth_Bps = 0;    ///< per GPU per direction; 0 = no scale-up fabric
   double scaleup_latency_s = 0;        ///< GPU to GPU through the scale-up fabric
+  /// Measured collective bus bandwidth inside the scale-up domain / scaleup_bandwidth (NCCL).
+  double scaleup_collective_efficiency = 0;
   double host_link_Bps = 0;            ///< PCIe per direction
   double tdp_W = 0;
-  double matmul_efficiency_bf16 = 0;   ///< best achievable dense BF16 matmul / peak (published)
+  double matmul_efficiency_bf16 = 0;   ///< GEMM main-loop rate / peak (fitted, else published best)
   double matmul_efficiency_fp8 = 0;    ///< same for FP8; 0 = unknown
+  double matmul_efficiency_tf32 = 0;   ///< same for TF32
   std::string efficiency_source;       ///< where the efficiencies come from
+  // Kernel time model (KernelModel.hpp): fitted to measurements where a calibration exists.
+  int sm_count = 0;                    ///< streaming multiprocessors (AMD: compute units)
+  int gemm_tile_m = 0;                 ///< GEMM output tile one SM computes at a time
+  int gemm_tile_n = 0;
+  double gemm_k_overhead = 0;          ///< per-tile prologue/epilogue cost, in elements of k
+  double launch_overhead_s = 0;        ///< fixed cost of one kernel launch
+  double attention_efficiency_fwd = 0; ///< fused causal attention at long sequences / BF16 peak
+  double attention_efficiency_bwd = 0;
+  double attention_half_seq_fwd = 0;   ///< sequence length (tokens) at which attention reaches
+  double attention_half_seq_bwd = 0;   ///< half its long-sequence efficiency
+  std::string kernel_source;           ///< where the kernel-model figures come from
 };
 
 /// A server (or rack-scale system) type: its GPUs, NVLink domain, NICs, power and price.
@@ -52,6 +66,7 @@ struct NicSpec {
   std::string technology;   ///< "infiniband" or "ethernet"
   double bandwidth_Bps = 0;
   double latency_s = 0;     ///< adapter + wire one-way latency
+  double collective_efficiency = 0;  ///< measured NCCL bus bandwidth / bandwidth
   double price_usd = 0;
   double power_W = 0;
 };

@@ -65,6 +65,8 @@ struct TrainingWorkload {
   RecomputeMode recompute = RecomputeMode::Selective;
   TrainingPrecision precision = TrainingPrecision::BF16;
   double checkpoint_interval_s = 0;   ///< 0 = no checkpoints
+  bool overlap_dp_comm = false;       ///< data-parallel collectives hide behind compute
+  bool overlap_tp_comm = false;       ///< tensor-parallel transfers hide behind the GEMMs
 };
 
 /// Owning versus renting, and the TCO parameters.

@@ -28,11 +28,13 @@
 //   layers can be slower than a last stage of c - 1 layers plus logits. 1F1B gives
 //   (m + pp - 1) x (t_forward + t_backward) of the bottleneck stage; with uneven stages the
 //   (pp - 1)-slot bubble is an upper bound (faster stages fill and drain quicker: the exact flow
-//   shop is m slots of the bottleneck plus one slot of each other stage). Compute runs at
-//   peak x matmul_efficiency. Nothing is overlapped in this first form: tensor-parallel,
-//   context-parallel and pipeline transfers sit on the critical path of every micro-batch, and the
-//   whole data-parallel reduction (and ZeRO-3 gathers) is exposed after the last backward.
-//   dp_comm_total_s keeps the full collective time so later work can hide part of it.
+//   shop is m slots of the bottleneck plus one slot of each other stage). Compute is every kernel
+//   of the stage timed by the GPU's KernelModel (LayerKernels.hpp). Context- and
+//   pipeline-parallel transfers sit on the critical path of every micro-batch; tensor-parallel
+//   transfers too unless overlap_tp_comm hides them behind the layer's GEMMs. With
+//   overlap_dp_comm each stage's gradient reduction hides behind its last backward and its
+//   parameter gather behind its first forward; the stage exposing the most sets the exposed
+//   time. dp_comm_total_s keeps the full collective time.
 // - Data parallel, over the local (tp-sharded) parameters of the largest stage (of all pp):
 //   ZeRO-0 one all-reduce; ZeRO-1 a reduce-scatter of gradients and an all-gather of updated
 //   weights; ZeRO-2 keeps only 1/dp of the gradients, so it reduce-scatters after every
@@ -59,6 +61,7 @@
 #include <vector>
 
 #include "capsim/models/Collectives.hpp"
+#include "capsim/models/KernelModel.hpp"
 
 namespace capsim {
 
@@ -92,14 +95,21 @@ struct TrainingLayout {
   int zero_stage = 0;    ///< 0 none, 1 optimizer states, 2 +gradients, 3 +weights
   Recompute recompute = Recompute::None;
   Precision precision = Precision::BF16;
+  /// Data-parallel collectives overlap the backward (gradient reduction, Megatron's
+  /// --overlap-grad-reduce) and the next forward (parameter all-gather, --overlap-param-gather).
+  /// Off by default, as in Megatron-LM's arguments.
+  bool overlap_dp_comm = false;
+  /// Tensor-parallel all-gathers/reduce-scatters overlap the GEMMs next to them
+  /// (Transformer Engine's userbuffers, Megatron's --tp-comm-overlap).
+  bool overlap_tp_comm = false;
 };
 
-/// What one GPU achieves.
+/// What one GPU achieves: its kernels' physical parameters (KernelModel.hpp), the peak MFU and
+/// HFU are reported against, and its memory.
 struct GpuPerformance {
-  double peak_flop_per_s = 0.0;       ///< dense peak for the layout's precision, FLOP/s
-  double matmul_efficiency = 0.0;     ///< achieved fraction of peak in (0, 1]
-  double memory_bytes = 0.0;          ///< usable device memory, bytes
-  double memory_bandwidth_Bps = 0.0;  ///< achieved HBM bandwidth (copy kernel), bytes/s
+  double peak_flop_per_s = 0.0;  ///< dense peak for the layout's precision, FLOP/s
+  double memory_bytes = 0.0;     ///< usable device memory, bytes
+  KernelParameters kernels;      ///< calibrated or default kernel parameters
 };
 
 /// The link each parallel group communicates over; a group of size 1 never uses its link.
@@ -134,7 +144,7 @@ struct TrainingFlops {
 /// One micro-batch on the bottleneck pipeline stage (the slowest; see the overview), per GPU,
 /// seconds.
 struct MicroBatchTimes {
-  double compute_forward_s = 0.0;   ///< forward matmul time of the stage's layers (+ logits)
+  double compute_forward_s = 0.0;   ///< forward kernels of the stage's layers (+ logits)
   double compute_backward_s = 0.0;  ///< backward, including recompute
   double tp_forward_s = 0.0;        ///< sequence-parallel all-gathers / reduce-scatters, forward
   double tp_backward_s = 0.0;       ///< same in backward (twice with full recompute)
@@ -154,7 +164,7 @@ struct IterationBreakdown {
   double tp_comm_s = 0.0;    ///< m x tensor-parallel communication
   double cp_comm_s = 0.0;    ///< m x context-parallel communication
   double pp_comm_s = 0.0;    ///< m x pipeline sends
-  double dp_comm_s = 0.0;    ///< exposed data-parallel communication (all of it in this form)
+  double dp_comm_s = 0.0;    ///< exposed data-parallel communication (see overlap_dp_comm)
   double bubble_s = 0.0;     ///< (pp - 1) x (forward + backward) of the bottleneck stage's slot
   double optimizer_s = 0.0;  ///< Adam step, memory-bound
 };

@@ -4,7 +4,9 @@
 // costs in time.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "capsim/models/Cost.hpp"
@@ -38,12 +40,84 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
 /// The FabricSpec (plain numbers) of a cluster's scenario description.
 FabricSpec fabric_spec(const ClusterConfig& cluster);
 
+// The building blocks of plan_training, public so that the layout search (LayoutSearch.hpp)
+// estimates each layout from exactly what `capsim run` would use.
+
+/// The estimate's shape of a scenario model (blocks, widths, heads, vocabulary, MLP kind).
+ModelShape model_shape(const ModelSpec& model);
+
+/// What one GPU achieves at `precision`: peak FLOP/s, usable memory (bytes), kernel parameters.
+/// Throws ConfigurationError when the GPU has no matmul efficiency for that precision.
+GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision);
+
+/// The job's layout as its scenario writes it: tp, pp, cp, dp and micro_batch as given (dp and
+/// micro_batch 0 where left to capsim) plus batch, seq_len, ZeRO, recompute, precision, overlap.
+TrainingLayout scenario_layout(const TrainingWorkload& job);
+
+/// scenario_layout on `gpus` GPUs: dp = gpus / (tp pp cp) when left out, micro_batch 1 when left
+/// out. Throws ConfigurationError when tp x pp x cp x dp is not `gpus`.
+TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus);
+
+/// The link of a collective group of `size` GPUs with ranks 0, stride, 2 stride, ...: bandwidth
+/// per GPU per direction (B/s: the topology's share times the NCCL bus-bandwidth efficiency of
+/// the scope, the GPU's inside an NVLink domain, the NIC's across the fabric) and the latency of
+/// its farthest pair (s). A zero link for fewer than 2 GPUs (never used).
+CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int size, int stride);
+
+/// The links of `layout`'s parallel groups, ranks ordered tp fastest, then cp, dp, pp
+/// (Megatron-LM's default "tp-cp-ep-dp-pp"); pp is the link between adjacent stages.
+CommPaths comm_paths(const Topology& topology, const ClusterConfig& cluster,
+                     const TrainingLayout& layout);
+
+/// comm_link and comm_paths with each (size, stride) resolved once: a group's link depends on
+/// nothing else, so many layouts share a few links. `topology` and `cluster` must outlive it.
+class CommPathCache {
+ public:
+  CommPathCache(const Topology& topology, const ClusterConfig& cluster);
+  /// comm_link(topology, cluster, size, stride), computed on the first request only.
+  CommLink link(int size, int stride);
+  /// comm_paths(topology, cluster, layout) from the cached links.
+  CommPaths paths(const TrainingLayout& layout);
+  /// Distinct groups of 2+ GPUs (size, stride) resolved so far.
+  long groups() const { return static_cast<long>(links_.size()); }
+
+ private:
+  const Topology* topology_;
+  const ClusterConfig* cluster_;
+  std::unordered_map<std::uint64_t, CommLink> links_;  ///< by size << 32 | stride
+};
+
+/// The micro-batch plan_training picks when the scenario leaves it out: of the powers of two that
+/// divide global_batch / dp and fit in memory, the one with the shortest iteration; 1 when none
+/// fits or dp does not divide the batch. `layout.micro_batch` is ignored.
+int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const GpuPerformance& gpu,
+                       const CommPaths& comm, int gpus);
+
+/// The length and cost of a run, from its iteration time (TrainingPlan's fields of the same name).
+struct RunFigures {
+  double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
+  double tokens = 0;              ///< tokens processed by those steps
+  double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model
+  double checkpoint_write_s = 0;  ///< one checkpoint at the storage's write bandwidth
+  double checkpoints = 0;         ///< how many are written during the run
+  double compute_time_s = 0;      ///< steps x iteration time
+  double checkpoint_stall_s = 0;  ///< checkpoints x checkpoint_write_s (training waits)
+  double time_to_train_s = 0;     ///< compute_time_s + checkpoint_stall_s
+  RunCost cost;                   ///< the run at the cluster's owned (and rented) $/h
+};
+
+/// `job` run on `cluster_plan` at `iteration_s` seconds per step with a model of `parameters`
+/// parameters (all of them). Throws ConfigurationError when the job asks for checkpoints and the
+/// cluster has no storage.
+RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
+                       double parameters, double iteration_s);
+
 /// A training workload's figures on its cluster.
 struct TrainingPlan {
   std::string workload;
   std::string cluster;
-  TrainingLayout layout;           ///< with dp and micro_batch resolved
-  bool micro_batch_chosen = false; ///< true when the scenario left micro_batch to capsim
+  TrainingLayout layout;            ///< with dp and micro_batch resolved
+  bool micro_batch_chosen = false;  ///< true when the scenario left micro_batch to capsim
   GpuPerformance gpu;
   CommPaths comm;
   TrainingEstimate estimate;

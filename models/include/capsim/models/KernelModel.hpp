@@ -1,0 +1,91 @@
+// Time of the kernels a training or serving step is made of, on one GPU: dense GEMMs, fused
+// attention, memory-bound (elementwise, norm, optimizer) kernels and the launch overhead.
+//
+// Datasheet peaks are never used as achieved speed. A KernelModel holds physical parameters —
+// the achievable matmul rate, the tile and wave quantization of the SMs, the per-tile pipeline
+// overhead, the achieved memory bandwidth, the attention efficiency and the launch latency —
+// either fitted to measurements of that GPU (a calibration, Calibration.hpp) or derived from
+// published figures (a default); `provenance` says which, for the reports.
+//
+// The equations (SI units; P = dense peak of the precision, e = its efficiency, S = sm_count):
+//   GEMM   t = launch + min over configurations c of max(compute_c, memory_c), where a
+//          configuration is a tile orientation (tile_m x tile_n or tile_n x tile_m) and a split-K
+//          factor s (1, or 2, 4, ... while tiles x s <= S and k / s >= 256):
+//            compute_c = ceil(tiles x s / S) x 2 tm tn (k/s + k_overhead) / (P e / S)
+//                      = 2 x m_padded x n_padded x (k + s k_overhead) / (P e) / wave_efficiency
+//            memory_c  = ((mk + kn + mn) x bytes_per_element + [s > 1] 2 s mn x 4) / bandwidth
+//          (split-K writes and re-reads fp32 partial sums). cuBLAS picks among such kernels; the
+//          model takes the fastest, which is what its heuristics aim for.
+//   Attention (fused, causal, FLOPs F = 2 b h s^2 d forward and 2.5 F backward)
+//          t = launch + F / (P_bf16 x e_attn) x (1 + s_half / s)
+//          The (1 + s_half / s) term is a per-query-row cost (loading Q, writing O and the
+//          softmax statistics) worth s_half keys; efficiency reaches half its long-sequence value
+//          at s = s_half. Fitted on head dimension 128 (every catalog model); at head dimension 64
+//          the measured kernels are 25-35% slower than this predicts (softmax-bound).
+//   Memory-bound  t = launch + bytes / bandwidth (bytes read plus written).
+#pragma once
+
+#include <string>
+
+namespace capsim {
+
+struct GpuSpec;
+
+enum class MatmulPrecision { BF16, FP8, TF32 };  ///< FP16 runs at the BF16 rate: use BF16
+
+/// Physical parameters of one GPU's kernels (SI units; efficiencies are fractions of peak).
+struct KernelParameters {
+  double bf16_peak_flop_per_s = 0;  ///< datasheet dense peaks
+  double fp8_peak_flop_per_s = 0;
+  double tf32_peak_flop_per_s = 0;
+  double gemm_efficiency_bf16 = 0;  ///< GEMM main-loop rate / peak (no tile or wave losses)
+  double gemm_efficiency_fp8 = 0;
+  double gemm_efficiency_tf32 = 0;
+  int sm_count = 0;                     ///< streaming multiprocessors (wave quantization)
+  int gemm_tile_m = 0;                  ///< output tile rows one SM computes at a time
+  int gemm_tile_n = 0;                  ///< output tile columns
+  double gemm_k_overhead = 0;           ///< per-tile prologue/epilogue cost, in units of k
+  double memory_bandwidth_Bps = 0;      ///< achieved on large copies (read + write counted)
+  double launch_s = 0;                  ///< fixed cost of one kernel launch
+  double attention_efficiency_fwd = 0;  ///< long-sequence fused causal attention / BF16 peak, fwd
+  double attention_efficiency_bwd = 0;  ///< same for the backward pass
+  double attention_half_seq_fwd = 0;    ///< sequence length at half that efficiency, fwd
+  double attention_half_seq_bwd = 0;    ///< same for the backward pass
+  std::string provenance;               ///< "calibrated: <file>" or "default: <sources>"
+};
+
+/// The kernel parameters of a catalog GPU: peaks, efficiencies (matmul_efficiency_* for the
+/// GEMMs), achieved bandwidth = memory_bandwidth x memory_efficiency, and the fitted or
+/// estimated tile, overhead and attention figures; provenance = the entry's kernel_source.
+KernelParameters kernel_parameters(const GpuSpec& gpu);
+
+class KernelModel {
+ public:
+  explicit KernelModel(KernelParameters parameters);
+
+  /// C[m x n] = A[m x k] B[k x n] in `precision` (2-byte operands for BF16, 1 for FP8, 4 for
+  /// TF32), seconds, including one launch; 0 when any dimension is 0. Throws ConfigurationError
+  /// when the GPU has no rate for `precision`.
+  double gemm_s(double m, double n, double k, MatmulPrecision precision) const;
+
+  /// Fused causal attention forward over `batch` x `heads` sequences of `seq_len` queries and
+  /// keys with head dimension `head_dim` (FLOPs counted as 2 b h s^2 d, the causal half of
+  /// QK^T and PV), seconds.
+  double attention_forward_s(double batch, double heads, double seq_len, double head_dim) const;
+  /// The matching backward pass (2.5x the forward FLOPs), seconds.
+  double attention_backward_s(double batch, double heads, double seq_len, double head_dim) const;
+
+  /// A memory-bound kernel moving `bytes` (reads plus writes), seconds, including one launch.
+  double memory_bound_s(double bytes) const;
+
+  double launch_s() const { return p_.launch_s; }
+  const KernelParameters& parameters() const { return p_; }
+
+ private:
+  double gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n, int split,
+                              double rate_flop_per_s, double bytes_per_element) const;
+
+  KernelParameters p_;
+};
+
+}  // namespace capsim

@@ -1,0 +1,143 @@
+#include "capsim/models/KernelModel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "capsim/models/Catalog.hpp"
+#include "capsim/models/Errors.hpp"
+
+namespace capsim {
+namespace {
+
+// A split-K kernel keeps at least this many k elements per split, so its software pipeline
+// (k-blocks of 64 elements, about four stages in flight) stays full.
+constexpr double kMinSplitKDepth = 256;
+// Split-K partial sums are fp32: each split writes its m x n partials and a reduction reads them.
+constexpr double kPartialSumBytes = 4;
+// Flash-attention backward recomputes the scores and forms dQ, dK, dV: 2.5x the forward FLOPs.
+constexpr double kAttentionBackwardFlops = 2.5;
+
+struct PrecisionFigures {
+  double peak_flop_per_s;
+  double efficiency;
+  double bytes_per_element;
+  const char* name;
+};
+
+PrecisionFigures figures(const KernelParameters& p, MatmulPrecision precision) {
+  switch (precision) {
+    case MatmulPrecision::BF16:
+      return {p.bf16_peak_flop_per_s, p.gemm_efficiency_bf16, 2, "bf16"};
+    case MatmulPrecision::FP8:
+      return {p.fp8_peak_flop_per_s, p.gemm_efficiency_fp8, 1, "fp8"};
+    case MatmulPrecision::TF32:
+      return {p.tf32_peak_flop_per_s, p.gemm_efficiency_tf32, 4, "tf32"};
+  }
+  return {0, 0, 0, "unknown"};
+}
+
+double causal_attention_flops(double batch, double heads, double seq_len, double head_dim) {
+  return 2 * batch * heads * seq_len * seq_len * head_dim;
+}
+
+}  // namespace
+
+KernelParameters kernel_parameters(const GpuSpec& gpu) {
+  KernelParameters p;
+  p.bf16_peak_flop_per_s = gpu.bf16_flop_per_s;
+  p.fp8_peak_flop_per_s = gpu.fp8_flop_per_s;
+  p.tf32_peak_flop_per_s = gpu.tf32_flop_per_s;
+  p.gemm_efficiency_bf16 = gpu.matmul_efficiency_bf16;
+  p.gemm_efficiency_fp8 = gpu.matmul_efficiency_fp8;
+  p.gemm_efficiency_tf32 = gpu.matmul_efficiency_tf32;
+  p.sm_count = gpu.sm_count;
+  p.gemm_tile_m = gpu.gemm_tile_m;
+  p.gemm_tile_n = gpu.gemm_tile_n;
+  p.gemm_k_overhead = gpu.gemm_k_overhead;
+  p.memory_bandwidth_Bps = gpu.memory_bandwidth_Bps * gpu.memory_efficiency;
+  p.launch_s = gpu.launch_overhead_s;
+  p.attention_efficiency_fwd = gpu.attention_efficiency_fwd;
+  p.attention_efficiency_bwd = gpu.attention_efficiency_bwd;
+  p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
+  p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
+  p.provenance = gpu.kernel_source;
+  return p;
+}
+
+KernelModel::KernelModel(KernelParameters parameters) : p_(std::move(parameters)) {
+  if (p_.sm_count < 1 || p_.gemm_tile_m < 1 || p_.gemm_tile_n < 1) {
+    throw ConfigurationError("kernel model: sm_count, gemm_tile_m and gemm_tile_n must be >= 1");
+  }
+  if (!(p_.memory_bandwidth_Bps > 0) || !(p_.bf16_peak_flop_per_s > 0) || p_.launch_s < 0 ||
+      p_.gemm_k_overhead < 0) {
+    throw ConfigurationError(
+        "kernel model: memory bandwidth and BF16 peak must be > 0, launch and k overhead >= 0");
+  }
+}
+
+double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n,
+                                         int split, double rate_flop_per_s,
+                                         double bytes_per_element) const {
+  // Every SM runs whole tiles; the last wave may leave SMs idle (wave quantization), and padded
+  // rows and columns of edge tiles cost as much as real ones.
+  const double tiles = std::ceil(m / tile_m) * std::ceil(n / tile_n) * split;
+  const double waves = std::ceil(tiles / p_.sm_count);
+  const double tile_s =
+      2.0 * tile_m * tile_n * (k / split + p_.gemm_k_overhead) / (rate_flop_per_s / p_.sm_count);
+  double bytes = (m * k + k * n + m * n) * bytes_per_element;
+  if (split > 1) bytes += 2.0 * split * m * n * kPartialSumBytes;
+  return std::max(waves * tile_s, bytes / p_.memory_bandwidth_Bps);
+}
+
+double KernelModel::gemm_s(double m, double n, double k, MatmulPrecision precision) const {
+  if (m <= 0 || n <= 0 || k <= 0) return 0.0;
+  const PrecisionFigures f = figures(p_, precision);
+  const double rate = f.peak_flop_per_s * f.efficiency;
+  if (!(rate > 0)) {
+    throw ConfigurationError(std::string("kernel model: no ") + f.name +
+                             " matmul rate for this GPU (peak or efficiency is 0)");
+  }
+  const int tm = p_.gemm_tile_m;
+  const int tn = p_.gemm_tile_n;
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& [tile_m, tile_n] : {std::pair{tm, tn}, std::pair{tn, tm}}) {
+    best =
+        std::min(best, gemm_configuration_s(m, n, k, tile_m, tile_n, 1, rate, f.bytes_per_element));
+    // Splitting k only pays when output tiles alone leave SMs idle.
+    const double tiles = std::ceil(m / tile_m) * std::ceil(n / tile_n);
+    for (int split = 2; tiles * split <= p_.sm_count && k / split >= kMinSplitKDepth; split *= 2) {
+      best = std::min(
+          best, gemm_configuration_s(m, n, k, tile_m, tile_n, split, rate, f.bytes_per_element));
+    }
+  }
+  return p_.launch_s + best;
+}
+
+double KernelModel::attention_forward_s(double batch, double heads, double seq_len,
+                                        double head_dim) const {
+  if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
+  const double rate = p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd;
+  if (!(rate > 0)) throw ConfigurationError("kernel model: attention_efficiency_fwd is 0");
+  return p_.launch_s + causal_attention_flops(batch, heads, seq_len, head_dim) / rate *
+                           (1 + p_.attention_half_seq_fwd / seq_len);
+}
+
+double KernelModel::attention_backward_s(double batch, double heads, double seq_len,
+                                         double head_dim) const {
+  if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
+  const double rate = p_.bf16_peak_flop_per_s * p_.attention_efficiency_bwd;
+  if (!(rate > 0)) throw ConfigurationError("kernel model: attention_efficiency_bwd is 0");
+  return p_.launch_s + kAttentionBackwardFlops *
+                           causal_attention_flops(batch, heads, seq_len, head_dim) / rate *
+                           (1 + p_.attention_half_seq_bwd / seq_len);
+}
+
+double KernelModel::memory_bound_s(double bytes) const {
+  if (bytes <= 0) return 0.0;
+  return p_.launch_s + bytes / p_.memory_bandwidth_Bps;
+}
+
+}  // namespace capsim

@@ -1,0 +1,93 @@
+#include "capsim/models/LayerKernels.hpp"
+
+namespace capsim {
+namespace {
+
+// Y[T x n] = X[T x k] W[k x n] forward; backward dX = dY W^T (T x k, inner n) and
+// dW = X^T dY (k x n, inner T).
+struct Gemm {
+  double tokens, n, k;
+};
+
+double forward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
+  return kernels.gemm_s(g.tokens, g.n, g.k, precision);
+}
+
+double backward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
+  return kernels.gemm_s(g.tokens, g.k, g.n, precision) + kernels.gemm_s(g.k, g.n, g.tokens, precision);
+}
+
+}  // namespace
+
+MatmulPrecision matmul_precision(const TrainingLayout& layout) {
+  return layout.precision == Precision::FP8 ? MatmulPrecision::FP8 : MatmulPrecision::BF16;
+}
+
+LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayout& layout,
+                                    const KernelModel& kernels) {
+  const MatmulPrecision precision = matmul_precision(layout);
+  const double t = layout.tp;
+  const double seq = static_cast<double>(layout.seq_len) / layout.cp;
+  const double tokens = layout.micro_batch * seq;
+  const double h = model.hidden;
+  const double head_dim = h / model.heads;
+  const double q_width = model.heads * head_dim;
+  const double kv_width = model.kv_heads * head_dim;
+  const double ffn = model.ffn_hidden;
+
+  const Gemm gemms[] = {
+      {tokens, (q_width + 2 * kv_width) / t, h},            // QKV projection
+      {tokens, h, q_width / t},                             // attention output projection
+      {tokens, (model.gated_mlp ? 2 : 1) * ffn / t, h},     // MLP up (and gate)
+      {tokens, h, ffn / t},                                 // MLP down
+  };
+  LayerKernelTimes times;
+  for (const Gemm& g : gemms) {
+    times.gemm_forward_s += forward_s(g, kernels, precision);
+    times.gemm_backward_s += backward_s(g, kernels, precision);
+  }
+
+  // With ring attention each rank's s/cp queries meet the keys of all cp chunks: cp blocks of
+  // (s/cp)^2, a balanced 1/cp share of the causal work.
+  const double cp = layout.cp;
+  times.attention_forward_s =
+      cp * kernels.attention_forward_s(layout.micro_batch, model.heads / t, seq, head_dim);
+  times.attention_backward_s =
+      cp * kernels.attention_backward_s(layout.micro_batch, model.heads / t, seq, head_dim);
+
+  // Sequence parallelism (tp > 1) gives each GPU 1/tp of the tokens outside the GEMMs.
+  const double norm_tokens = tokens / t;
+  const double x_bytes = norm_tokens * h * kActivationBytes;
+  const double act_bytes = tokens * ffn / t * kActivationBytes;
+  const double kernels_bytes[] = {
+      2 * x_bytes,                                  // input norm
+      3 * x_bytes,                                  // residual add after attention
+      2 * x_bytes,                                  // pre-MLP norm
+      (model.gated_mlp ? 3 : 2) * act_bytes,        // GELU or SwiGLU
+      3 * x_bytes,                                  // residual add after the MLP
+  };
+  for (double bytes : kernels_bytes) {
+    times.memory_bound_forward_s += kernels.memory_bound_s(bytes);
+    times.memory_bound_backward_s += kernels.memory_bound_s(2 * bytes);
+  }
+  return times;
+}
+
+HeadKernelTimes logits_kernel_times(const ModelShape& model, const TrainingLayout& layout,
+                                    const KernelModel& kernels) {
+  const MatmulPrecision precision = matmul_precision(layout);
+  const double tokens = static_cast<double>(layout.micro_batch) * layout.seq_len / layout.cp;
+  const Gemm logits{tokens, static_cast<double>(model.vocab) / layout.tp,
+                    static_cast<double>(model.hidden)};
+  // Vocab-parallel cross-entropy in fp32: read the bf16 logits, write fp32 probabilities
+  // forward; read them and write the bf16 logit gradients backward.
+  const double logit_elements = tokens * model.vocab / layout.tp;
+  HeadKernelTimes times;
+  times.forward_s = forward_s(logits, kernels, precision) +
+                    kernels.memory_bound_s(logit_elements * (kActivationBytes + kLogitBytes));
+  times.backward_s = backward_s(logits, kernels, precision) +
+                     kernels.memory_bound_s(logit_elements * (kLogitBytes + kActivationBytes));
+  return times;
+}
+
+}  // namespace capsim

@@ -1,0 +1,105 @@
+// Reading published training runs and the FLOP conventions used to compare with them.
+#include "capsim/models/PublishedRuns.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "capsim/models/Errors.hpp"
+
+namespace capsim {
+namespace {
+
+const std::string kPublic = CAPSIM_SHARED_DIR "/validation/training_public.csv";
+
+TEST(PublishedRuns, ReadsEveryRowOfThePublicFile) {
+  const auto runs = load_published_training_runs(kPublic);
+  ASSERT_EQ(runs.size(), 19u);
+  const PublishedTrainingRun& first = runs.front();
+  EXPECT_EQ(first.id, "megatron-sc21-1.7b");
+  EXPECT_EQ(first.gpu, "a100-sxm-80gb");
+  EXPECT_EQ(first.gpus, 32);
+  EXPECT_DOUBLE_EQ(first.nic_Bps, 200e9 / 8);
+  EXPECT_FALSE(first.heads.has_value());       // blank: head dim 128 applies
+  EXPECT_FALSE(first.micro_batch.has_value());  // blank: capsim chooses
+  EXPECT_EQ(first.recompute.value_or(""), "full");
+  const PublishedTrainingRun& h100 = runs[10];
+  EXPECT_EQ(h100.id, "megatron-core-h100-1.7b");
+  EXPECT_EQ(h100.heads.value_or(0), 16);
+  EXPECT_EQ(h100.zero_stage, 1);
+  EXPECT_FALSE(h100.recompute.has_value());
+}
+
+// The file derives each iteration time from the published TFLOP/s with the source's own FLOP
+// formula; applying our implementation of that formula must give the TFLOP/s back.
+TEST(PublishedRuns, FlopConventionsReproduceThePublishedRates) {
+  for (const auto& run : load_published_training_runs(kPublic)) {
+    const double tflops =
+        published_flops_per_iteration(run) / (run.measured_iter_s * run.gpus) / 1e12;
+    EXPECT_NEAR(tflops / run.measured_tflops_per_gpu, 1.0, 0.005) << run.id;
+  }
+}
+
+TEST(PublishedRuns, SixNdIsSixTimesParametersTimesTokens) {
+  PublishedTrainingRun run = load_published_training_runs(kPublic)[10];
+  run.flops_formula = "6nd";
+  // 1.7B GPT: 24 layers x (12 h^2 matrices + 2 h norm weights) + 2 x 131072 x h (untied
+  // embedding and output) + the final norm h; h = 2048.
+  const double h = 2048, params = 24 * (12 * h * h + 2 * h) + 2 * 131072 * h + h;
+  EXPECT_NEAR(published_flops_per_iteration(run), 6 * params * 192 * 4096, 1.0);
+}
+
+class BadRuns : public testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    const std::string path = testing::TempDir() + "/published_runs_test.csv";
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string header_and(const std::string& row) {
+    std::ifstream in(kPublic);
+    std::string header;
+    std::getline(in, header);
+    return header + "\n" + row + "\n";
+  }
+  std::string first_row() {
+    std::ifstream in(kPublic);
+    std::string line;
+    std::getline(in, line);
+    std::getline(in, line);
+    return line;
+  }
+  std::string error_of(const std::string& text) {
+    try {
+      load_published_training_runs(write(text));
+    } catch (const InputError& error) {
+      return error.what();
+    }
+    return "";
+  }
+};
+
+TEST_F(BadRuns, AMalformedNumberNamesLineColumnAndColumnName) {
+  std::string row = first_row();
+  row.replace(row.find(",32,8,"), 6, ",3x2,8,");
+  const std::string message = error_of(header_and(row));
+  EXPECT_NE(message.find(":2:4: gpus: '3x2' is not a number"), std::string::npos) << message;
+}
+
+TEST_F(BadRuns, AShortRowAndAnEmptyFileAreRejected) {
+  EXPECT_NE(error_of(header_and("a,b,c")).find("has 3 fields"), std::string::npos);
+  EXPECT_NE(error_of("").find("has no rows"), std::string::npos);
+  EXPECT_THROW(load_published_training_runs("/nonexistent.csv"), InputError);
+}
+
+TEST_F(BadRuns, AnUnknownFabricIsRejected) {
+  std::string row = first_row();
+  row.replace(row.find(",ib,"), 4, ",opa,");
+  EXPECT_NE(error_of(header_and(row)).find("fabric: 'opa' is not a known value"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace capsim
