@@ -78,8 +78,7 @@ void list_entries(const Json& entries, const std::string& kind, std::ostream& ou
 }  // namespace
 
 int catalog_command(const CatalogArgs& args, std::ostream& out) {
-  const Catalog catalog =
-      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
+  const Catalog catalog = catalog_from(args.catalog_dir);
   if (args.kind.empty()) {
     list_kinds(catalog, out);
     return 0;
@@ -105,7 +104,8 @@ int catalog_command(const CatalogArgs& args, std::ostream& out) {
     return 0;
   }
   std::string ids;
-  for (const auto& entry : entries) ids += (ids.empty() ? "" : ", ") + entry["id"].get<std::string>();
+  for (const auto& entry : entries)
+    ids += (ids.empty() ? "" : ", ") + entry["id"].get<std::string>();
   throw InputError(SourceLocation{"capsim catalog", 0, 0}, args.kind,
                    "no entry with id '" + args.id + "'", "one of: " + ids);
 }

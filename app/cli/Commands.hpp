@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "capsim/models/Catalog.hpp"
+#include "capsim/models/Scenario.hpp"
+
 namespace capsim::cli {
 
 struct ScenarioArgs {
@@ -17,8 +20,13 @@ struct ScenarioArgs {
   std::string catalog_dir;            ///< empty = default_catalog_dir()
 };
 
+/// The catalog in `catalog_dir`, or the default one when it is empty.
+Catalog catalog_from(const std::string& catalog_dir);
+/// The scenario the arguments name, with their --set overrides applied.
+Scenario scenario_from(const ScenarioArgs& args);
+
 struct RunArgs : ScenarioArgs {
-  std::string out_dir;                ///< empty = out/<scenario file stem>
+  std::string out_dir;  ///< empty = out/<scenario file stem>
   std::string formats = "json,md,csv";
   std::optional<std::uint64_t> seed;
   bool quiet = false;
@@ -36,23 +44,23 @@ struct CatalogArgs {
 int catalog_command(const CatalogArgs& args, std::ostream& out);
 
 struct CompareArgs {
-  std::vector<std::string> results;   ///< result.json files (or folders holding one)
-  std::string format = "table";       ///< "table" or "md"
+  std::vector<std::string> results;  ///< result.json files (or folders holding one)
+  std::string format = "table";      ///< "table" or "md"
 };
 int compare_command(const CompareArgs& args, std::ostream& out);
 
 struct ValidateArgs {
-  std::string csv;          ///< published runs in the format of shared/validation/training_public.csv
-  std::string out;          ///< optional CSV of the per-row table
+  std::string csv;  ///< published runs in the format of shared/validation/training_public.csv
+  std::string out;  ///< optional CSV of the per-row table
   std::string catalog_dir;
 };
 /// Exit 1 when a row could not be predicted (the others are still reported).
 int validate_command(const ValidateArgs& args, std::ostream& out);
 
 struct SearchArgs : ScenarioArgs {
-  std::string workload;              ///< training workload name; empty = the first
-  std::string objective = "time";    ///< "time" or "cost"
-  int top = 10;                      ///< rows of the table
+  std::string workload;            ///< training workload name; empty = the first
+  std::string objective = "time";  ///< "time" or "cost"
+  int top = 10;                    ///< rows of the table
 };
 /// Ranks the layouts of one training workload on its cluster; 0 also when none fits.
 int search_command(const SearchArgs& args, std::ostream& out);

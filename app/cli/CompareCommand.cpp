@@ -28,7 +28,8 @@ Json read_result(const std::string& argument) {
     }
     return result;
   } catch (const Json::exception& error) {
-    throw InputError(SourceLocation{path.string(), 0, 0}, "", std::string("invalid JSON: ") + error.what(),
+    throw InputError(SourceLocation{path.string(), 0, 0}, "",
+                     std::string("invalid JSON: ") + error.what(),
                      "a result.json written by `capsim run`");
   }
 }
@@ -57,8 +58,10 @@ std::vector<std::string> column_for(const Json& result, const Json& job) {
                 layout.at("tp").get<int>(), layout.at("pp").get<int>(), layout.at("dp").get<int>(),
                 layout.at("cp").get<int>(), layout.at("micro_batch").get<int>());
   return {
-      result.at("scenario").at("name").get<std::string>() + "/" + job.at("workload").get<std::string>(),
-      std::to_string(cluster.at("gpus").get<int>()) + " x " + cluster.at("gpu").at("id").get<std::string>(),
+      result.at("scenario").at("name").get<std::string>() + "/" +
+          job.at("workload").get<std::string>(),
+      std::to_string(cluster.at("gpus").get<int>()) + " x " +
+          cluster.at("gpu").at("id").get<std::string>(),
       layout_text,
       format_quantity(iteration.at("iteration_s").get<double>(), Quantity::Time),
       format_quantity(run.at("time_to_train_s").get<double>(), Quantity::Time),
@@ -77,9 +80,9 @@ std::vector<std::string> column_for(const Json& result, const Json& job) {
 
 int compare_command(const CompareArgs& args, std::ostream& out) {
   const std::vector<std::string> labels = {
-      "scenario/workload", "cluster",          "layout",         "iteration time",
-      "time to train",     "MFU",              "tokens/s",       "capex",
-      "facility power",    "cost (owned)",     "cost (rented)",  "$/M tokens (owned)",
+      "scenario/workload",  "cluster",      "layout",        "iteration time",
+      "time to train",      "MFU",          "tokens/s",      "capex",
+      "facility power",     "cost (owned)", "cost (rented)", "$/M tokens (owned)",
       "$/M tokens (rented)"};
   std::vector<std::vector<std::string>> columns;
   for (const auto& argument : args.results) {

@@ -11,15 +11,6 @@
 namespace capsim::cli {
 namespace {
 
-
-Scenario load(const ScenarioArgs& args) {
-  const Catalog catalog =
-      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
-  std::vector<KeyOverride> overrides;
-  for (const auto& setting : args.settings) overrides.push_back(parse_key_override(setting));
-  return load_scenario(args.scenario, catalog, overrides);
-}
-
 // Runs the scenario, naming the file in a configuration error so the user knows which one.
 Result run_named(const Scenario& scenario, const RunOptions& options) {
   try {
@@ -33,7 +24,7 @@ Result run_named(const Scenario& scenario, const RunOptions& options) {
 
 int run_command(const RunArgs& args, std::ostream& out) {
   const auto formats = parse_report_formats(args.formats);
-  const Scenario scenario = load(args);
+  const Scenario scenario = scenario_from(args);
   RunOptions options;
   options.seed = args.seed;
   const Result result = run_named(scenario, options);
@@ -61,7 +52,7 @@ int run_command(const RunArgs& args, std::ostream& out) {
 }
 
 int check_command(const ScenarioArgs& args, std::ostream& out) {
-  const Scenario scenario = load(args);
+  const Scenario scenario = scenario_from(args);
   run_named(scenario, RunOptions{});  // builds the topologies and checks every layout
   out << scenario.source_file << ": ok (" << scenario.clusters.size() << " cluster"
       << (scenario.clusters.size() == 1 ? "" : "s") << ", " << scenario.training.size()

@@ -15,14 +15,6 @@
 namespace capsim::cli {
 namespace {
 
-Scenario load(const ScenarioArgs& args) {
-  const Catalog catalog =
-      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
-  std::vector<KeyOverride> overrides;
-  for (const auto& setting : args.settings) overrides.push_back(parse_key_override(setting));
-  return load_scenario(args.scenario, catalog, overrides);
-}
-
 const TrainingWorkload& pick_workload(const Scenario& scenario, const std::string& name) {
   if (name.empty()) return scenario.training.at(0);
   std::string names;
@@ -117,7 +109,7 @@ void print_own(const LayoutSearchResult& result, std::ostream& out) {
 }  // namespace
 
 int search_command(const SearchArgs& args, std::ostream& out) {
-  const Scenario scenario = load(args);
+  const Scenario scenario = scenario_from(args);
   const TrainingWorkload& job = pick_workload(scenario, args.workload);
   const ClusterConfig& cluster = scenario.cluster(job.cluster);
   SearchOptions options;

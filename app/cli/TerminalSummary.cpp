@@ -24,10 +24,10 @@ void print_summary(const Result& result, std::ostream& out) {
     out << "\n";
   }
   for (const auto& target : result.targets) {
-    out << "  target " << target.name << " (" << target.workload << "): "
-        << format_target_value(target, target.value) << " vs limit "
-        << format_target_value(target, target.limit)
-        << (target.met ? " - met" : " - MISSED") << "\n";
+    out << "  target " << target.name << " (" << target.workload
+        << "): " << format_target_value(target, target.value) << " vs limit "
+        << format_target_value(target, target.limit) << (target.met ? " - met" : " - MISSED")
+        << "\n";
   }
 }
 

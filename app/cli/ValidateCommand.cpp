@@ -36,13 +36,13 @@ struct ErrorSummary {
 }  // namespace
 
 int validate_command(const ValidateArgs& args, std::ostream& out) {
-  const Catalog catalog =
-      load_catalog(args.catalog_dir.empty() ? default_catalog_dir() : args.catalog_dir);
+  const Catalog catalog = catalog_from(args.catalog_dir);
   const auto runs = load_published_training_runs(args.csv);
 
   TextTable table({"id", "predicted_s", "measured_s", "error_%", "predicted_TFLOP/s",
                    "measured_TFLOP/s", "micro_batch"});
-  std::string csv = "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen\n";
+  std::string csv =
+      "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen\n";
   ErrorSummary all;
   std::map<std::string, ErrorSummary> by_gpu;
   std::vector<std::string> failures;

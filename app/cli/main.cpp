@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Run a scenario, write reports and print a summary");
   add_scenario_options(*run, run_args);
-  run->add_option("--out", run_args.out_dir, "Report folder (default: out/<scenario file name without extension>)");
+  run->add_option("--out", run_args.out_dir,
+                  "Report folder (default: out/<scenario file name without extension>)");
   run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
   run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)")
       ->check(CLI::NonNegativeNumber);
@@ -58,12 +59,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "md"}));
 
   ValidateArgs validate_args;
-  auto* validate = app.add_subcommand("validate", "Compare predictions with published measurements");
+  auto* validate =
+      app.add_subcommand("validate", "Compare predictions with published measurements");
   auto* validate_training =
       validate->add_subcommand("training", "Predict each published training run's iteration time");
   validate->require_subcommand(1);
-  validate_training->add_option("CSV", validate_args.csv,
-                                "Runs in the format of shared/validation/training_public.csv")
+  validate_training
+      ->add_option("CSV", validate_args.csv,
+                   "Runs in the format of shared/validation/training_public.csv")
       ->required();
   validate_training->add_option("--out", validate_args.out, "Also write the table as CSV here");
   validate_training->add_option("--catalog", validate_args.catalog_dir, "Catalog folder");

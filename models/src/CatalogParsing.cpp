@@ -1,9 +1,8 @@
 #include "CatalogParsing.hpp"
 
-#include <regex>
-
 #include <cstdint>
 #include <limits>
+#include <regex>
 #include <vector>
 
 namespace capsim {

@@ -29,12 +29,10 @@ CostRates cost_rates(const Inventory& inv, const EconomicsSpec& economics,
 
   // Servers draw a fraction of their maximum while busy (Epoch AI: ~75% of TDP on average);
   // switches, optics and storage are counted at their rated power, which they draw regardless.
-  const double server_power_W =
-      inv.servers * inv.server.power_W * economics.average_power_fraction;
-  const double network_power_W = inv.leaf_switches * inv.leaf_switch.power_W +
-                                 inv.spine_switches * inv.spine_switch.power_W +
-                                 inv.core_switches * inv.core_switch.power_W +
-                                 inv.transceivers * inv.transceiver.power_W;
+  const double server_power_W = inv.servers * inv.server.power_W * economics.average_power_fraction;
+  const double network_power_W =
+      inv.leaf_switches * inv.leaf_switch.power_W + inv.spine_switches * inv.spine_switch.power_W +
+      inv.core_switches * inv.core_switch.power_W + inv.transceivers * inv.transceiver.power_W;
   rates.it_power_W = server_power_W + network_power_W + storage_power_W;
   rates.facility_power_W = rates.it_power_W * economics.pue;
 

@@ -297,8 +297,8 @@ class FabricBuilder {
                 ? " plus " + std::to_string(storage_link_count_) + " storage ports"
                 : std::string()) +
            " but the switch has " + std::to_string(spec_.leaf.ports) +
-           " ports; expected template leaf-spine or a switch with at least " + std::to_string(needed) +
-           " ports");
+           " ports; expected template leaf-spine or a switch with at least " +
+           std::to_string(needed) + " ports");
     const auto sw = add_switch(1, spec_.leaf, "switch");
     for (int p = 0; p < nic_ports_; ++p) connect_nic(p, sw);
     attach_storage_round_robin({sw}, spec_.leaf);

@@ -14,7 +14,8 @@ double forward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision prec
 }
 
 double backward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
-  return kernels.gemm_s(g.tokens, g.k, g.n, precision) + kernels.gemm_s(g.k, g.n, g.tokens, precision);
+  return kernels.gemm_s(g.tokens, g.k, g.n, precision) +
+         kernels.gemm_s(g.k, g.n, g.tokens, precision);
 }
 
 }  // namespace
@@ -36,10 +37,10 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   const double ffn = model.ffn_hidden;
 
   const Gemm gemms[] = {
-      {tokens, (q_width + 2 * kv_width) / t, h},            // QKV projection
-      {tokens, h, q_width / t},                             // attention output projection
-      {tokens, (model.gated_mlp ? 2 : 1) * ffn / t, h},     // MLP up (and gate)
-      {tokens, h, ffn / t},                                 // MLP down
+      {tokens, (q_width + 2 * kv_width) / t, h},         // QKV projection
+      {tokens, h, q_width / t},                          // attention output projection
+      {tokens, (model.gated_mlp ? 2 : 1) * ffn / t, h},  // MLP up (and gate)
+      {tokens, h, ffn / t},                              // MLP down
   };
   LayerKernelTimes times;
   for (const Gemm& g : gemms) {
@@ -60,11 +61,11 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   const double x_bytes = norm_tokens * h * kActivationBytes;
   const double act_bytes = tokens * ffn / t * kActivationBytes;
   const double kernels_bytes[] = {
-      2 * x_bytes,                                  // input norm
-      3 * x_bytes,                                  // residual add after attention
-      2 * x_bytes,                                  // pre-MLP norm
-      (model.gated_mlp ? 3 : 2) * act_bytes,        // GELU or SwiGLU
-      3 * x_bytes,                                  // residual add after the MLP
+      2 * x_bytes,                            // input norm
+      3 * x_bytes,                            // residual add after attention
+      2 * x_bytes,                            // pre-MLP norm
+      (model.gated_mlp ? 3 : 2) * act_bytes,  // GELU or SwiGLU
+      3 * x_bytes,                            // residual add after the MLP
   };
   for (double bytes : kernels_bytes) {
     times.memory_bound_forward_s += kernels.memory_bound_s(bytes);

@@ -197,7 +197,8 @@ NicSpec nic_for(const PublishedTrainingRun& run, const Catalog& catalog) {
   const NicSpec* best = nullptr;
   for (const auto& [id, nic] : catalog.nics) {
     if (nic.technology != technology_of(run)) continue;
-    if (!best || std::fabs(nic.bandwidth_Bps - run.nic_Bps) < std::fabs(best->bandwidth_Bps - run.nic_Bps)) {
+    if (!best ||
+        std::fabs(nic.bandwidth_Bps - run.nic_Bps) < std::fabs(best->bandwidth_Bps - run.nic_Bps)) {
       best = &nic;
     }
   }
@@ -218,14 +219,14 @@ SwitchSpec switch_for(const PublishedTrainingRun& run, const Catalog& catalog) {
       continue;
     }
     if (!best || candidate.port_bandwidth_Bps < best->port_bandwidth_Bps ||
-        (candidate.port_bandwidth_Bps == best->port_bandwidth_Bps && candidate.ports > best->ports)) {
+        (candidate.port_bandwidth_Bps == best->port_bandwidth_Bps &&
+         candidate.ports > best->ports)) {
       best = &candidate;
     }
   }
   if (!best) {
     throw ConfigurationError(run.id + ": the catalog has no " + technology_of(run) +
-                             " switch for " + std::to_string(run.nic_Bps * 8 / 1e9) +
-                             " Gb/s NICs");
+                             " switch for " + std::to_string(run.nic_Bps * 8 / 1e9) + " Gb/s NICs");
   }
   return *best;
 }
@@ -235,21 +236,21 @@ ClusterConfig cluster_for(const PublishedTrainingRun& run, const Catalog& catalo
   cluster.name = run.id;
   auto gpu = catalog.gpus.find(run.gpu);
   if (gpu == catalog.gpus.end()) {
-    throw InputError(SourceLocation{run.id, run.line, 0}, "gpu", "unknown GPU id " + quoted(run.gpu),
+    throw InputError(SourceLocation{run.id, run.line, 0}, "gpu",
+                     "unknown GPU id " + quoted(run.gpu),
                      "a catalog GPU id (see `capsim catalog gpus`)");
   }
   cluster.gpu = gpu->second;
   cluster.nic = nic_for(run, catalog);
   if (run.gpus % run.gpus_per_node != 0) {
-    throw ConfigurationError(run.id + ": " + std::to_string(run.gpus) + " GPUs are not whole nodes of " +
-                             std::to_string(run.gpus_per_node));
+    throw ConfigurationError(run.id + ": " + std::to_string(run.gpus) +
+                             " GPUs are not whole nodes of " + std::to_string(run.gpus_per_node));
   }
   cluster.server_count = run.gpus / run.gpus_per_node;
   cluster.server.id = "published-node";
   cluster.server.gpu = cluster.gpu.id;
   cluster.server.gpus = run.gpus_per_node;
-  cluster.server.nvlink_domain_gpus =
-      cluster.gpu.scaleup_bandwidth_Bps > 0 ? run.gpus_per_node : 1;
+  cluster.server.nvlink_domain_gpus = cluster.gpu.scaleup_bandwidth_Bps > 0 ? run.gpus_per_node : 1;
   cluster.server.nic = cluster.nic.id;
   cluster.server.nics = run.nics_per_node;
 
@@ -257,9 +258,9 @@ ClusterConfig cluster_for(const PublishedTrainingRun& run, const Catalog& catalo
   fabric.leaf_switch = fabric.spine_switch = fabric.core_switch = switch_for(run, catalog);
   const int ports = fabric.leaf_switch.ports;
   const long nic_ports = static_cast<long>(cluster.server_count) * run.nics_per_node;
-  fabric.kind = nic_ports <= ports                                ? FabricTemplate::SingleSwitch
+  fabric.kind = nic_ports <= ports                                  ? FabricTemplate::SingleSwitch
                 : nic_ports <= static_cast<long>(ports) * ports / 2 ? FabricTemplate::RailOptimized
-                                                                  : FabricTemplate::Clos3;
+                                                                    : FabricTemplate::Clos3;
   fabric.oversubscription = 1.0;
   return cluster;
 }
@@ -282,8 +283,7 @@ ModelSpec model_for(const PublishedTrainingRun& run) {
 }  // namespace
 
 double published_flops_per_iteration(const PublishedTrainingRun& run) {
-  const double B = run.global_batch, s = run.seq_len, l = run.layers, h = run.hidden,
-               V = run.vocab;
+  const double B = run.global_batch, s = run.seq_len, l = run.layers, h = run.hidden, V = run.vocab;
   if (run.flops_formula == "megatron-sc21") {
     return 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
   }
@@ -296,11 +296,11 @@ double published_flops_per_iteration(const PublishedTrainingRun& run) {
     const double experts_routed = run.moe_experts > 0 ? run.moe_topk : 1;
     const double gated = model.mlp == "swiglu" ? 1.5 : 1.0;
     return 12 * B * s * l * h * h *
-           ((1 + groups / heads + s / h) * query_ratio + (run.ffn_hidden / h) * experts_routed * gated +
-            V / (2 * l * h));
+           ((1 + groups / heads + s / h) * query_ratio +
+            (run.ffn_hidden / h) * experts_routed * gated + V / (2 * l * h));
   }
-  const ModelShape shape{model.layers, model.hidden, model.heads, model.kv_heads,
-                         model.ffn_hidden, model.vocab, model.mlp == "swiglu", false};
+  const ModelShape shape{model.layers,     model.hidden, model.heads,           model.kv_heads,
+                         model.ffn_hidden, model.vocab,  model.mlp == "swiglu", false};
   return 6 * count_parameters(shape).total * B * s;  // 6nd
 }
 

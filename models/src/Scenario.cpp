@@ -21,8 +21,8 @@ const ClusterConfig& Scenario::cluster(const std::string& wanted) const {
 KeyOverride parse_key_override(const std::string& text) {
   const auto equals = text.find('=');
   if (equals == std::string::npos || equals == 0) {
-    throw InputError(SourceLocation{"--set " + text, 0, 0}, "",
-                     "is not a key=value setting", "--set key.path=value, e.g. --set run.seed=7");
+    throw InputError(SourceLocation{"--set " + text, 0, 0}, "", "is not a key=value setting",
+                     "--set key.path=value, e.g. --set run.seed=7");
   }
   return KeyOverride{text.substr(0, equals), text.substr(equals + 1)};
 }
@@ -72,8 +72,7 @@ std::string apply_override(YAML::Node& root, const KeyOverride& setting) {
     const bool last = i + 1 == parts.size();
     if (current.IsSequence()) {
       if (!is_index(part) || std::stoul(part) >= current.size()) {
-        throw InputError(SourceLocation{where, 0, 0}, normalized,
-                         "has no entry '" + part + "'",
+        throw InputError(SourceLocation{where, 0, 0}, normalized, "has no entry '" + part + "'",
                          "an index below " + std::to_string(current.size()));
       }
       normalized += "[" + part + "]";

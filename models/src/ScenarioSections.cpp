@@ -83,8 +83,9 @@ FabricConfig parse_fabric(YamlMap& cluster, const Catalog& catalog) {
       map.fail(key, "'" + named.id + "' is a " + named.kind, "an optic of kind " + kind);
     }
     if (named.bandwidth_Bps < port_Bps) {
-      map.fail(key, "'" + named.id + "' carries " + bit_rate(named.bandwidth_Bps) +
-                        " but the switch ports run at " + bit_rate(port_Bps),
+      map.fail(key,
+               "'" + named.id + "' carries " + bit_rate(named.bandwidth_Bps) +
+                   " but the switch ports run at " + bit_rate(port_Bps),
                "an optic at least as fast as the ports");
     }
     return named;
@@ -102,8 +103,10 @@ std::vector<StorageConfig> parse_storage(YamlMap& cluster, const Catalog& catalo
     StorageConfig config;
     config.system = resolve_entry(entry, "system", catalog.storage, "storage");
     if (config.system.kind == "local-nvme") {
-      entry.fail("system", "'" + config.system.id + "' is a drive inside a server, not a storage "
-                           "system on the fabric",
+      entry.fail("system",
+                 "'" + config.system.id +
+                     "' is a drive inside a server, not a storage "
+                     "system on the fabric",
                  "a parallel-fs or object store here, and local drives as the server's "
                  "local_storage");
     }
@@ -215,7 +218,9 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
 // order.
 std::optional<CloudPriceSpec> default_rental(const Catalog& catalog, const std::string& gpu) {
   std::optional<CloudPriceSpec> best;
-  auto rank = [](const CloudPriceSpec& p) { return std::make_pair(p.terms == "on-demand", p.date); };
+  auto rank = [](const CloudPriceSpec& p) {
+    return std::make_pair(p.terms == "on-demand", p.date);
+  };
   for (const auto& [id, price] : catalog.cloud_prices) {
     if (price.gpu != gpu) continue;
     if (!best || rank(price) > rank(*best)) best = price;

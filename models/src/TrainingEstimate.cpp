@@ -46,8 +46,8 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
       static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);
   const double kv_dim = static_cast<double>(model.kv_heads) * (model.hidden / model.heads);
   const bool full = layout.recompute == Recompute::Full;
-  const HeadKernelTimes head = stage == layout.pp - 1 ? logits_kernel_times(model, layout, kernels)
-                                                      : HeadKernelTimes{};
+  const HeadKernelTimes head =
+      stage == layout.pp - 1 ? logits_kernel_times(model, layout, kernels) : HeadKernelTimes{};
 
   // Compute: every kernel of the stage's layers. Full recompute replays each layer's forward
   // before its backward; selective recompute costs no extra time because the fused attention

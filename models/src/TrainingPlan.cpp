@@ -43,9 +43,10 @@ FabricSpec fabric_spec(const ClusterConfig& cluster) {
   for (const auto& storage : cluster.storage) {
     spec.storage_nodes += storage.count;
     // One link speed per fabric: the slowest storage port governs all of them.
-    spec.storage_link_Bps = spec.storage_link_Bps == 0
-                                ? storage.system.port_bandwidth_Bps
-                                : std::min(spec.storage_link_Bps, storage.system.port_bandwidth_Bps);
+    spec.storage_link_Bps =
+        spec.storage_link_Bps == 0
+            ? storage.system.port_bandwidth_Bps
+            : std::min(spec.storage_link_Bps, storage.system.port_bandwidth_Bps);
     spec.storage_links_per_node =
         std::max(spec.storage_links_per_node, storage.system.network_ports);
   }
@@ -97,20 +98,20 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
   inv.transceiver = cluster.fabric.transceiver;
   inv.fiber_cable = cluster.fabric.fiber_cable;
   inv.copper_cable = cluster.fabric.copper_cable;
-  for (const auto& storage : cluster.storage) inv.storage.push_back({storage.system, storage.count});
+  for (const auto& storage : cluster.storage)
+    inv.storage.push_back({storage.system, storage.count});
 
   const bool rental_applies =
       (economics.rental_explicit || economics.rental.gpu == cluster.gpu.id) &&
       economics.rental.usd_per_gpu_hour > 0;
-  plan.cost = cost_rates(inv, economics.params,
-                         rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
+  plan.cost =
+      cost_rates(inv, economics.params, rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
   return plan;
 }
 
 ModelShape model_shape(const ModelSpec& model) {
-  return ModelShape{model.layers,     model.hidden, model.heads, model.kv_heads,
-                    model.ffn_hidden, model.vocab,  model.mlp == "swiglu",
-                    model.tied_embeddings};
+  return ModelShape{model.layers,     model.hidden, model.heads,           model.kv_heads,
+                    model.ffn_hidden, model.vocab,  model.mlp == "swiglu", model.tied_embeddings};
 }
 
 GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision) {
@@ -121,7 +122,8 @@ GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision) 
   if (efficiency <= 0) {
     throw ConfigurationError("GPU '" + gpu.id + "' has no " + (fp8 ? "FP8" : "BF16") +
                              " matmul efficiency; expected the catalog or an inline override "
-                             "to give matmul_efficiency_" + (fp8 ? "fp8" : "bf16"));
+                             "to give matmul_efficiency_" +
+                             (fp8 ? "fp8" : "bf16"));
   }
   perf.memory_bytes = gpu.memory_bytes;
   perf.kernels = kernel_parameters(gpu);

@@ -29,30 +29,29 @@ constexpr std::array kByteUnits = {
 
 // Bit rates are divided by 8: inside the code every bandwidth is bytes per second.
 constexpr std::array kBandwidthUnits = {
-    UnitFactor{"bps", 1 / 8.0},       UnitFactor{"kbps", kKilo / 8},  UnitFactor{"Mbps", kMega / 8},
-    UnitFactor{"Gbps", kGiga / 8},    UnitFactor{"Tbps", kTera / 8},  UnitFactor{"b/s", 1 / 8.0},
-    UnitFactor{"kb/s", kKilo / 8},    UnitFactor{"Mb/s", kMega / 8},  UnitFactor{"Gb/s", kGiga / 8},
-    UnitFactor{"Tb/s", kTera / 8},    UnitFactor{"B/s", 1},           UnitFactor{"kB/s", kKilo},
-    UnitFactor{"MB/s", kMega},        UnitFactor{"GB/s", kGiga},      UnitFactor{"TB/s", kTera},
-    UnitFactor{"PB/s", kPeta},        UnitFactor{"KiB/s", kKi},       UnitFactor{"MiB/s", kMi},
-    UnitFactor{"GiB/s", kGi},         UnitFactor{"TiB/s", kTi}};
+    UnitFactor{"bps", 1 / 8.0},    UnitFactor{"kbps", kKilo / 8}, UnitFactor{"Mbps", kMega / 8},
+    UnitFactor{"Gbps", kGiga / 8}, UnitFactor{"Tbps", kTera / 8}, UnitFactor{"b/s", 1 / 8.0},
+    UnitFactor{"kb/s", kKilo / 8}, UnitFactor{"Mb/s", kMega / 8}, UnitFactor{"Gb/s", kGiga / 8},
+    UnitFactor{"Tb/s", kTera / 8}, UnitFactor{"B/s", 1},          UnitFactor{"kB/s", kKilo},
+    UnitFactor{"MB/s", kMega},     UnitFactor{"GB/s", kGiga},     UnitFactor{"TB/s", kTera},
+    UnitFactor{"PB/s", kPeta},     UnitFactor{"KiB/s", kKi},      UnitFactor{"MiB/s", kMi},
+    UnitFactor{"GiB/s", kGi},      UnitFactor{"TiB/s", kTi}};
 
 constexpr std::array kTimeUnits = {
-    UnitFactor{"ns", 1e-9},   UnitFactor{"us", 1e-6},     UnitFactor{"ms", 1e-3},
-    UnitFactor{"s", 1},       UnitFactor{"min", 60},      UnitFactor{"h", kHour_s},
-    UnitFactor{"d", kDay_s},  UnitFactor{"w", 7 * kDay_s}, UnitFactor{"y", kYear_s}};
+    UnitFactor{"ns", 1e-9},  UnitFactor{"us", 1e-6},      UnitFactor{"ms", 1e-3},
+    UnitFactor{"s", 1},      UnitFactor{"min", 60},       UnitFactor{"h", kHour_s},
+    UnitFactor{"d", kDay_s}, UnitFactor{"w", 7 * kDay_s}, UnitFactor{"y", kYear_s}};
 
 constexpr std::array kPowerUnits = {UnitFactor{"W", 1}, UnitFactor{"kW", kKilo},
                                     UnitFactor{"MW", kMega}};
 
-constexpr std::array kEnergyUnits = {UnitFactor{"J", 1}, UnitFactor{"Wh", kHour_s},
-                                     UnitFactor{"kWh", kKilo * kHour_s},
-                                     UnitFactor{"MWh", kMega * kHour_s},
-                                     UnitFactor{"GWh", kGiga * kHour_s}};
+constexpr std::array kEnergyUnits = {
+    UnitFactor{"J", 1}, UnitFactor{"Wh", kHour_s}, UnitFactor{"kWh", kKilo* kHour_s},
+    UnitFactor{"MWh", kMega* kHour_s}, UnitFactor{"GWh", kGiga* kHour_s}};
 
-constexpr std::array kFlopRateUnits = {
-    UnitFactor{"FLOP/s", 1},          UnitFactor{"GFLOP/s", kGiga}, UnitFactor{"TFLOP/s", kTera},
-    UnitFactor{"PFLOP/s", kPeta},     UnitFactor{"EFLOP/s", 1e18}};
+constexpr std::array kFlopRateUnits = {UnitFactor{"FLOP/s", 1}, UnitFactor{"GFLOP/s", kGiga},
+                                       UnitFactor{"TFLOP/s", kTera}, UnitFactor{"PFLOP/s", kPeta},
+                                       UnitFactor{"EFLOP/s", 1e18}};
 
 // Plain magnitudes for money and counts: "$36k", "15T" tokens, "1.5B".
 constexpr std::array kMagnitudes = {UnitFactor{"", 1},      UnitFactor{"k", kKilo},
@@ -116,9 +115,9 @@ double money(std::string_view text, Quantity kind, std::string_view per) {
   auto [value, suffix] = split_number(body, kind);
   auto factor = lookup(kMagnitudes, suffix);
   if (!factor) {
-    throw UnitError("'" + std::string(text) + "' has an unknown magnitude '" +
-                        std::string(suffix) + "'",
-                    expected_form(kind));
+    throw UnitError(
+        "'" + std::string(text) + "' has an unknown magnitude '" + std::string(suffix) + "'",
+        expected_form(kind));
   }
   return value * *factor;
 }
@@ -162,9 +161,9 @@ double parse_unchecked(std::string_view text, Quantity kind) {
       auto [value, suffix] = split_number(text, kind);
       auto factor = lookup(kMagnitudes, suffix);
       if (!factor) {
-        throw UnitError("'" + std::string(text) + "' has an unknown magnitude '" +
-                            std::string(suffix) + "'",
-                        expected_form(kind));
+        throw UnitError(
+            "'" + std::string(text) + "' has an unknown magnitude '" + std::string(suffix) + "'",
+            expected_form(kind));
       }
       return value * *factor;
     }
@@ -255,26 +254,23 @@ std::string scaled(double value, const std::array<UnitFactor, N>& ladder) {
 }  // namespace
 
 std::string format_quantity(double v, Quantity kind) {
-  static constexpr std::array kBytesLadder = {UnitFactor{"B", 1}, UnitFactor{"KiB", kKi},
+  static constexpr std::array kBytesLadder = {UnitFactor{"B", 1},     UnitFactor{"KiB", kKi},
                                               UnitFactor{"MiB", kMi}, UnitFactor{"GiB", kGi},
                                               UnitFactor{"TiB", kTi}, UnitFactor{"PiB", kPi}};
   static constexpr std::array kRateLadder = {UnitFactor{"B/s", 1},      UnitFactor{"kB/s", kKilo},
                                              UnitFactor{"MB/s", kMega}, UnitFactor{"GB/s", kGiga},
                                              UnitFactor{"TB/s", kTera}, UnitFactor{"PB/s", kPeta}};
-  static constexpr std::array kTimeLadder = {UnitFactor{"ns", 1e-9}, UnitFactor{"us", 1e-6},
-                                             UnitFactor{"ms", 1e-3}, UnitFactor{"s", 1},
-                                             UnitFactor{"min", 60},  UnitFactor{"h", kHour_s},
-                                             UnitFactor{"d", kDay_s}};
+  static constexpr std::array kTimeLadder = {
+      UnitFactor{"ns", 1e-9}, UnitFactor{"us", 1e-6},   UnitFactor{"ms", 1e-3}, UnitFactor{"s", 1},
+      UnitFactor{"min", 60},  UnitFactor{"h", kHour_s}, UnitFactor{"d", kDay_s}};
   static constexpr std::array kPowerLadder = {UnitFactor{"W", 1}, UnitFactor{"kW", kKilo},
                                               UnitFactor{"MW", kMega}};
   static constexpr std::array kEnergyLadder = {UnitFactor{"kWh", kKilo * kHour_s},
                                                UnitFactor{"MWh", kMega * kHour_s},
                                                UnitFactor{"GWh", kGiga * kHour_s}};
-  static constexpr std::array kFlopLadder = {UnitFactor{"FLOP/s", 1},
-                                             UnitFactor{"GFLOP/s", kGiga},
-                                             UnitFactor{"TFLOP/s", kTera},
-                                             UnitFactor{"PFLOP/s", kPeta},
-                                             UnitFactor{"EFLOP/s", 1e18}};
+  static constexpr std::array kFlopLadder = {
+      UnitFactor{"FLOP/s", 1}, UnitFactor{"GFLOP/s", kGiga}, UnitFactor{"TFLOP/s", kTera},
+      UnitFactor{"PFLOP/s", kPeta}, UnitFactor{"EFLOP/s", 1e18}};
   static constexpr std::array kCountLadder = {UnitFactor{"", 1}, UnitFactor{"k", kKilo},
                                               UnitFactor{"M", kMega}, UnitFactor{"B", kGiga},
                                               UnitFactor{"T", kTera}};

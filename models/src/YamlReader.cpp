@@ -261,8 +261,8 @@ std::vector<YamlMap> YamlMap::list_of_maps(const std::string& key) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string item_path = child_path(key) + "[" + std::to_string(i) + "]";
     if (!list[i].IsMap()) {
-      throw InputError(location_of(list[i], *origin_, item_path), item_path,
-                       "is not a mapping", "a block of 'key: value' lines");
+      throw InputError(location_of(list[i], *origin_, item_path), item_path, "is not a mapping",
+                       "a block of 'key: value' lines");
     }
     items.emplace_back(list[i], origin_, item_path);
   }
@@ -302,7 +302,8 @@ void YamlMap::finish() const {
     for (const auto& known : asked_) list += (list.empty() ? "" : ", ") + known;
     SourceLocation where = location();
     for (const auto& entry : node_) {
-      if (entry.first.Scalar() == name) where = location_of(entry.first, *origin_, child_path(name));
+      if (entry.first.Scalar() == name)
+        where = location_of(entry.first, *origin_, child_path(name));
     }
     throw InputError(where, child_path(name), "unknown key",
                      list.empty() ? "no keys here" : "one of: " + list);

@@ -1,4 +1,5 @@
-// Location-aware reading of YAML mappings for the catalog and scenario parsers (private to models/).
+// Location-aware reading of YAML mappings for the catalog and scenario parsers (private to
+// models/).
 //
 // A YamlMap hands out typed values (quantities with units, counts, choices, nested maps) and
 // remembers which keys were asked for; finish() then rejects any other key as unknown. Every

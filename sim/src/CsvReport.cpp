@@ -18,8 +18,8 @@ void breakdown_table(const Result& result, std::ostream& out) {
   out << "workload,part,seconds,share\n";
   for (const auto& plan : result.training) {
     for (const auto& row : iteration_breakdown(plan)) {
-      out << cell(plan.workload) << "," << cell(row.label) << "," << row.seconds << ","
-          << row.share << "\n";
+      out << cell(plan.workload) << "," << cell(row.label) << "," << row.seconds << "," << row.share
+          << "\n";
     }
   }
 }
@@ -41,10 +41,10 @@ void training_table(const Result& result, std::ostream& out) {
   for (const auto& plan : result.training) {
     const TrainingLayout& l = plan.layout;
     out << cell(plan.workload) << "," << cell(plan.cluster) << "," << l.tp << "," << l.pp << ","
-        << l.dp << "," << l.cp << "," << l.micro_batch << "," << l.global_batch << ","
-        << l.seq_len << "," << plan.estimate.iteration_s << "," << plan.estimate.tokens_per_s
-        << "," << plan.estimate.mfu << "," << plan.estimate.hfu << "," << plan.steps << ","
-        << plan.tokens << "," << plan.time_to_train_s << "," << plan.checkpoint_stall_s << ","
+        << l.dp << "," << l.cp << "," << l.micro_batch << "," << l.global_batch << "," << l.seq_len
+        << "," << plan.estimate.iteration_s << "," << plan.estimate.tokens_per_s << ","
+        << plan.estimate.mfu << "," << plan.estimate.hfu << "," << plan.steps << "," << plan.tokens
+        << "," << plan.time_to_train_s << "," << plan.checkpoint_stall_s << ","
         << plan.cost.energy_J << "," << plan.cost.owned_usd << ",";
     if (plan.cost.rented_usd) out << *plan.cost.rented_usd;
     out << "\n";
@@ -57,8 +57,8 @@ void bom_table(const Result& result, std::ostream& out) {
     const ClusterPlan& plan = result.clusters[i];
     const Inventory& inv = plan.inventory;
     auto row = [&](const std::string& item, const std::string& id, int count, double price) {
-      out << cell(plan.name) << "," << cell(item) << "," << cell(id) << "," << count << ","
-          << price << "," << count * price << "\n";
+      out << cell(plan.name) << "," << cell(item) << "," << cell(id) << "," << count << "," << price
+          << "," << count * price << "\n";
     };
     row("server", inv.server.id, inv.servers, inv.server.price_usd);
     row("leaf switch", inv.leaf_switch.id, inv.leaf_switches, inv.leaf_switch.price_usd);

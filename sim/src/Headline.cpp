@@ -50,8 +50,8 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
   const TrainingPlan& plan = result.training.at(index);
   const TrainingWorkload& job = result.workloads.at(index);
   const ClusterPlan& cluster = cluster_of(result, plan);
-  const ClusterConfig& config = result.cluster_configs.at(
-      static_cast<std::size_t>(&cluster - result.clusters.data()));
+  const ClusterConfig& config =
+      result.cluster_configs.at(static_cast<std::size_t>(&cluster - result.clusters.data()));
   const TrainingEstimate& e = plan.estimate;
   std::vector<HeadlineRow> rows = {
       {"workload", plan.workload + " (" + job.purpose + " of " + job.model.id + ")"},
@@ -59,8 +59,8 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
                       std::to_string(cluster.gpus) + " x " + config.gpu.id},
       {"layout", layout_text(plan)},
       {"time to train", format_duration(plan.time_to_train_s)},
-      {"steps", grouped(plan.steps) + " x " + grouped(plan.tokens / plan.steps) + " tokens = " +
-                    format_quantity(plan.tokens, Quantity::Count) + " tokens"},
+      {"steps", grouped(plan.steps) + " x " + grouped(plan.tokens / plan.steps) +
+                    " tokens = " + format_quantity(plan.tokens, Quantity::Count) + " tokens"},
       {"iteration time", format_quantity(e.iteration_s, Quantity::Time)},
       {"throughput", grouped(e.tokens_per_s) + " tokens/s"},
       {"MFU / HFU", format_quantity(e.mfu, Quantity::Fraction) + " / " +
@@ -69,26 +69,27 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
                              format_quantity(e.memory.capacity_bytes, Quantity::Bytes)},
   };
   if (plan.checkpoints > 0) {
-    rows.push_back({"checkpoint stalls",
-                    grouped(plan.checkpoints) + " x " +
-                        format_quantity(plan.checkpoint_write_s, Quantity::Time) + " = " +
-                        format_quantity(plan.checkpoint_stall_s, Quantity::Time)});
+    rows.push_back(
+        {"checkpoint stalls", grouped(plan.checkpoints) + " x " +
+                                  format_quantity(plan.checkpoint_write_s, Quantity::Time) + " = " +
+                                  format_quantity(plan.checkpoint_stall_s, Quantity::Time)});
   }
-  rows.push_back({"facility power", format_quantity(cluster.cost.facility_power_W, Quantity::Power)});
+  rows.push_back(
+      {"facility power", format_quantity(cluster.cost.facility_power_W, Quantity::Power)});
   rows.push_back({"energy", format_quantity(plan.cost.energy_J, Quantity::Energy)});
   rows.push_back({"capex", format_quantity(cluster.cost.capex.total_usd(), Quantity::Money)});
-  rows.push_back({"cost if owned", format_quantity(plan.cost.owned_usd, Quantity::Money) + " (" +
-                                       format_quantity(plan.cost.owned_usd_per_million_tokens,
-                                                       Quantity::Money) +
-                                       " per million tokens)"});
+  rows.push_back({"cost if owned",
+                  format_quantity(plan.cost.owned_usd, Quantity::Money) + " (" +
+                      format_quantity(plan.cost.owned_usd_per_million_tokens, Quantity::Money) +
+                      " per million tokens)"});
   if (plan.cost.rented_usd) {
-    rows.push_back({"cost if rented",
-                    format_quantity(*plan.cost.rented_usd, Quantity::Money) + " (" +
-                        format_quantity(*plan.cost.rented_usd_per_million_tokens, Quantity::Money) +
-                        " per million tokens at " +
-                        format_quantity(result.economics.rental.usd_per_gpu_hour,
-                                        Quantity::MoneyPerHour) +
-                        " per " + result.economics.rental.gpu + ")"});
+    rows.push_back(
+        {"cost if rented",
+         format_quantity(*plan.cost.rented_usd, Quantity::Money) + " (" +
+             format_quantity(*plan.cost.rented_usd_per_million_tokens, Quantity::Money) +
+             " per million tokens at " +
+             format_quantity(result.economics.rental.usd_per_gpu_hour, Quantity::MoneyPerHour) +
+             " per " + result.economics.rental.gpu + ")"});
   } else {
     rows.push_back({"cost if rented", "no rental rate known for " + config.gpu.id});
   }

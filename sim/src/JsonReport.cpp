@@ -111,43 +111,41 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                     {"recompute", recompute_name(l.recompute)},
                     {"precision", l.precision == Precision::FP8 ? "fp8" : "bf16"}};
   const KernelParameters& k = plan.gpu.kernels;
-  json["gpu_performance"] = {
-      {"peak_flop_per_s", plan.gpu.peak_flop_per_s},
-      {"memory_bytes", plan.gpu.memory_bytes},
-      {"kernels",
-       {{"gemm_efficiency_bf16", k.gemm_efficiency_bf16},
-        {"gemm_efficiency_fp8", k.gemm_efficiency_fp8},
-        {"sm_count", k.sm_count},
-        {"gemm_tile_m", k.gemm_tile_m},
-        {"gemm_tile_n", k.gemm_tile_n},
-        {"gemm_k_overhead", k.gemm_k_overhead},
-        {"memory_bandwidth_Bps", k.memory_bandwidth_Bps},
-        {"launch_s", k.launch_s},
-        {"attention_efficiency_fwd", k.attention_efficiency_fwd},
-        {"attention_efficiency_bwd", k.attention_efficiency_bwd},
-        {"provenance", k.provenance}}}};
+  json["gpu_performance"] = {{"peak_flop_per_s", plan.gpu.peak_flop_per_s},
+                             {"memory_bytes", plan.gpu.memory_bytes},
+                             {"kernels",
+                              {{"gemm_efficiency_bf16", k.gemm_efficiency_bf16},
+                               {"gemm_efficiency_fp8", k.gemm_efficiency_fp8},
+                               {"sm_count", k.sm_count},
+                               {"gemm_tile_m", k.gemm_tile_m},
+                               {"gemm_tile_n", k.gemm_tile_n},
+                               {"gemm_k_overhead", k.gemm_k_overhead},
+                               {"memory_bandwidth_Bps", k.memory_bandwidth_Bps},
+                               {"launch_s", k.launch_s},
+                               {"attention_efficiency_fwd", k.attention_efficiency_fwd},
+                               {"attention_efficiency_bwd", k.attention_efficiency_bwd},
+                               {"provenance", k.provenance}}}};
   json["comm"] = {{"tp", link_json(plan.comm.tp)},
                   {"cp", link_json(plan.comm.cp)},
                   {"dp", link_json(plan.comm.dp)},
                   {"pp", link_json(plan.comm.pp)}};
   json["parameters"] = e.parameters.total;
-  json["iteration"] = {
-      {"iteration_s", e.iteration_s},
-      {"tokens_per_s", e.tokens_per_s},
-      {"mfu", e.mfu},
-      {"hfu", e.hfu},
-      {"micro_batches", e.micro_batches},
-      {"model_flops", e.flops.model_per_iteration},
-      {"hardware_flops", e.flops.hardware_per_iteration},
-      {"breakdown",
-       {{"compute_s", b.compute_s},
-        {"tp_comm_s", b.tp_comm_s},
-        {"cp_comm_s", b.cp_comm_s},
-        {"pp_comm_s", b.pp_comm_s},
-        {"dp_comm_s", b.dp_comm_s},
-        {"bubble_s", b.bubble_s},
-        {"optimizer_s", b.optimizer_s}}},
-      {"dp_comm_total_s", e.dp_comm_total_s}};
+  json["iteration"] = {{"iteration_s", e.iteration_s},
+                       {"tokens_per_s", e.tokens_per_s},
+                       {"mfu", e.mfu},
+                       {"hfu", e.hfu},
+                       {"micro_batches", e.micro_batches},
+                       {"model_flops", e.flops.model_per_iteration},
+                       {"hardware_flops", e.flops.hardware_per_iteration},
+                       {"breakdown",
+                        {{"compute_s", b.compute_s},
+                         {"tp_comm_s", b.tp_comm_s},
+                         {"cp_comm_s", b.cp_comm_s},
+                         {"pp_comm_s", b.pp_comm_s},
+                         {"dp_comm_s", b.dp_comm_s},
+                         {"bubble_s", b.bubble_s},
+                         {"optimizer_s", b.optimizer_s}}},
+                       {"dp_comm_total_s", e.dp_comm_total_s}};
   json["memory"] = {{"stage", m.stage},
                     {"weights_bytes", m.weights_bytes},
                     {"gradients_bytes", m.gradients_bytes},
@@ -165,12 +163,12 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                  {"checkpoint_write_s", plan.checkpoint_write_s},
                  {"checkpoint_stall_s", plan.checkpoint_stall_s},
                  {"time_to_train_s", plan.time_to_train_s}};
-  json["cost"] = {{"energy_J", plan.cost.energy_J},
-                  {"owned_usd", plan.cost.owned_usd},
-                  {"rented_usd", optional_value(plan.cost.rented_usd)},
-                  {"owned_usd_per_million_tokens", plan.cost.owned_usd_per_million_tokens},
-                  {"rented_usd_per_million_tokens",
-                   optional_value(plan.cost.rented_usd_per_million_tokens)}};
+  json["cost"] = {
+      {"energy_J", plan.cost.energy_J},
+      {"owned_usd", plan.cost.owned_usd},
+      {"rented_usd", optional_value(plan.cost.rented_usd)},
+      {"owned_usd_per_million_tokens", plan.cost.owned_usd_per_million_tokens},
+      {"rented_usd_per_million_tokens", optional_value(plan.cost.rented_usd_per_million_tokens)}};
   json["assumptions"] = plan.assumptions;
   return json;
 }
@@ -180,7 +178,8 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
 void write_json_report(const Result& result, std::ostream& out) {
   Json clusters = Json::array();
   for (std::size_t i = 0; i < result.clusters.size(); ++i) {
-    const ClusterConfig* config = i < result.cluster_configs.size() ? &result.cluster_configs[i] : nullptr;
+    const ClusterConfig* config =
+        i < result.cluster_configs.size() ? &result.cluster_configs[i] : nullptr;
     clusters.push_back(cluster_json(result.clusters[i], config));
   }
   Json training = Json::array();
@@ -196,23 +195,22 @@ void write_json_report(const Result& result, std::ostream& out) {
                        {"value", target.value},
                        {"met", target.met}});
   }
-  Json json = {
-      {"capsim_version", result.capsim_version},
-      {"scenario",
-       {{"name", result.scenario_name},
-        {"description", result.scenario_description},
-        {"file", result.scenario_file},
-        {"fidelity", result.fidelity},
-        {"seed", result.seed},
-        {"yaml", result.effective_yaml}}},
-      {"economics",
-       {{"ownership", result.economics.ownership},
-        {"tco", to_json(result.economics.params)},
-        {"rental", to_json(result.economics.rental)}}},
-      {"clusters", clusters},
-      {"training", training},
-      {"targets", targets},
-      {"targets_met", result.targets_met()}};
+  Json json = {{"capsim_version", result.capsim_version},
+               {"scenario",
+                {{"name", result.scenario_name},
+                 {"description", result.scenario_description},
+                 {"file", result.scenario_file},
+                 {"fidelity", result.fidelity},
+                 {"seed", result.seed},
+                 {"yaml", result.effective_yaml}}},
+               {"economics",
+                {{"ownership", result.economics.ownership},
+                 {"tco", to_json(result.economics.params)},
+                 {"rental", to_json(result.economics.rental)}}},
+               {"clusters", clusters},
+               {"training", training},
+               {"targets", targets},
+               {"targets_met", result.targets_met()}};
   out << json.dump(2) << "\n";
 }
 

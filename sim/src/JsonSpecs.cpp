@@ -79,9 +79,12 @@ Json to_json(const SwitchSpec& s) {
 }
 
 Json to_json(const OpticSpec& s) {
-  return Json{{"id", s.id},           {"name", s.name},
-              {"kind", s.kind},       {"bandwidth_Bps", s.bandwidth_Bps},
-              {"price_usd", s.price_usd}, {"power_W", s.power_W},
+  return Json{{"id", s.id},
+              {"name", s.name},
+              {"kind", s.kind},
+              {"bandwidth_Bps", s.bandwidth_Bps},
+              {"price_usd", s.price_usd},
+              {"power_W", s.power_W},
               {"source", s.source}};
 }
 
@@ -115,14 +118,10 @@ Json to_json(const ModelSpec& s) {
 }
 
 Json to_json(const CloudPriceSpec& s) {
-  return Json{{"id", s.id},
-              {"name", s.name},
-              {"gpu", s.gpu},
-              {"provider", s.provider},
-              {"terms", s.terms},
-              {"usd_per_gpu_hour", s.usd_per_gpu_hour},
-              {"date", s.date},
-              {"source", s.source}};
+  return Json{{"id", s.id},       {"name", s.name},
+              {"gpu", s.gpu},     {"provider", s.provider},
+              {"terms", s.terms}, {"usd_per_gpu_hour", s.usd_per_gpu_hour},
+              {"date", s.date},   {"source", s.source}};
 }
 
 Json to_json(const EconomicsSpec& s) {
@@ -138,9 +137,9 @@ Json to_json(const EconomicsSpec& s) {
 }
 
 const std::vector<std::string>& catalog_kinds() {
-  static const std::vector<std::string> kinds = {"gpus",    "servers", "nics",
-                                                 "switches", "optics", "storage",
-                                                 "models",  "cloud_prices", "economics"};
+  static const std::vector<std::string> kinds = {"gpus",     "servers",      "nics",
+                                                 "switches", "optics",       "storage",
+                                                 "models",   "cloud_prices", "economics"};
   return kinds;
 }
 
@@ -165,8 +164,8 @@ Json catalog_entries(const Catalog& catalog, const std::string& kind) {
   if (kind == "economics") return entries_of(catalog.economics);
   std::string list;
   for (const auto& known : catalog_kinds()) list += (list.empty() ? "" : ", ") + known;
-  throw InputError(SourceLocation{"capsim catalog", 0, 0}, "", "'" + kind + "' is not a catalog kind",
-                   "one of: " + list);
+  throw InputError(SourceLocation{"capsim catalog", 0, 0}, "",
+                   "'" + kind + "' is not a catalog kind", "one of: " + list);
 }
 
 }  // namespace capsim

@@ -15,18 +15,15 @@ void cluster_section(const ClusterPlan& plan, const ClusterConfig& config, std::
       << "| servers (" << config.server.id << ") | " << plan.servers << " | "
       << format_quantity(config.server.price_usd, Quantity::Money) << " | "
       << format_quantity(capex.servers_usd, Quantity::Money) << " |\n"
-      << "| leaf switches (" << config.fabric.leaf_switch.id << ") | " << bom.leaf_switches
-      << " | " << format_quantity(config.fabric.leaf_switch.price_usd, Quantity::Money)
-      << " | |\n"
+      << "| leaf switches (" << config.fabric.leaf_switch.id << ") | " << bom.leaf_switches << " | "
+      << format_quantity(config.fabric.leaf_switch.price_usd, Quantity::Money) << " | |\n"
       << "| spine switches (" << config.fabric.spine_switch.id << ") | " << bom.spine_switches
-      << " | " << format_quantity(config.fabric.spine_switch.price_usd, Quantity::Money)
-      << " | |\n"
-      << "| core switches (" << config.fabric.core_switch.id << ") | " << bom.core_switches
-      << " | " << format_quantity(config.fabric.core_switch.price_usd, Quantity::Money)
-      << " | " << format_quantity(capex.switches_usd, Quantity::Money) << " (all switches) |\n"
-      << "| transceivers (" << config.fabric.transceiver.id << ") | " << bom.transceivers
-      << " | " << format_quantity(config.fabric.transceiver.price_usd, Quantity::Money)
-      << " | |\n"
+      << " | " << format_quantity(config.fabric.spine_switch.price_usd, Quantity::Money) << " | |\n"
+      << "| core switches (" << config.fabric.core_switch.id << ") | " << bom.core_switches << " | "
+      << format_quantity(config.fabric.core_switch.price_usd, Quantity::Money) << " | "
+      << format_quantity(capex.switches_usd, Quantity::Money) << " (all switches) |\n"
+      << "| transceivers (" << config.fabric.transceiver.id << ") | " << bom.transceivers << " | "
+      << format_quantity(config.fabric.transceiver.price_usd, Quantity::Money) << " | |\n"
       << "| optical cables | " << bom.fiber_cables << " | "
       << format_quantity(config.fabric.fiber_cable.price_usd, Quantity::Money) << " | |\n"
       << "| copper cables | " << bom.copper_cables << " | "
@@ -98,8 +95,8 @@ void write_markdown_report(const Result& result, std::ostream& out) {
     for (const auto& target : result.targets) {
       out << "| " << target.name << " | " << target.workload << " | "
           << format_target_value(target, target.limit) << " | "
-          << format_target_value(target, target.value)
-          << " | " << (target.met ? "yes" : "**no**") << " |\n";
+          << format_target_value(target, target.value) << " | " << (target.met ? "yes" : "**no**")
+          << " |\n";
     }
     out << "\n";
   }
@@ -114,7 +111,8 @@ void write_markdown_report(const Result& result, std::ostream& out) {
         << "- " << config.nic.id << ": " << config.nic.source << "\n"
         << "- " << config.fabric.leaf_switch.id << ": " << config.fabric.leaf_switch.source << "\n";
   }
-  for (const auto& job : result.workloads) out << "- " << job.model.id << ": " << job.model.source << "\n";
+  for (const auto& job : result.workloads)
+    out << "- " << job.model.id << ": " << job.model.source << "\n";
   out << "- economics (" << result.economics.params.id << "): " << result.economics.params.source
       << "\n";
   if (!result.economics.rental.id.empty()) {

@@ -45,7 +45,8 @@ std::vector<std::string> write_reports(const Result& result, const std::string& 
   for (ReportFormat format : formats) {
     switch (format) {
       case ReportFormat::Json:
-        files.emplace_back("result.json", [&](std::ostream& out) { write_json_report(result, out); });
+        files.emplace_back("result.json",
+                           [&](std::ostream& out) { write_json_report(result, out); });
         break;
       case ReportFormat::Markdown:
         files.emplace_back("summary.md",
@@ -53,8 +54,8 @@ std::vector<std::string> write_reports(const Result& result, const std::string& 
         break;
       case ReportFormat::Csv:
         for (const auto& table : csv_table_names()) {
-          files.emplace_back(table,
-                             [&, table](std::ostream& out) { write_csv_table(result, table, out); });
+          files.emplace_back(
+              table, [&, table](std::ostream& out) { write_csv_table(result, table, out); });
         }
         break;
     }
@@ -86,9 +87,8 @@ std::vector<std::string> write_reports(const Result& result, const std::string& 
   for (const auto& [temporary, final_path] : staged) {
     fs::rename(temporary, final_path, error);
     if (error) {
-      const std::string message =
-          "cannot rename " + temporary.string() + " to " + final_path.string() + ": " +
-          error.message();
+      const std::string message = "cannot rename " + temporary.string() + " to " +
+                                  final_path.string() + ": " + error.message();
       discard();
       for (const auto& path : written) fs::remove(path, error);  // no half of a new report
       throw std::runtime_error(message);

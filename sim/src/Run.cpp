@@ -59,8 +59,7 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
     report("estimating " + job.name);
     std::size_t index = 0;
     while (scenario.clusters[index].name != job.cluster) ++index;
-    result.training.push_back(
-        plan_training(job, scenario.clusters[index], result.clusters[index]));
+    result.training.push_back(plan_training(job, scenario.clusters[index], result.clusters[index]));
   }
   check_targets(scenario, result);
   if (progress) progress(1.0, "done");

@@ -178,8 +178,8 @@ TEST(LayoutSearch, CachedLinksAreThePlansLinks) {
   for (const auto& r : s.result.layouts) {
     const CommPaths cached = cache.paths(r.layout);
     const CommPaths direct = comm_paths(s.cluster.topology, cluster, r.layout);
-    SCOPED_TRACE("TP" + std::to_string(r.layout.tp) + " PP" + std::to_string(r.layout.pp) +
-                 " CP" + std::to_string(r.layout.cp) + " DP" + std::to_string(r.layout.dp));
+    SCOPED_TRACE("TP" + std::to_string(r.layout.tp) + " PP" + std::to_string(r.layout.pp) + " CP" +
+                 std::to_string(r.layout.cp) + " DP" + std::to_string(r.layout.dp));
     EXPECT_EQ(cached.tp.bandwidth_Bps, direct.tp.bandwidth_Bps);
     EXPECT_EQ(cached.cp.bandwidth_Bps, direct.cp.bandwidth_Bps);
     EXPECT_EQ(cached.dp.bandwidth_Bps, direct.dp.bandwidth_Bps);

@@ -22,7 +22,7 @@ TEST(PublishedRuns, ReadsEveryRowOfThePublicFile) {
   EXPECT_EQ(first.gpu, "a100-sxm-80gb");
   EXPECT_EQ(first.gpus, 32);
   EXPECT_DOUBLE_EQ(first.nic_Bps, 200e9 / 8);
-  EXPECT_FALSE(first.heads.has_value());       // blank: head dim 128 applies
+  EXPECT_FALSE(first.heads.has_value());        // blank: head dim 128 applies
   EXPECT_FALSE(first.micro_batch.has_value());  // blank: capsim chooses
   EXPECT_EQ(first.recompute.value_or(""), "full");
   const PublishedTrainingRun& h100 = runs[10];

@@ -205,21 +205,23 @@ TEST(Scenario, MisspeltRequiredKeySuggestsTheRightOne) {
 }
 
 TEST(Scenario, UpperSwitchTiersInheritTheLeafSwitchOverrides) {
-  const Scenario s = parse(replace(kBase, "switch: quantum-2-qm9700",
-                                   "switch: {id: quantum-2-qm9700, price: \"$1k\"}"));
+  const Scenario s = parse(
+      replace(kBase, "switch: quantum-2-qm9700", "switch: {id: quantum-2-qm9700, price: \"$1k\"}"));
   EXPECT_DOUBLE_EQ(s.clusters[0].fabric.spine_switch.price_usd, 1'000);
   EXPECT_DOUBLE_EQ(s.clusters[0].fabric.core_switch.price_usd, 1'000);
 }
 
 TEST(Scenario, AnOpticSlowerThanTheSwitchPortsIsRejected) {
-  const std::string message = error_of(replace(
-      kBase, "switch: quantum-2-qm9700", "switch: quantum-2-qm9700\n        transceiver: qsfp56-200g-sr4"));
+  const std::string message =
+      error_of(replace(kBase, "switch: quantum-2-qm9700",
+                       "switch: quantum-2-qm9700\n        transceiver: qsfp56-200g-sr4"));
   EXPECT_NE(message.find("carries 200Gbps but the switch ports run at 400Gbps"), std::string::npos)
       << message;
 }
 
 TEST(Scenario, LocalDrivesAreNotAFabricStorageSystem) {
-  const std::string message = error_of(replace(kBase, "system: ddn-ai400x2", "system: nvme-pcie4-x4"));
+  const std::string message =
+      error_of(replace(kBase, "system: ddn-ai400x2", "system: nvme-pcie4-x4"));
   EXPECT_NE(message.find("is a drive inside a server"), std::string::npos) << message;
 }
 

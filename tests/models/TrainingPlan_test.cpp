@@ -91,8 +91,8 @@ TEST(TrainingPlan, EstimateUsesTheCatalogPeakKernelsAndAchievedMemoryBandwidth) 
                    gpu.memory_bandwidth_Bps * gpu.memory_efficiency);
   // The plan's estimate is the estimate of the same inputs, recomputed here.
   const ModelSpec& m = p.scenario.training[0].model;
-  const ModelShape shape{m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden, m.vocab, true,
-                         m.tied_embeddings};
+  const ModelShape shape{m.layers,     m.hidden, m.heads, m.kv_heads,
+                         m.ffn_hidden, m.vocab,  true,    m.tied_embeddings};
   const TrainingEstimate again =
       estimate_training(shape, p.training.layout, p.training.gpu, p.training.comm, 32);
   EXPECT_DOUBLE_EQ(p.training.estimate.iteration_s, again.iteration_s);
@@ -154,8 +154,8 @@ TEST(TrainingPlan, ParallelSizesThatDoNotMatchTheGpuCountAreRejected) {
 }
 
 TEST(TrainingPlan, AModelThatDoesNotFitShowsTheMemoryBreakdown) {
-  const std::string message = configuration_error(
-      {"workloads[0].model=llama-3.1-405b", "workloads[0].parallelism.tp=8"});
+  const std::string message =
+      configuration_error({"workloads[0].model=llama-3.1-405b", "workloads[0].parallelism.tp=8"});
   EXPECT_NE(message.find("does not fit in GPU memory"), std::string::npos) << message;
   EXPECT_NE(message.find("weights"), std::string::npos) << message;
   EXPECT_NE(message.find("optimizer"), std::string::npos) << message;
@@ -172,8 +172,7 @@ TEST(TrainingPlan, ASwitchWithTooFewPortsIsRejected) {
 }
 
 TEST(TrainingPlan, CheckpointsWithoutStorageAreRejected) {
-  const std::string message =
-      configuration_error({"infrastructure.clusters[0].storage=[]"});
+  const std::string message = configuration_error({"infrastructure.clusters[0].storage=[]"});
   EXPECT_NE(message.find("has no storage"), std::string::npos) << message;
 }
 

@@ -71,7 +71,8 @@ TEST(JsonReport, CarriesTheResultFiguresAndEchoesTheInputs) {
   EXPECT_DOUBLE_EQ(job["run"]["time_to_train_s"].get<double>(), plan.time_to_train_s);
   EXPECT_EQ(job["layout"]["dp"], plan.layout.dp);
   double parts = 0;
-  for (const auto& [key, value] : job["iteration"]["breakdown"].items()) parts += value.get<double>();
+  for (const auto& [key, value] : job["iteration"]["breakdown"].items())
+    parts += value.get<double>();
   EXPECT_NEAR(parts, plan.estimate.iteration_s, 1e-12 * plan.estimate.iteration_s);
   EXPECT_EQ(json["clusters"][0]["gpu"]["id"], "h100-sxm-80gb");
   EXPECT_FALSE(json["clusters"][0]["gpu"]["source"].get<std::string>().empty());

@@ -14,44 +14,44 @@ namespace capsim {
 /// An accelerator. Peaks are datasheet dense figures; achieved speed comes from the efficiencies.
 struct GpuSpec {
   std::string id, name, vendor, source;
-  double bf16_flop_per_s = 0;   ///< dense BF16/FP16 peak
-  double fp8_flop_per_s = 0;    ///< dense FP8 peak; 0 = not supported
+  double bf16_flop_per_s = 0;  ///< dense BF16/FP16 peak
+  double fp8_flop_per_s = 0;   ///< dense FP8 peak; 0 = not supported
   double tf32_flop_per_s = 0;
   double fp32_flop_per_s = 0;
   double memory_bytes = 0;
-  double memory_bandwidth_Bps = 0;     ///< HBM/GDDR peak
-  double memory_efficiency = 0;        ///< achieved (copy kernel) / peak memory bandwidth
-  std::string scaleup_link;            ///< "nvlink4", "infinity-fabric", "none"
-  double scaleup_bandwidth_Bps = 0;    ///< per GPU per direction; 0 = no scale-up fabric
-  double scaleup_latency_s = 0;        ///< GPU to GPU through the scale-up fabric
+  double memory_bandwidth_Bps = 0;   ///< HBM/GDDR peak
+  double memory_efficiency = 0;      ///< achieved (copy kernel) / peak memory bandwidth
+  std::string scaleup_link;          ///< "nvlink4", "infinity-fabric", "none"
+  double scaleup_bandwidth_Bps = 0;  ///< per GPU per direction; 0 = no scale-up fabric
+  double scaleup_latency_s = 0;      ///< GPU to GPU through the scale-up fabric
   /// Measured collective bus bandwidth inside the scale-up domain / scaleup_bandwidth (NCCL).
   double scaleup_collective_efficiency = 0;
-  double host_link_Bps = 0;            ///< PCIe per direction
+  double host_link_Bps = 0;  ///< PCIe per direction
   double tdp_W = 0;
-  double matmul_efficiency_bf16 = 0;   ///< GEMM main-loop rate / peak (fitted, else published best)
-  double matmul_efficiency_fp8 = 0;    ///< same for FP8; 0 = unknown
-  double matmul_efficiency_tf32 = 0;   ///< same for TF32
-  std::string efficiency_source;       ///< where the efficiencies come from
+  double matmul_efficiency_bf16 = 0;  ///< GEMM main-loop rate / peak (fitted, else published best)
+  double matmul_efficiency_fp8 = 0;   ///< same for FP8; 0 = unknown
+  double matmul_efficiency_tf32 = 0;  ///< same for TF32
+  std::string efficiency_source;      ///< where the efficiencies come from
   // Kernel time model (KernelModel.hpp): fitted to measurements where a calibration exists.
-  int sm_count = 0;                    ///< streaming multiprocessors (AMD: compute units)
-  int gemm_tile_m = 0;                 ///< GEMM output tile one SM computes at a time
+  int sm_count = 0;     ///< streaming multiprocessors (AMD: compute units)
+  int gemm_tile_m = 0;  ///< GEMM output tile one SM computes at a time
   int gemm_tile_n = 0;
-  double gemm_k_overhead = 0;          ///< per-tile prologue/epilogue cost, in elements of k
-  double launch_overhead_s = 0;        ///< fixed cost of one kernel launch
-  double attention_efficiency_fwd = 0; ///< fused causal attention at long sequences / BF16 peak
+  double gemm_k_overhead = 0;           ///< per-tile prologue/epilogue cost, in elements of k
+  double launch_overhead_s = 0;         ///< fixed cost of one kernel launch
+  double attention_efficiency_fwd = 0;  ///< fused causal attention at long sequences / BF16 peak
   double attention_efficiency_bwd = 0;
-  double attention_half_seq_fwd = 0;   ///< sequence length (tokens) at which attention reaches
-  double attention_half_seq_bwd = 0;   ///< half its long-sequence efficiency
-  std::string kernel_source;           ///< where the kernel-model figures come from
+  double attention_half_seq_fwd = 0;  ///< sequence length (tokens) at which attention reaches
+  double attention_half_seq_bwd = 0;  ///< half its long-sequence efficiency
+  std::string kernel_source;          ///< where the kernel-model figures come from
 };
 
 /// A server (or rack-scale system) type: its GPUs, NVLink domain, NICs, power and price.
 struct ServerSpec {
   std::string id, name, source;
-  std::string gpu;                 ///< GpuSpec id
+  std::string gpu;  ///< GpuSpec id
   int gpus = 0;
-  int nvlink_domain_gpus = 0;      ///< GPUs sharing one scale-up domain (8, 72); 1 = none
-  std::string nic;                 ///< NicSpec id of the scale-out (compute fabric) NICs
+  int nvlink_domain_gpus = 0;  ///< GPUs sharing one scale-up domain (8, 72); 1 = none
+  std::string nic;             ///< NicSpec id of the scale-out (compute fabric) NICs
   int nics = 0;
   double power_W = 0;              ///< maximum system power
   double price_usd = 0;            ///< purchase price of one server
@@ -63,9 +63,9 @@ struct ServerSpec {
 /// A network adapter for the scale-out fabric.
 struct NicSpec {
   std::string id, name, source;
-  std::string technology;   ///< "infiniband" or "ethernet"
+  std::string technology;  ///< "infiniband" or "ethernet"
   double bandwidth_Bps = 0;
-  double latency_s = 0;     ///< adapter + wire one-way latency
+  double latency_s = 0;              ///< adapter + wire one-way latency
   double collective_efficiency = 0;  ///< measured NCCL bus bandwidth / bandwidth
   double price_usd = 0;
   double power_W = 0;
@@ -74,10 +74,10 @@ struct NicSpec {
 /// A fabric switch.
 struct SwitchSpec {
   std::string id, name, source;
-  std::string technology;   ///< "infiniband" or "ethernet"
-  int ports = 0;            ///< radix at port_bandwidth_Bps
+  std::string technology;  ///< "infiniband" or "ethernet"
+  int ports = 0;           ///< radix at port_bandwidth_Bps
   double port_bandwidth_Bps = 0;
-  double latency_s = 0;     ///< port-to-port
+  double latency_s = 0;  ///< port-to-port
   double price_usd = 0;
   double power_W = 0;
 };
@@ -85,7 +85,7 @@ struct SwitchSpec {
 /// A transceiver or cable, priced per piece, for the bill of materials.
 struct OpticSpec {
   std::string id, name, source;
-  std::string kind;         ///< "transceiver", "dac" (copper cable) or "fiber" (optical cable)
+  std::string kind;  ///< "transceiver", "dac" (copper cable) or "fiber" (optical cable)
   double bandwidth_Bps = 0;
   double price_usd = 0;
   double power_W = 0;
@@ -94,11 +94,11 @@ struct OpticSpec {
 /// A storage system (one appliance, one object-store unit, or one NVMe drive).
 struct StorageSpec {
   std::string id, name, source;
-  std::string kind;         ///< "parallel-fs", "object" or "local-nvme"
+  std::string kind;  ///< "parallel-fs", "object" or "local-nvme"
   double capacity_bytes = 0;
   double read_Bps = 0;
   double write_Bps = 0;
-  int network_ports = 0;    ///< fabric links per unit
+  int network_ports = 0;  ///< fabric links per unit
   double port_bandwidth_Bps = 0;
   double price_usd = 0;
   double power_W = 0;
@@ -108,7 +108,7 @@ struct StorageSpec {
 struct ModelSpec {
   std::string id, name, source;
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0, vocab = 0;
-  std::string mlp;          ///< "gelu" (two matrices) or "swiglu" (gated, three matrices)
+  std::string mlp;  ///< "gelu" (two matrices) or "swiglu" (gated, three matrices)
   bool tied_embeddings = false;
   int max_seq_len = 0;
 };
@@ -116,11 +116,11 @@ struct ModelSpec {
 /// A dated cloud rental rate for one GPU of a given type.
 struct CloudPriceSpec {
   std::string id, name, source;
-  std::string gpu;          ///< GpuSpec id
+  std::string gpu;  ///< GpuSpec id
   std::string provider;
-  std::string terms;        ///< "on-demand", "reserved-1y", "reserved-3y", "capacity-block", ...
+  std::string terms;  ///< "on-demand", "reserved-1y", "reserved-3y", "capacity-block", ...
   double usd_per_gpu_hour = 0;
-  std::string date;         ///< when the price was published, "2025-03"
+  std::string date;  ///< when the price was published, "2025-03"
 };
 
 /// Defaults for owning hardware (TCO parameters), each with its source.
@@ -132,7 +132,7 @@ struct EconomicsSpec {
   double network_lifetime_s = 0;
   double storage_lifetime_s = 0;
   double maintenance_fraction_per_year = 0;  ///< of capex, per year
-  double average_power_fraction = 0;          ///< average draw / maximum power while busy
+  double average_power_fraction = 0;         ///< average draw / maximum power while busy
 };
 
 /// All catalog entries, by id.

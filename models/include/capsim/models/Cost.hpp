@@ -12,7 +12,7 @@ namespace capsim {
 struct Inventory {
   int servers = 0;
   int gpus = 0;
-  ServerSpec server;               ///< price includes the server's GPUs and NICs
+  ServerSpec server;  ///< price includes the server's GPUs and NICs
   int leaf_switches = 0, spine_switches = 0, core_switches = 0;
   SwitchSpec leaf_switch, spine_switch, core_switch;
   int transceivers = 0, fiber_cables = 0, copper_cables = 0;
@@ -27,7 +27,7 @@ struct Inventory {
 struct CapexBreakdown {
   double servers_usd = 0;
   double switches_usd = 0;
-  double optics_usd = 0;    ///< transceivers and cables
+  double optics_usd = 0;  ///< transceivers and cables
   double storage_usd = 0;
   double total_usd() const { return servers_usd + switches_usd + optics_usd + storage_usd; }
   double network_usd() const { return switches_usd + optics_usd; }
@@ -36,12 +36,12 @@ struct CapexBreakdown {
 /// Hourly rates of a cluster while it runs a workload.
 struct CostRates {
   CapexBreakdown capex;
-  double it_power_W = 0;             ///< servers at the average draw, switches, optics, storage
-  double facility_power_W = 0;       ///< it_power_W x PUE
-  double amortisation_usd_per_h = 0; ///< capex spread over each part's lifetime
-  double maintenance_usd_per_h = 0;  ///< capex x maintenance fraction per year
-  double energy_usd_per_h = 0;       ///< facility power x electricity price
-  double owned_usd_per_h = 0;        ///< the three above added
+  double it_power_W = 0;              ///< servers at the average draw, switches, optics, storage
+  double facility_power_W = 0;        ///< it_power_W x PUE
+  double amortisation_usd_per_h = 0;  ///< capex spread over each part's lifetime
+  double maintenance_usd_per_h = 0;   ///< capex x maintenance fraction per year
+  double energy_usd_per_h = 0;        ///< facility power x electricity price
+  double owned_usd_per_h = 0;         ///< the three above added
   std::optional<double> rental_usd_per_h;  ///< GPUs x hourly rate; empty when no rate is known
   /// Fraction of the hours in a year the owned cluster must be busy for owning to cost less
   /// than renting; empty when owning never pays off even fully busy (or no rate is known).
@@ -55,7 +55,7 @@ CostRates cost_rates(const Inventory& inventory, const EconomicsSpec& economics,
 /// The cost of one run of `duration_s` that processes `tokens`.
 struct RunCost {
   double duration_s = 0;
-  double energy_J = 0;                       ///< facility energy over the run
+  double energy_J = 0;  ///< facility energy over the run
   double owned_usd = 0;
   std::optional<double> rented_usd;
   double owned_usd_per_million_tokens = 0;

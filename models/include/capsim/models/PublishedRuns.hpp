@@ -18,10 +18,10 @@ namespace capsim {
 /// One published training run. Optional values are blank in the source.
 struct PublishedTrainingRun {
   std::string id, source;
-  std::string gpu;               ///< catalog GPU id
+  std::string gpu;  ///< catalog GPU id
   int gpus = 0, gpus_per_node = 0, nics_per_node = 0;
-  double nic_Bps = 0;            ///< per NIC
-  std::string fabric;            ///< "ib" or "roce"
+  double nic_Bps = 0;  ///< per NIC
+  std::string fabric;  ///< "ib" or "roce"
   int layers = 0, hidden = 0;
   std::optional<int> heads, kv_heads;
   int ffn_hidden = 0, vocab = 0, seq_len = 0;
@@ -31,11 +31,11 @@ struct PublishedTrainingRun {
   int tp = 1, pp = 1, dp = 1, cp = 1, vpp = 1;
   int zero_stage = 0;
   std::optional<std::string> recompute;  ///< none, selective, full
-  std::string precision;         ///< bf16, fp8
-  std::string flops_formula;     ///< megatron-sc21, megatron-core, 6nd
+  std::string precision;                 ///< bf16, fp8
+  std::string flops_formula;             ///< megatron-sc21, megatron-core, 6nd
   double measured_tflops_per_gpu = 0;
   double measured_iter_s = 0;
-  int line = 0;                  ///< line in the file, for messages
+  int line = 0;  ///< line in the file, for messages
 };
 
 /// Reads a CSV in the training_public.csv format. Throws InputError naming the file, line and
@@ -47,9 +47,9 @@ struct TrainingPrediction {
   std::string id;
   double predicted_iter_s = 0;
   double measured_iter_s = 0;
-  double error = 0;               ///< predicted / measured - 1
+  double error = 0;                     ///< predicted / measured - 1
   double predicted_tflops_per_gpu = 0;  ///< under the row's own FLOP convention
-  int micro_batch = 0;            ///< the one used (chosen when the row leaves it blank)
+  int micro_batch = 0;                  ///< the one used (chosen when the row leaves it blank)
   bool micro_batch_chosen = false;
   TrainingEstimate estimate;
 };

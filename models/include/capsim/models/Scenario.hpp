@@ -21,10 +21,10 @@ struct FabricConfig {
   SwitchSpec leaf_switch;
   SwitchSpec spine_switch;
   SwitchSpec core_switch;
-  double oversubscription = 1.0;   ///< leaf downlink:uplink capacity, 1 = full bisection
-  OpticSpec transceiver;           ///< one per end of every optical link
-  OpticSpec fiber_cable;           ///< switch-to-switch and storage links
-  OpticSpec copper_cable;          ///< NIC-to-leaf links inside a rack
+  double oversubscription = 1.0;  ///< leaf downlink:uplink capacity, 1 = full bisection
+  OpticSpec transceiver;          ///< one per end of every optical link
+  OpticSpec fiber_cable;          ///< switch-to-switch and storage links
+  OpticSpec copper_cable;         ///< NIC-to-leaf links inside a rack
 };
 
 /// A number of identical storage units attached to a cluster's fabric.
@@ -36,9 +36,9 @@ struct StorageConfig {
 /// One group of identical servers on one fabric.
 struct ClusterConfig {
   std::string name;
-  ServerSpec server;   ///< with inline overrides applied
-  GpuSpec gpu;         ///< the server's GPU, with inline overrides applied
-  NicSpec nic;         ///< the server's scale-out NIC, with overrides applied
+  ServerSpec server;  ///< with inline overrides applied
+  GpuSpec gpu;        ///< the server's GPU, with inline overrides applied
+  NicSpec nic;        ///< the server's scale-out NIC, with overrides applied
   int server_count = 0;
   FabricConfig fabric;
   std::vector<StorageConfig> storage;
@@ -52,28 +52,28 @@ enum class RecomputeMode { None, Selective, Full };
 /// A training job (pre-training or fine-tuning) on one cluster.
 struct TrainingWorkload {
   std::string name;
-  std::string purpose;          ///< "pre-training" or "fine-tuning" (same physics, reported)
-  std::string cluster;          ///< ClusterConfig name
+  std::string purpose;  ///< "pre-training" or "fine-tuning" (same physics, reported)
+  std::string cluster;  ///< ClusterConfig name
   ModelSpec model;
-  double tokens = 0;            ///< tokens to train on; 0 when `steps` is given
-  std::int64_t steps = 0;       ///< iterations; 0 when `tokens` is given
+  double tokens = 0;       ///< tokens to train on; 0 when `steps` is given
+  std::int64_t steps = 0;  ///< iterations; 0 when `tokens` is given
   int seq_len = 0;
-  int global_batch = 0;         ///< sequences per iteration
-  int micro_batch = 0;          ///< 0 = the largest that fits (chosen by the estimate)
+  int global_batch = 0;                ///< sequences per iteration
+  int micro_batch = 0;                 ///< 0 = the largest that fits (chosen by the estimate)
   int tp = 1, pp = 1, dp = 0, cp = 1;  ///< dp 0 = GPUs / (tp pp cp)
   int zero_stage = 1;
   RecomputeMode recompute = RecomputeMode::Selective;
   TrainingPrecision precision = TrainingPrecision::BF16;
-  double checkpoint_interval_s = 0;   ///< 0 = no checkpoints
-  bool overlap_dp_comm = false;       ///< data-parallel collectives hide behind compute
-  bool overlap_tp_comm = false;       ///< tensor-parallel transfers hide behind the GEMMs
+  double checkpoint_interval_s = 0;  ///< 0 = no checkpoints
+  bool overlap_dp_comm = false;      ///< data-parallel collectives hide behind compute
+  bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
 };
 
 /// Owning versus renting, and the TCO parameters.
 struct EconomicsConfig {
-  std::string ownership = "own";   ///< "own" or "rent": which cost is the headline
-  EconomicsSpec params;            ///< electricity, PUE, lifetimes, maintenance
-  CloudPriceSpec rental;           ///< the hourly rate renting would cost per GPU
+  std::string ownership = "own";  ///< "own" or "rent": which cost is the headline
+  EconomicsSpec params;           ///< electricity, PUE, lifetimes, maintenance
+  CloudPriceSpec rental;          ///< the hourly rate renting would cost per GPU
   /// True when the scenario names the rate: it then prices every cluster, even one whose GPU
   /// differs from the rate's; a default (the newest catalog rate for the first cluster's GPU)
   /// prices only clusters of that GPU.
@@ -94,13 +94,13 @@ struct RunSettings {
 struct Scenario {
   std::string name;
   std::string description;
-  std::string source_file;         ///< where it was loaded from ("<text>" if parsed from memory)
+  std::string source_file;  ///< where it was loaded from ("<text>" if parsed from memory)
   std::vector<ClusterConfig> clusters;
   std::vector<TrainingWorkload> training;
   EconomicsConfig economics;
   Targets targets;
   RunSettings run;
-  std::string effective_yaml;      ///< the YAML after --set overrides, echoed into reports
+  std::string effective_yaml;  ///< the YAML after --set overrides, echoed into reports
 
   const ClusterConfig& cluster(const std::string& name) const;
 };

@@ -24,9 +24,9 @@ struct ClusterPlan {
   FabricSpec fabric;
   Topology topology;
   BillOfMaterials bom;
-  double bisection_Bps = 0;        ///< per direction
-  int max_switch_hops = 0;         ///< GPU 0 to the farthest GPU
-  double storage_read_Bps = 0;     ///< all storage units together, limited by their fabric ports
+  double bisection_Bps = 0;     ///< per direction
+  int max_switch_hops = 0;      ///< GPU 0 to the farthest GPU
+  double storage_read_Bps = 0;  ///< all storage units together, limited by their fabric ports
   double storage_write_Bps = 0;
   double storage_capacity_bytes = 0;
   Inventory inventory;
@@ -121,14 +121,14 @@ struct TrainingPlan {
   GpuPerformance gpu;
   CommPaths comm;
   TrainingEstimate estimate;
-  double steps = 0;                ///< iterations to run (from tokens, rounded up, or given)
-  double tokens = 0;               ///< tokens processed by those steps
-  double checkpoint_bytes = 0;     ///< weights + optimizer states of the whole model
-  double checkpoint_write_s = 0;   ///< one checkpoint at the storage's write bandwidth
-  double checkpoints = 0;          ///< how many are written during the run
-  double compute_time_s = 0;       ///< steps x iteration time
-  double checkpoint_stall_s = 0;   ///< checkpoints x checkpoint_write_s (training waits)
-  double time_to_train_s = 0;      ///< compute_time_s + checkpoint_stall_s
+  double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
+  double tokens = 0;              ///< tokens processed by those steps
+  double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model
+  double checkpoint_write_s = 0;  ///< one checkpoint at the storage's write bandwidth
+  double checkpoints = 0;         ///< how many are written during the run
+  double compute_time_s = 0;      ///< steps x iteration time
+  double checkpoint_stall_s = 0;  ///< checkpoints x checkpoint_write_s (training waits)
+  double time_to_train_s = 0;     ///< compute_time_s + checkpoint_stall_s
   RunCost cost;
   std::vector<std::string> assumptions;  ///< what the numbers rest on, for the reports
 };

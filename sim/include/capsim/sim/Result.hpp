@@ -27,14 +27,14 @@ struct Result {
   std::string scenario_file;
   std::string fidelity;
   std::uint64_t seed = 0;
-  std::string ownership;           ///< which cost is the headline: "own" or "rent"
+  std::string ownership;  ///< which cost is the headline: "own" or "rent"
   EconomicsConfig economics;
   std::vector<ClusterConfig> cluster_configs;  ///< the scenario's clusters, as parsed
   std::vector<ClusterPlan> clusters;           ///< same order as cluster_configs
   std::vector<TrainingWorkload> workloads;     ///< the scenario's training jobs, as parsed
   std::vector<TrainingPlan> training;          ///< same order as workloads
   std::vector<TargetCheck> targets;
-  std::string effective_yaml;      ///< the scenario as run, after --set overrides
+  std::string effective_yaml;  ///< the scenario as run, after --set overrides
 
   /// True when every target is met (or none is stated).
   bool targets_met() const;
