@@ -48,8 +48,14 @@ GpuPerformance h100() {
   return gpu;
 }
 const GpuPerformance kH100 = h100();
-const CommPaths kPaths{CommLink{450e9, 1e-6}, CommLink{50e9, 5e-6}, CommLink{50e9, 5e-6},
-                       CommLink{50e9, 5e-6}};
+// NVLink inside the server for TP, one 400G NIC per GPU for the other groups.
+CommPaths paths() {
+  CommPaths comm;
+  comm.tp = CommLink{450e9, 1e-6};
+  comm.pp = comm.dp = comm.cp = CommLink{50e9, 5e-6};
+  return comm;
+}
+const CommPaths kPaths = paths();
 
 void BM_EstimateTraining(benchmark::State& state) {
   const TrainingLayout layout = layout_405b();

@@ -46,7 +46,9 @@ const std::map<std::string, std::vector<std::string>>& list_columns() {
       {"switches", {"technology", "ports", "port_bandwidth_Bps", "price_usd"}},
       {"optics", {"kind", "bandwidth_Bps", "price_usd"}},
       {"storage", {"kind", "capacity_bytes", "read_Bps", "write_Bps", "price_usd"}},
-      {"models", {"layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "mlp"}},
+      {"models",
+       {"layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab", "mlp", "moe_experts",
+        "moe_topk"}},
       {"cloud_prices", {"gpu", "provider", "terms", "usd_per_gpu_hour", "date"}},
       {"economics", {"electricity_usd_per_kWh", "pue", "server_lifetime_s"}},
   };

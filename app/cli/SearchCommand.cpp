@@ -43,31 +43,35 @@ std::string list_text(const std::vector<int>& values) {
 
 std::string layout_text(const TrainingLayout& l, bool micro_batch_chosen) {
   return "TP" + std::to_string(l.tp) + " PP" + std::to_string(l.pp) + " DP" + std::to_string(l.dp) +
-         " CP" + std::to_string(l.cp) + ", micro-batch " + std::to_string(l.micro_batch) +
+         " CP" + std::to_string(l.cp) + (l.ep > 1 ? " EP" + std::to_string(l.ep) : "") +
+         ", micro-batch " + std::to_string(l.micro_batch) +
          (micro_batch_chosen ? " (chosen)" : "") + ", ZeRO-" + std::to_string(l.zero_stage) +
          ", recompute " + recompute_label(l.recompute);
 }
 
 std::string gib(double bytes) { return printf_text("%.1f", bytes / (1024.0 * 1024.0 * 1024.0)); }
 
-std::vector<std::string> row_of(const RankedLayout& r, bool own) {
+// `with_ep`: the EP column, shown for mixture-of-experts models only.
+std::vector<std::string> row_of(const RankedLayout& r, bool own, bool with_ep) {
   const TrainingLayout& l = r.layout;
   std::string rank = std::to_string(r.rank);
   if (own) rank += "*";
-  return {rank,
-          std::to_string(l.tp),
-          std::to_string(l.pp),
-          std::to_string(l.dp),
-          std::to_string(l.cp),
-          std::to_string(l.micro_batch),
-          std::to_string(l.zero_stage),
-          recompute_label(l.recompute),
-          format_quantity(r.iteration_s, Quantity::Time),
-          format_quantity(r.tokens_per_s, Quantity::Count),
-          format_quantity(r.mfu, Quantity::Fraction),
-          gib(r.memory_bytes),
-          format_duration(r.time_to_train_s),
-          format_quantity(r.cost_usd, Quantity::Money)};
+  std::vector<std::string> row = {rank,
+                                  std::to_string(l.tp),
+                                  std::to_string(l.pp),
+                                  std::to_string(l.dp),
+                                  std::to_string(l.cp),
+                                  std::to_string(l.micro_batch),
+                                  std::to_string(l.zero_stage),
+                                  recompute_label(l.recompute),
+                                  format_quantity(r.iteration_s, Quantity::Time),
+                                  format_quantity(r.tokens_per_s, Quantity::Count),
+                                  format_quantity(r.mfu, Quantity::Fraction),
+                                  gib(r.memory_bytes),
+                                  format_duration(r.time_to_train_s),
+                                  format_quantity(r.cost_usd, Quantity::Money)};
+  if (with_ep) row.insert(row.begin() + 5, std::to_string(l.ep));
+  return row;
 }
 
 void print_own(const LayoutSearchResult& result, std::ostream& out) {
@@ -124,6 +128,7 @@ int search_command(const SearchArgs& args, std::ostream& out) {
   }
 
   const SearchSpace& space = result.space;
+  const bool moe = job.model.moe_experts > 0;
   out << scenario.name << ": layouts of workload '" << job.name << "' (" << job.model.id << ", "
       << "global batch " << job.global_batch << " x " << job.seq_len << " tokens) on cluster '"
       << cluster.name << "' (" << cluster.gpu_count() << " x " << cluster.gpu.id << "), by "
@@ -134,26 +139,31 @@ int search_command(const SearchArgs& args, std::ostream& out) {
       << "\n";
   out << "searched: TP " << list_text(space.tp) << " (within the NVLink domain of "
       << space.nvlink_domain_gpus << "), PP " << list_text(space.pp) << ", CP "
-      << list_text(space.cp) << "; DP = GPUs / (TP PP CP) dividing the global batch; micro-batch "
-      << "the powers of two dividing global batch / DP; ZeRO 0-3 (0 at DP 1); recompute none, "
-      << "selective, full\n";
-  out << "not searched (the estimate does not model them yet): expert parallelism, virtual "
-         "pipeline stages\n\n";
+      << list_text(space.cp) << "; DP = GPUs / (TP PP CP) dividing the global batch; "
+      << (moe ? "EP " + list_text(space.ep) + " dividing DP x CP; " : std::string())
+      << "micro-batch the powers of two dividing global batch / DP; ZeRO 0-3 (0 at DP 1"
+      << (moe ? " with no expert data parallelism" : "") << "); recompute none, selective, full\n";
+  out << "not searched (the estimate does not model them yet): virtual pipeline stages\n\n";
 
   if (result.layouts.empty()) {
     out << "No layout: " << result.empty_reason << "\n";
   } else {
     const std::string basis = result.rented ? "rented" : "owned";
-    TextTable table({"rank", "TP", "PP", "DP", "CP", "micro-batch", "ZeRO", "recompute",
-                     "iteration", "tokens/s", "MFU", "memory/GPU (GiB)", "time to train",
-                     "run cost (" + basis + ")"});
+    std::vector<std::string> header = {"rank", "TP", "PP", "DP", "CP"};
+    if (moe) header.push_back("EP");
+    for (const char* column : {"micro-batch", "ZeRO", "recompute", "iteration", "tokens/s", "MFU",
+                               "memory/GPU (GiB)", "time to train"}) {
+      header.push_back(column);
+    }
+    header.push_back("run cost (" + basis + ")");
+    TextTable table(header);
     const std::size_t shown = std::min(result.layouts.size(), static_cast<std::size_t>(args.top));
     bool own_shown = false;
     for (std::size_t i = 0; i < shown; ++i) {
       const bool own =
           result.own.status == OwnLayoutStatus::Ranked && result.own.rank == result.layouts[i].rank;
       own_shown = own_shown || own;
-      table.add_row(row_of(result.layouts[i], own));
+      table.add_row(row_of(result.layouts[i], own, moe));
     }
     table.print(out);
     if (own_shown) out << "* the scenario's own layout\n";

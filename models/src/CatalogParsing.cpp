@@ -194,6 +194,8 @@ void read_fields(YamlMap& map, ModelSpec& into) {
   read_choice(map, "mlp", {"gelu", "swiglu"}, into.mlp);
   read(map, "tied_embeddings", into.tied_embeddings);
   read(map, "max_seq_len", into.max_seq_len, 1);
+  read(map, "moe_experts", into.moe_experts, 0);
+  read(map, "moe_topk", into.moe_topk, 0);
 }
 
 void read_fields(YamlMap& map, CloudPriceSpec& into) {
@@ -371,6 +373,17 @@ void check_complete(const ModelSpec& spec, const SourceLocation& where,
         "kv_heads",
         std::to_string(spec.kv_heads) + " does not divide heads " + std::to_string(spec.heads),
         "a divisor of heads (heads itself without grouped-query attention)");
+  }
+  if (spec.moe_experts > 0 && (spec.moe_topk < 1 || spec.moe_topk > spec.moe_experts)) {
+    check.fail(
+        "moe_topk",
+        std::to_string(spec.moe_topk) + " with " + std::to_string(spec.moe_experts) + " experts",
+        "1 to moe_experts (" + std::to_string(spec.moe_experts) +
+            "): the experts each token is routed to");
+  }
+  if (spec.moe_experts == 0 && spec.moe_topk != 0) {
+    check.fail("moe_topk", std::to_string(spec.moe_topk) + " without moe_experts",
+               "moe_topk 0 for a dense model, or moe_experts for a mixture of experts");
   }
 }
 

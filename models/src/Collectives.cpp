@@ -59,6 +59,12 @@ double all_gather_s(double bytes, int ranks, const CommLink& link) {
   return ring_steps_s(bytes, ranks, link);
 }
 
+double all_to_all_s(double bytes, int ranks, const CommLink& link) {
+  check("all-to-all", bytes, ranks, link);
+  if (ranks == 1) return 0.0;
+  return ring_steps_s(bytes, ranks, link);
+}
+
 double point_to_point_s(double bytes, const CommLink& link) {
   check("point-to-point send", bytes, 2, link);
   return link.latency_s + bytes / link.bandwidth_Bps;

@@ -36,16 +36,50 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   const double kv_width = model.kv_heads * head_dim;
   const double ffn = model.ffn_hidden;
 
-  const Gemm gemms[] = {
-      {tokens, (q_width + 2 * kv_width) / t, h},         // QKV projection
-      {tokens, h, q_width / t},                          // attention output projection
-      {tokens, (model.gated_mlp ? 2 : 1) * ffn / t, h},  // MLP up (and gate)
-      {tokens, h, ffn / t},                              // MLP down
+  const bool moe = model.moe_experts > 0;
+  const double up_width = (model.gated_mlp ? 2 : 1) * ffn / t;
+
+  const Gemm attention_gemms[] = {
+      {tokens, (q_width + 2 * kv_width) / t, h},  // QKV projection
+      {tokens, h, q_width / t},                   // attention output projection
+  };
+  const Gemm mlp_gemms[] = {
+      {tokens, up_width, h},  // MLP up (and gate)
+      {tokens, h, ffn / t},   // MLP down
   };
   LayerKernelTimes times;
-  for (const Gemm& g : gemms) {
+  for (const Gemm& g : attention_gemms) {
     times.gemm_forward_s += forward_s(g, kernels, precision);
     times.gemm_backward_s += backward_s(g, kernels, precision);
+  }
+  if (!moe) {
+    for (const Gemm& g : mlp_gemms) {
+      times.gemm_forward_s += forward_s(g, kernels, precision);
+      times.gemm_backward_s += backward_s(g, kernels, precision);
+    }
+  } else {
+    // Router on the sequence-parallel tokens; then each of the E / ep local experts gets
+    // t k ep / E routed tokens (balanced routing), its GEMMs timed one by one and launched as
+    // one grouped kernel per GEMM kind (forward: up, down; backward: their dX and dW).
+    const double experts = model.moe_experts;
+    const double local_experts = experts / layout.ep;
+    const double expert_tokens = tokens * model.moe_topk * layout.ep / experts;
+    const Gemm router{tokens / t, experts, h};
+    times.gemm_forward_s += forward_s(router, kernels, precision);
+    times.gemm_backward_s += backward_s(router, kernels, precision);
+    const double saved_launches = local_experts - 1.0;
+    const Gemm expert_gemms[] = {
+        {expert_tokens, up_width, h},  // expert up (and gate)
+        {expert_tokens, h, ffn / t},   // expert down
+    };
+    for (const Gemm& g : expert_gemms) {
+      times.expert_gemm_forward_s +=
+          local_experts * forward_s(g, kernels, precision) - saved_launches * kernels.launch_s();
+      times.expert_gemm_backward_s += local_experts * backward_s(g, kernels, precision) -
+                                      2.0 * saved_launches * kernels.launch_s();
+    }
+    times.gemm_forward_s += times.expert_gemm_forward_s;
+    times.gemm_backward_s += times.expert_gemm_backward_s;
   }
 
   // With ring attention each rank's s/cp queries meet the keys of all cp chunks: cp blocks of
@@ -59,7 +93,9 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   // Sequence parallelism (tp > 1) gives each GPU 1/tp of the tokens outside the GEMMs.
   const double norm_tokens = tokens / t;
   const double x_bytes = norm_tokens * h * kActivationBytes;
-  const double act_bytes = tokens * ffn / t * kActivationBytes;
+  // An MoE layer's activation function runs on the k routed copies of each token.
+  const double routed_copies = moe ? model.moe_topk : 1.0;
+  const double act_bytes = tokens * routed_copies * ffn / t * kActivationBytes;
   const double kernels_bytes[] = {
       2 * x_bytes,                            // input norm
       3 * x_bytes,                            // residual add after attention
@@ -70,6 +106,14 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   for (double bytes : kernels_bytes) {
     times.memory_bound_forward_s += kernels.memory_bound_s(bytes);
     times.memory_bound_backward_s += kernels.memory_bound_s(2 * bytes);
+  }
+  if (moe) {
+    // Permute: read x, write its k routed copies; unpermute: read the k copies, write x.
+    const double permute_bytes = (1.0 + model.moe_topk) * x_bytes;
+    for (int kernel = 0; kernel < 2; ++kernel) {
+      times.memory_bound_forward_s += kernels.memory_bound_s(permute_bytes);
+      times.memory_bound_backward_s += kernels.memory_bound_s(2 * permute_bytes);
+    }
   }
   return times;
 }

@@ -89,6 +89,12 @@ class Row {
     for (const auto& option : allowed) list += (list.empty() ? "" : ", ") + option;
     fail(column, quoted(value) + " is not a known value", "one of: " + list);
   }
+  bool has(const std::string& column) const {
+    for (const auto& name : header_) {
+      if (name == column) return true;
+    }
+    return false;
+  }
   [[noreturn]] void fail(const std::string& column, const std::string& problem,
                          const std::string& expected) const {
     throw InputError(SourceLocation{file_, line_, static_cast<int>(index(column)) + 1}, column,
@@ -137,6 +143,8 @@ PublishedTrainingRun parse_run(const Row& row, int line) {
   run.dp = row.count("dp");
   run.cp = row.optional_count("cp", 1).value_or(1);
   run.vpp = row.optional_count("vpp", 1).value_or(1);
+  // Not a column of the published format (yet): read where a file adds it, else no EP.
+  run.ep = row.has("ep") ? row.optional_count("ep", 1).value_or(1) : 1;
   run.zero_stage = row.optional_count("zero_stage", 0).value_or(0);
   const std::string recompute = row.choice("recompute", {"none", "selective", "full"}, true);
   if (!recompute.empty()) run.recompute = recompute;
@@ -277,6 +285,8 @@ ModelSpec model_for(const PublishedTrainingRun& run) {
   // The format does not say which MLP: GPT's plain MLP has ffn = 4h; every gated (SwiGLU)
   // model in the catalog has another ratio (Llama 3.5h, Llama 2 2.6875h).
   model.mlp = run.ffn_hidden == 4 * run.hidden ? "gelu" : "swiglu";
+  model.moe_experts = run.moe_experts;
+  model.moe_topk = run.moe_topk;
   return model;
 }
 
@@ -299,15 +309,12 @@ double published_flops_per_iteration(const PublishedTrainingRun& run) {
            ((1 + groups / heads + s / h) * query_ratio +
             (run.ffn_hidden / h) * experts_routed * gated + V / (2 * l * h));
   }
-  const ModelShape shape{model.layers,     model.hidden, model.heads,           model.kv_heads,
-                         model.ffn_hidden, model.vocab,  model.mlp == "swiglu", false};
-  return 6 * count_parameters(shape).total * B * s;  // 6nd
+  // 6nd; for a mixture of experts N is the parameters one token uses (the k experts routed to,
+  // not all E), the usual convention for MoE model FLOPs.
+  return 6 * count_parameters(model_shape(model)).active * B * s;
 }
 
 TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog) {
-  if (run.moe_experts > 0) {
-    throw ConfigurationError(run.id + ": mixture-of-experts layers are not modelled yet");
-  }
   const ClusterConfig cluster = cluster_for(run, catalog);
   EconomicsConfig economics;
   economics.params = catalog.economics.at("default");
@@ -324,6 +331,8 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
   job.pp = run.pp;
   job.dp = run.dp;
   job.cp = run.cp;
+  job.vpp = run.vpp;
+  job.ep = run.ep;
   job.zero_stage = run.zero_stage;
   job.precision = run.precision == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
   const std::map<std::string, RecomputeMode> modes = {{"none", RecomputeMode::None},

@@ -153,6 +153,8 @@ void parse_parallelism(YamlMap& workload, TrainingWorkload& job) {
   job.tp = read_int(*map, "tp", 1);
   job.pp = read_int(*map, "pp", 1);
   job.cp = read_int(*map, "cp", 1);
+  job.vpp = read_int(*map, "vpp", 1);
+  job.ep = read_int(*map, "ep", 1);
   job.dp = read_int(*map, "dp", 0, 1);
   map->finish();
 }

@@ -63,9 +63,17 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
   // attention and MLP blocks and reduce-scatters after them, each on the full b x s/cp x h
   // activation; backward mirrors them. Full recompute replays the forward's. With overlap,
   // each transfer hides behind the GEMMs next to it and only the excess is exposed.
+  // In an MoE layer the MLP block's pair moves the k routed copies of each token (Megatron's
+  // all-to-all dispatcher gathers the dispatched tokens over the expert tensor-parallel group).
   const double tp_bytes = local_tokens * model.hidden * kActivationBytes;
-  const double tp_layer_s = 2.0 * all_gather_s(tp_bytes, layout.tp, comm.tp) +
-                            2.0 * reduce_scatter_s(tp_bytes, layout.tp, comm.tp);
+  const double routed_bytes = model.moe_topk * tp_bytes;
+  const double tp_layer_s = model.moe_experts > 0
+                                ? all_gather_s(tp_bytes, layout.tp, comm.tp) +
+                                      reduce_scatter_s(tp_bytes, layout.tp, comm.tp) +
+                                      all_gather_s(routed_bytes, layout.tp, comm.tp) +
+                                      reduce_scatter_s(routed_bytes, layout.tp, comm.tp)
+                                : 2.0 * all_gather_s(tp_bytes, layout.tp, comm.tp) +
+                                      2.0 * reduce_scatter_s(tp_bytes, layout.tp, comm.tp);
   auto exposed = [&](double comm_s, double gemm_s) {
     return layout.overlap_tp_comm ? std::max(0.0, comm_s - gemm_s) : comm_s;
   };
@@ -83,17 +91,31 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
     t.cp_backward_s = layers * cp_layer_s * (full ? 3.0 : 2.0);
   }
 
+  // Expert parallelism: per MoE layer the dispatch and the combine all-to-all, each rank sending
+  // the k copies of its t / tp sequence-parallel tokens; backward the same on the gradients, and
+  // the forward's again under full recompute. Not overlapped with compute.
+  if (model.moe_experts > 0 && layout.ep > 1) {
+    const double ep_bytes =
+        local_tokens / layout.tp * model.moe_topk * model.hidden * kActivationBytes;
+    const double ep_layer_s = 2.0 * all_to_all_s(ep_bytes, layout.ep, comm.ep);
+    t.ep_forward_s = layers * ep_layer_s;
+    t.ep_backward_s = layers * ep_layer_s * (full ? 2.0 : 1.0);
+  }
+
   // Pipeline: one activation send forward and one gradient send backward per micro-batch.
   // Megatron's scatter-gather optimisation (implied by sequence parallelism) has each TP rank
   // send its 1/tp share over its own path.
   if (layout.pp > 1) {
     const double pp_bytes = local_tokens * model.hidden * kActivationBytes / layout.tp;
-    t.pp_forward_s = point_to_point_s(pp_bytes, comm.pp);
-    t.pp_backward_s = point_to_point_s(pp_bytes, comm.pp);
+    // Interleaving makes each micro-batch cross every GPU vpp times.
+    t.pp_forward_s = layout.vpp * point_to_point_s(pp_bytes, comm.pp);
+    t.pp_backward_s = layout.vpp * point_to_point_s(pp_bytes, comm.pp);
   }
 
-  t.forward_s = t.compute_forward_s + t.tp_forward_s + t.cp_forward_s + t.pp_forward_s;
-  t.backward_s = t.compute_backward_s + t.tp_backward_s + t.cp_backward_s + t.pp_backward_s;
+  t.forward_s =
+      t.compute_forward_s + t.tp_forward_s + t.cp_forward_s + t.ep_forward_s + t.pp_forward_s;
+  t.backward_s =
+      t.compute_backward_s + t.tp_backward_s + t.cp_backward_s + t.ep_backward_s + t.pp_backward_s;
   return t;
 }
 
@@ -122,19 +144,32 @@ struct DpComm {
   double total_s = 0;
   double exposed_s = 0;
 };
-DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, double local_params,
+// With expert parallelism (ep > 1) the experts' collectives run over their expert-data-parallel
+// group after the dense parameters' over dp, in the same windows; with ep = 1 the experts are
+// ordinary data-parallel weights and travel with the rest.
+DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const LocalParameters& params,
                  int micro_batches, const MicroBatchTimes& t) {
-  const double grad_bytes = local_params * kGradReduceBytesPerParam;
-  const double weight_bytes = local_params * kWeightBytesPerParam;
+  const bool expert_group = layout.ep > 1;
+  const double dense_params = expert_group ? params.dense : params.total();
+  const double expert_params = expert_group ? params.experts : 0.0;
+  const int expert_dp = expert_data_parallel_size(layout);
+  auto over_groups = [&](double (*collective)(double, int, const CommLink&),
+                         double bytes_per_param) {
+    double seconds = collective(dense_params * bytes_per_param, layout.dp, comm.dp);
+    if (expert_params > 0.0) {
+      seconds += collective(expert_params * bytes_per_param, expert_dp, comm.ep_dp);
+    }
+    return seconds;
+  };
   const double m = micro_batches;
-  const double scatter = reduce_scatter_s(grad_bytes, layout.dp, comm.dp);
-  const double gather = all_gather_s(weight_bytes, layout.dp, comm.dp);
+  const double scatter = over_groups(reduce_scatter_s, kGradReduceBytesPerParam);
+  const double gather = over_groups(all_gather_s, kWeightBytesPerParam);
   const double forward = layout.overlap_dp_comm ? t.compute_forward_s : 0.0;
   const double backward = layout.overlap_dp_comm ? t.compute_backward_s : 0.0;
   auto beyond = [](double comm_s, double window_s) { return std::max(0.0, comm_s - window_s); };
   switch (layout.zero_stage) {
     case 0: {
-      const double all_reduce = ring_all_reduce_s(grad_bytes, layout.dp, comm.dp);
+      const double all_reduce = over_groups(ring_all_reduce_s, kGradReduceBytesPerParam);
       return {all_reduce, beyond(all_reduce, backward)};
     }
     case 1:
@@ -157,16 +192,21 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   check_link("pp", layout.pp, comm.pp);
   check_link("dp", layout.dp, comm.dp);
   check_link("cp", layout.cp, comm.cp);
+  if (layout.ep > 1) {  // validated: an MoE model
+    check_link("ep", layout.ep, comm.ep);
+    check_link("expert-data-parallel", expert_data_parallel_size(layout), comm.ep_dp);
+  }
 
   TrainingEstimate e;
   e.parameters = count_parameters(model);
   e.flops = count_training_flops(model, layout);
   e.micro_batches = layout.global_batch / (layout.dp * layout.micro_batch);
-  double largest_stage = 0.0;  // every stage: with an uneven split an inner one can be largest
+  LocalParameters largest;  // every stage: with an uneven split an inner one can be largest
   for (int stage = 0; stage < layout.pp; ++stage) {
-    largest_stage = std::max(largest_stage, stage_parameter_count(model, layout.pp, stage));
+    const LocalParameters local = local_stage_parameters(model, layout, stage);
+    if (local.total() > largest.total()) largest = local;
   }
-  e.stage_parameters = largest_stage / layout.tp;
+  e.stage_parameters = largest.total();
   const KernelModel kernels(gpu.kernels);
   e.micro_batch = bottleneck_times(model, layout, kernels, comm);
 
@@ -177,24 +217,28 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   b.tp_comm_s = m * (t.tp_forward_s + t.tp_backward_s);
   b.cp_comm_s = m * (t.cp_forward_s + t.cp_backward_s);
   b.pp_comm_s = m * (t.pp_forward_s + t.pp_backward_s);
-  b.bubble_s = (layout.pp - 1) * (t.forward_s + t.backward_s);
+  b.ep_comm_s = m * (t.ep_forward_s + t.ep_backward_s);
+  // The interleaved schedule shrinks the bubble vpp-fold (Narayanan et al. 2021, eq. 2).
+  b.bubble_s = (layout.pp - 1) * (t.forward_s + t.backward_s) / layout.vpp;
   // Every stage reduces its own gradients inside its own windows (stage 0 has no logits and
   // finishes its backward last); the stage that exposes the most sets the time.
   const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
   for (int stage = 0; stage < layout.pp; ++stage) {
     const MicroBatchTimes stage_times =
         stage == t.stage ? t : micro_batch_times(model, layout, kernels, layer, comm, stage);
-    const double params = stage_parameter_count(model, layout.pp, stage) / layout.tp;
+    const LocalParameters params = local_stage_parameters(model, layout, stage);
     const DpComm dp = dp_comm_s(layout, comm, params, e.micro_batches, stage_times);
     e.dp_comm_total_s = std::max(e.dp_comm_total_s, dp.total_s);
     b.dp_comm_s = std::max(b.dp_comm_s, dp.exposed_s);
   }
 
-  const double owned_params = e.stage_parameters / (layout.zero_stage >= 1 ? layout.dp : 1);
+  const bool sharded = layout.zero_stage >= 1;  // experts over their expert-DP group
+  const double owned_params = largest.dense / (sharded ? layout.dp : 1) +
+                              largest.experts / (sharded ? expert_data_parallel_size(layout) : 1);
   b.optimizer_s = owned_params * kAdamStepBytesPerParam / gpu.kernels.memory_bandwidth_Bps;
 
-  e.iteration_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s +
-                  b.optimizer_s;
+  e.iteration_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.pp_comm_s + b.ep_comm_s + b.bubble_s +
+                  b.dp_comm_s + b.optimizer_s;
   e.tokens_per_s = static_cast<double>(layout.global_batch) * layout.seq_len / e.iteration_s;
   const double peak_flop = e.iteration_s * total_gpus * gpu.peak_flop_per_s;
   e.mfu = e.flops.model_per_iteration / peak_flop;

@@ -1,4 +1,5 @@
-// Parameter and FLOP counts of a dense decoder-only transformer, Megatron conventions.
+// Parameter and FLOP counts of a decoder-only transformer, dense or mixture-of-experts,
+// Megatron conventions.
 //
 // Every count is an integer held in a double; with the products ordered as below they stay exact
 // while below 2^53, which is what lets the tests compare against Megatron's formulas exactly.
@@ -25,13 +26,27 @@ ParameterCounts count_parameters(const ModelShape& model) {
 
   ParameterCounts counts;
   // q and o are h x h; k and v are h x (kv_heads x head_dim); the MLP has 2 or 3 h x ffn matrices.
-  counts.layer_matrices = 2.0 * h * h + 2.0 * h * kv_dim + mlp_matrices * h * model.ffn_hidden;
+  const double attention = 2.0 * h * h + 2.0 * h * kv_dim;
+  const double mlp = mlp_matrices * h * model.ffn_hidden;
+  if (model.moe_experts > 0) {
+    // MoE: the router (h x E) and E expert MLPs; a token uses the router and k of the experts.
+    const double experts = model.moe_experts;
+    const double router = h * experts;
+    counts.layer_expert_matrices = experts * mlp;
+    counts.layer_matrices = attention + router + counts.layer_expert_matrices;
+    counts.layer_active_matrices = attention + router + model.moe_topk * mlp;
+  } else {
+    counts.layer_matrices = attention + mlp;
+    counts.layer_active_matrices = counts.layer_matrices;
+  }
   counts.layer_norms = 2.0 * h;
   counts.embedding = static_cast<double>(model.vocab) * h;
   counts.output_layer = model.tied_embeddings ? 0.0 : counts.embedding;
   counts.final_norm = h;
-  counts.total = model.layers * (counts.layer_matrices + counts.layer_norms) + counts.embedding +
-                 counts.output_layer + counts.final_norm;
+  const double outside_layers = counts.embedding + counts.output_layer + counts.final_norm;
+  counts.total = model.layers * (counts.layer_matrices + counts.layer_norms) + outside_layers;
+  counts.active =
+      model.layers * (counts.layer_active_matrices + counts.layer_norms) + outside_layers;
   return counts;
 }
 
@@ -78,16 +93,37 @@ double stage_parameter_count(const ModelShape& model, int pp, int stage) {
   return params;
 }
 
+int expert_data_parallel_size(const TrainingLayout& layout) {
+  if (layout.ep <= 1) return layout.dp;
+  return static_cast<int>(static_cast<long long>(layout.dp) * layout.cp / layout.ep);
+}
+
+// Experts are tp-sharded like the dense MLP (expert tensor parallelism = tp) and split over the
+// ep ranks, E / ep each; everything else is tp-sharded only.
+LocalParameters local_stage_parameters(const ModelShape& model, const TrainingLayout& layout,
+                                       int stage) {
+  const double params = stage_parameter_count(model, layout.pp, stage);
+  const double experts =
+      stage_layer_count(model, layout.pp, stage) * count_parameters(model).layer_expert_matrices;
+  LocalParameters local;
+  local.dense = (params - experts) / layout.tp;
+  local.experts = experts / (static_cast<double>(layout.tp) * layout.ep);
+  return local;
+}
+
 // Per token, one layer's forward:
-//   matrices             2 x layer_matrices  (one multiply-add per weight)
-//   QK^T                 2 s h               (each of s keys against h query channels)
-//   scores x V           2 s h
+//   matrices    2 x layer_active_matrices  (one multiply-add per weight the token uses; MoE:
+//               attention, the h x E router and the k experts it is routed to)
+//   QK^T        2 s h                      (each of s keys against h query channels)
+//   scores x V  2 s h
 // For a standard GPT layer (kv_heads = heads, 2 matrices, ffn = 4h): 2 x 12 h^2 + 4 s h.
 // Logits: 2 h V per token. Backward = 2 x forward, so model FLOPs = 3 x forward:
 //   per token 3 (l (24 h^2 + 4 s h) + 2 h V) = 72 l h^2 + 12 l s h + 6 h V
 //   = 72 l h^2 (1 + s/(6h) + V/(12 l h)), times B s tokens: Megatron-Core's formula.
 // Full recompute adds one forward of the layers (the logits are not recomputed):
 //   per token 4 l (24 h^2 + 4 s h) + 6 h V = 96 l h^2 (1 + s/(6h) + V/(16 l h)), the SC'21 form.
+// MoE: Megatron-Core's general form with experts routed to = k counts the k experts' MLP FLOPs;
+// this count adds the router's 2 h E per token per layer forward (6 h E with the backward).
 TrainingFlops count_training_flops(const ModelShape& model, const TrainingLayout& layout) {
   const ParameterCounts counts = count_parameters(model);
   if (layout.seq_len < 1 || layout.global_batch < 1) {
@@ -102,7 +138,7 @@ TrainingFlops count_training_flops(const ModelShape& model, const TrainingLayout
   TrainingFlops flops;
   flops.attention_scores_forward_per_token = 4.0 * s * h;
   flops.layer_forward_per_token =
-      2.0 * counts.layer_matrices + flops.attention_scores_forward_per_token;
+      2.0 * counts.layer_active_matrices + flops.attention_scores_forward_per_token;
   flops.logits_forward_per_token = 2.0 * h * model.vocab;
 
   const double forward_per_token =

@@ -18,7 +18,8 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
                              const GpuPerformance& gpu, int stage) {
   const double tp = layout.tp;
   const double dp = layout.dp;
-  const double local_params = stage_parameter_count(model, layout.pp, stage) / tp;
+  const LocalParameters local = local_stage_parameters(model, layout, stage);
+  const double expert_dp = expert_data_parallel_size(layout);
   const int micro_batches = layout.global_batch / (layout.dp * layout.micro_batch);
   // 1F1B: stage k starts pp - k forwards before its first backward.
   const int in_flight = std::min(layout.pp - stage, micro_batches);
@@ -26,12 +27,22 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
   MemoryBreakdown memory;
   memory.stage = stage;
   memory.stages = layout.pp;
-  memory.weights_bytes = local_params * kWeightBytesPerParam / (layout.zero_stage >= 3 ? dp : 1.0);
-  memory.gradients_bytes = local_params * kGradBytesPerParam / (layout.zero_stage >= 2 ? dp : 1.0);
-  memory.optimizer_bytes =
-      local_params * kAdamStateBytesPerParam / (layout.zero_stage >= 1 ? dp : 1.0);
+  // ZeRO shards dense parameters' state over dp, the experts' over their expert-DP group.
+  auto state_bytes = [&](double bytes_per_param, int sharded_from_stage) {
+    const bool sharded = layout.zero_stage >= sharded_from_stage;
+    return local.dense * bytes_per_param / (sharded ? dp : 1.0) +
+           local.experts * bytes_per_param / (sharded ? expert_dp : 1.0);
+  };
+  memory.weights_bytes = state_bytes(kWeightBytesPerParam, 3);
+  memory.gradients_bytes = state_bytes(kGradBytesPerParam, 2);
+  memory.optimizer_bytes = state_bytes(kAdamStateBytesPerParam, 1);
+  // Interleaving keeps (1 + (pp - 1) / (pp vpp)) times more in flight on the first stage
+  // (Korthikanti et al. 2022, section 4.2.3); later stages hold less, bounded by the same factor.
+  const double interleave =
+      layout.vpp > 1 ? 1.0 + (layout.pp - 1.0) / (static_cast<double>(layout.pp) * layout.vpp)
+                     : 1.0;
   memory.activations_bytes = layer_activation_bytes(model, layout) *
-                             stage_layer_count(model, layout.pp, stage) * in_flight;
+                             stage_layer_count(model, layout.pp, stage) * in_flight * interleave;
   if (stage == layout.pp - 1) {
     const double local_tokens =
         static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);
@@ -54,6 +65,10 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
 //   MLP        input 2sbh, dropout mask sbh, plus 4 sbf (activation input and output) or,
 //              gated, 6 sbf (fc1's gate and up halves 4 sbf, their product 2 sbf)
 //   norms      two inputs, 4 sbh
+//   MoE MLP    (E experts, top k) the router input 2sbh and dropout mask sbh as above, then per
+//              routed copy (k of them, balanced over the experts) the expert input 2sbh and the
+//              4 sbf or 6 sbf above: 3 sbh + k (2 sbh + 4|6 sbf); the router's E logits per
+//              token are left out (E << h)
 // A standard GPT layer (k = h, f = 4h, not gated) gives sbh (34 + 5as/h), the paper's figure.
 // Tensor + sequence parallelism divides all of it by tp. Selective recompute drops the 5as^2b
 // score term; full recompute keeps only the layer input, 2 sbh / tp.
@@ -74,7 +89,10 @@ double layer_activation_bytes(const ModelShape& model, const TrainingLayout& lay
 
   const double attention_linear = 7.0 * sb * h + 4.0 * sb * k;
   const double attention_scores = 5.0 * a * s * s * b;
-  const double mlp = 3.0 * sb * h + (model.gated_mlp ? 6.0 : 4.0) * sb * f;
+  const double mlp_inner = (model.gated_mlp ? 6.0 : 4.0) * sb * f;
+  const double mlp = model.moe_experts > 0
+                         ? 3.0 * sb * h + model.moe_topk * (2.0 * sb * h + mlp_inner)
+                         : 3.0 * sb * h + mlp_inner;
   const double norms = 4.0 * sb * h;
 
   double bytes = 0.0;

@@ -20,7 +20,8 @@ SwitchModel switch_model(const SwitchSpec& spec) {
 
 std::string layout_text(const TrainingLayout& l) {
   return "tp " + std::to_string(l.tp) + " x pp " + std::to_string(l.pp) + " x dp " +
-         std::to_string(l.dp) + " x cp " + std::to_string(l.cp);
+         std::to_string(l.dp) + " x cp " + std::to_string(l.cp) +
+         (l.ep > 1 ? " (ep " + std::to_string(l.ep) + ")" : std::string());
 }
 
 }  // namespace
@@ -110,8 +111,9 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
 }
 
 ModelShape model_shape(const ModelSpec& model) {
-  return ModelShape{model.layers,     model.hidden, model.heads,           model.kv_heads,
-                    model.ffn_hidden, model.vocab,  model.mlp == "swiglu", model.tied_embeddings};
+  return ModelShape{model.layers,      model.hidden,  model.heads,           model.kv_heads,
+                    model.ffn_hidden,  model.vocab,   model.mlp == "swiglu", model.tied_embeddings,
+                    model.moe_experts, model.moe_topk};
 }
 
 GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision) {
@@ -135,6 +137,8 @@ TrainingLayout scenario_layout(const TrainingWorkload& job) {
   layout.tp = job.tp;
   layout.pp = job.pp;
   layout.cp = job.cp;
+  layout.vpp = job.vpp;
+  layout.ep = job.ep;
   layout.dp = job.dp;
   layout.micro_batch = job.micro_batch;
   layout.global_batch = job.global_batch;
@@ -189,7 +193,11 @@ CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int s
 namespace {
 
 // The one place that maps a layout to its groups' (size, rank stride): tp fastest, then cp, dp,
-// pp; `link_of(size, stride)` gives a group's link.
+// pp; `link_of(size, stride)` gives a group's link. Expert parallelism folds over the data
+// dimension (cp fastest, then dp; Megatron-Core's MoE parallel folding): the EP group is ep
+// consecutive data ranks, stride tp (with cp 1 the first ep ranks of the dp group), and the
+// expert-data-parallel group the dp cp / ep ranks holding the same experts, stride tp ep. With
+// ep 1 the experts use the dp group and no EP link is resolved.
 template <typename LinkOf>
 CommPaths group_links(const TrainingLayout& l, LinkOf&& link_of) {
   CommPaths comm;
@@ -197,6 +205,11 @@ CommPaths group_links(const TrainingLayout& l, LinkOf&& link_of) {
   comm.cp = link_of(l.cp, l.tp);
   comm.dp = link_of(l.dp, l.tp * l.cp);
   comm.pp = link_of(std::min(l.pp, 2), l.tp * l.cp * l.dp);  // adjacent stages
+  const long long data_ranks = static_cast<long long>(l.dp) * l.cp;
+  if (l.ep > 1 && data_ranks % l.ep == 0) {  // else the estimate rejects the layout
+    comm.ep = link_of(l.ep, l.tp);
+    comm.ep_dp = link_of(static_cast<int>(data_ranks / l.ep), l.tp * l.ep);
+  }
   return comm;
 }
 
@@ -237,6 +250,10 @@ int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const Gpu
   for (int candidate = 1; candidate <= per_replica; candidate *= 2) {
     if (per_replica % candidate != 0) break;
     layout.micro_batch = candidate;
+    // The interleaved schedule needs whole rounds of pp micro-batches: a larger micro-batch
+    // that breaks the rounds is skipped; estimate_training names the problem if none fits.
+    const int micro_batches = per_replica / candidate;
+    if (layout.vpp > 1 && micro_batches % layout.pp != 0) break;
     if (!estimate_memory(model, layout, gpu, gpus).fits) break;
     const double iteration_s = estimate_training(model, layout, gpu, comm, gpus).iteration_s;
     if (best_s == 0 || iteration_s < best_s) {
@@ -328,6 +345,17 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
       "Checkpoints (bf16 weights + fp32 Adam states, 14 bytes per parameter) are written "
       "synchronously at the storage's aggregate write bandwidth.",
   };
+  if (job.model.moe_experts > 0) {
+    plan.assumptions.push_back(
+        "Mixture of experts (" + std::to_string(job.model.moe_experts) + " experts, top " +
+        std::to_string(job.model.moe_topk) +
+        "): balanced routing (each expert gets k/E of the tokens, no capacity limit or dropped "
+        "tokens); the experts' tensor parallelism is tp; " +
+        (plan.layout.ep > 1
+             ? std::string("expert-parallel all-to-alls are exposed; expert gradients are reduced "
+                           "over the dp x cp / ep GPUs holding the same experts.")
+             : std::string("without expert parallelism every GPU holds every expert.")));
+  }
   if (plan.micro_batch_chosen) {
     plan.assumptions.push_back("Micro-batch " + std::to_string(plan.layout.micro_batch) +
                                " was chosen: of the powers of two that fit in memory, the one "

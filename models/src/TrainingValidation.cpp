@@ -56,6 +56,19 @@ void validate_model_shape(const ModelShape& model) {
                   "hidden = heads x head_dim with a whole head_dim");
   require_divides("model", "heads", model.heads, "kv_heads", model.kv_heads,
                   "each key/value head to serve a whole number of query heads");
+  if (model.moe_experts < 0) {
+    throw ConfigurationError("model: moe_experts is " + num(model.moe_experts) +
+                             "; expected 0 (dense) or the number of experts per layer");
+  }
+  if (model.moe_experts > 0 && (model.moe_topk < 1 || model.moe_topk > model.moe_experts)) {
+    throw ConfigurationError("model: moe_topk is " + num(model.moe_topk) + " with " +
+                             num(model.moe_experts) + " experts; expected 1 to " +
+                             num(model.moe_experts) + " experts per token");
+  }
+  if (model.moe_experts == 0 && model.moe_topk != 0) {
+    throw ConfigurationError("model: moe_topk is " + num(model.moe_topk) +
+                             " but moe_experts is 0 (dense); expected moe_topk 0, or experts");
+  }
 }
 
 void validate_training_inputs(const ModelShape& model, const TrainingLayout& layout,
@@ -91,6 +104,23 @@ void validate_training_inputs(const ModelShape& model, const TrainingLayout& lay
                              "; expected a multiple of " + num(per_step));
   }
 
+  // Interleaved 1F1B (Narayanan et al. 2021) splits each stage into vpp equal chunks and, as
+  // Megatron-LM requires, needs the micro-batches in whole rounds of pp.
+  if (layout.vpp < 1) {
+    throw ConfigurationError("parallelism: vpp " + num(layout.vpp) + "; expected 1 or more");
+  }
+  if (layout.vpp > 1) {
+    if (layout.pp < 2) {
+      throw ConfigurationError("parallelism: vpp " + num(layout.vpp) +
+                               " needs pipeline parallelism; expected pp >= 2 or vpp 1");
+    }
+    require_divides("parallelism", "layers", model.layers, "pp x vpp",
+                    static_cast<long long>(layout.pp) * layout.vpp,
+                    "equal virtual stages for the interleaved schedule");
+    require_divides("batch", "micro-batches per iteration", layout.global_batch / per_step, "pp",
+                    layout.pp, "the interleaved schedule to run whole rounds of pp micro-batches");
+  }
+
   // Uneven splits are modelled (layers_per_stage); only an empty stage is not.
   if (layout.pp > model.layers) {
     throw ConfigurationError("parallelism: pp " + num(layout.pp) + " is more than the " +
@@ -109,6 +139,19 @@ void validate_training_inputs(const ModelShape& model, const TrainingLayout& lay
     require_divides("parallelism", "tokens per context-parallel chunk (seq_len / cp)",
                     layout.seq_len / layout.cp, "tp", layout.tp,
                     "sequence parallelism to split each chunk evenly over tp");
+  }
+  // Expert parallelism is carved out of the dp x cp ranks (Megatron-Core), E / ep experts each.
+  require_positive("parallelism", "ep", layout.ep);
+  if (layout.ep > 1) {
+    if (model.moe_experts == 0) {
+      throw ConfigurationError("parallelism: ep " + num(layout.ep) +
+                               " for a dense model; expected ep 1 (expert parallelism needs "
+                               "moe_experts)");
+    }
+    require_divides("parallelism", "moe_experts", model.moe_experts, "ep", layout.ep,
+                    "each expert-parallel rank to hold a whole number of experts");
+    require_divides("parallelism", "dp x cp", static_cast<long long>(layout.dp) * layout.cp, "ep",
+                    layout.ep, "ep to be carved out of the data- and context-parallel ranks");
   }
 
   require_finite_positive("peak_flop_per_s", gpu.peak_flop_per_s, "FLOP/s");

@@ -20,8 +20,10 @@ std::string grouped(double value) {
 std::string layout_text(const TrainingPlan& plan) {
   const TrainingLayout& l = plan.layout;
   char text[160];
-  std::snprintf(text, sizeof text, "TP%d PP%d DP%d CP%d, micro-batch %d%s, ZeRO-%d", l.tp, l.pp,
-                l.dp, l.cp, l.micro_batch, plan.micro_batch_chosen ? " (chosen)" : "",
+  const std::string ep = l.ep > 1 ? " EP" + std::to_string(l.ep) : "";
+  std::snprintf(text, sizeof text, "TP%d PP%d%s DP%d CP%d%s, micro-batch %d%s, ZeRO-%d", l.tp, l.pp,
+                l.vpp > 1 ? (" (x" + std::to_string(l.vpp) + " virtual)").c_str() : "", l.dp, l.cp,
+                ep.c_str(), l.micro_batch, plan.micro_batch_chosen ? " (chosen)" : "",
                 l.zero_stage);
   return text;
 }
@@ -113,6 +115,9 @@ std::vector<BreakdownRow> iteration_breakdown(const TrainingPlan& plan) {
       {"pipeline bubble", b.bubble_s, 0},
       {"optimizer step", b.optimizer_s, 0},
   };
+  if (plan.layout.ep > 1) {  // mixture of experts with expert parallelism only
+    rows.insert(rows.begin() + 4, {"expert-parallel all-to-all", b.ep_comm_s, 0});
+  }
   for (auto& row : rows) row.share = total > 0 ? row.seconds / total : 0;
   return rows;
 }

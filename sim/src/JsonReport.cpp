@@ -103,6 +103,8 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                     {"pp", l.pp},
                     {"dp", l.dp},
                     {"cp", l.cp},
+                    {"vpp", l.vpp},
+                    {"ep", l.ep},
                     {"micro_batch", l.micro_batch},
                     {"micro_batch_chosen", plan.micro_batch_chosen},
                     {"global_batch", l.global_batch},
@@ -125,10 +127,9 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                                {"attention_efficiency_fwd", k.attention_efficiency_fwd},
                                {"attention_efficiency_bwd", k.attention_efficiency_bwd},
                                {"provenance", k.provenance}}}};
-  json["comm"] = {{"tp", link_json(plan.comm.tp)},
-                  {"cp", link_json(plan.comm.cp)},
-                  {"dp", link_json(plan.comm.dp)},
-                  {"pp", link_json(plan.comm.pp)}};
+  json["comm"] = {{"tp", link_json(plan.comm.tp)}, {"cp", link_json(plan.comm.cp)},
+                  {"dp", link_json(plan.comm.dp)}, {"pp", link_json(plan.comm.pp)},
+                  {"ep", link_json(plan.comm.ep)}, {"ep_dp", link_json(plan.comm.ep_dp)}};
   json["parameters"] = e.parameters.total;
   json["iteration"] = {{"iteration_s", e.iteration_s},
                        {"tokens_per_s", e.tokens_per_s},
@@ -142,6 +143,7 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
                          {"tp_comm_s", b.tp_comm_s},
                          {"cp_comm_s", b.cp_comm_s},
                          {"pp_comm_s", b.pp_comm_s},
+                         {"ep_comm_s", b.ep_comm_s},
                          {"dp_comm_s", b.dp_comm_s},
                          {"bubble_s", b.bubble_s},
                          {"optimizer_s", b.optimizer_s}}},

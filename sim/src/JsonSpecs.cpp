@@ -114,6 +114,8 @@ Json to_json(const ModelSpec& s) {
               {"mlp", s.mlp},
               {"tied_embeddings", s.tied_embeddings},
               {"max_seq_len", s.max_seq_len},
+              {"moe_experts", s.moe_experts},
+              {"moe_topk", s.moe_topk},
               {"source", s.source}};
 }
 

@@ -104,6 +104,22 @@ TEST_F(CliSearch, AModelThatFitsNowhereSaysWhy) {
   EXPECT_TRUE(table_rows(r.out).empty());
 }
 
+TEST_F(CliSearch, AMixtureOfExpertsSearchesAndShowsExpertParallelism) {
+  // Mixtral 8x7B on the quickstart's 32 GPUs with tp 2 and ep 8 carved out of dp 16.
+  const CliResult r = capsim({"search", quickstart(), "--set", "workloads[0].model=mixtral-8x7b",
+                              "--set", "workloads[0].parallelism={tp: 2, pp: 1, ep: 8}", "--set",
+                              "workloads[0].recompute=full", "--top", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "rank  TP  PP  DP  CP  EP  micro-batch  ZeRO  recompute")) << r.out;
+  EXPECT_TRUE(contains(r.out, "EP 1,2,4,8 dividing DP x CP")) << r.out;
+  const std::regex kOwn(
+      R"(scenario layout: TP2 PP1 DP16 CP1 EP8, micro-batch \d+ \(chosen\), ZeRO-1, recompute full: rank \d+ of \d+)");
+  EXPECT_TRUE(std::regex_search(r.out, kOwn)) << r.out;
+  // A dense model's table has no EP column.
+  const CliResult dense = capsim({"search", quickstart(), "--top", "1"});
+  EXPECT_FALSE(contains(dense.out, "EP")) << dense.out;
+}
+
 TEST_F(CliSearch, BadInputExitsWithTwo) {
   CliResult r = capsim({"search", quickstart(), "--objective", "speed"});
   EXPECT_EQ(r.exit_code, 2) << r.describe();

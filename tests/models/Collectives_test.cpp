@@ -46,11 +46,23 @@ TEST(Collectives, PointToPointIsLatencyPlusSizeOverBandwidth) {
   EXPECT_LT(relative_error(point_to_point_s(kGiB, CommLink{50e9, 5e-6}), 0.02147983648), 1e-12);
 }
 
+TEST(Collectives, AllToAllIsPairwiseStepsOfAnNthOfWhatEachRankSends) {
+  // Each rank sends S in total, S / n to every rank; its own share stays local, so n - 1 steps
+  // each send S / n to one peer. n = 4, S = 1e9 bytes, B = 1e9 B/s, alpha = 1e-3:
+  //   3 x (1e-3 + 1e9 / (4 x 1e9)) = 3 x 0.251 = 0.753 s.
+  EXPECT_DOUBLE_EQ(all_to_all_s(1e9, 4, CommLink{1e9, 1e-3}), 0.753);
+  // n = 2 moves half: 1 x (1e-3 + 0.5) = 0.501 s.
+  EXPECT_DOUBLE_EQ(all_to_all_s(1e9, 2, CommLink{1e9, 1e-3}), 0.501);
+  // 8 GPUs on NVLink4, 1 GiB per rank: 7 x (3e-6 + 2^30 / 3.6e12) = 2.10883132444444e-3 s.
+  EXPECT_LT(relative_error(all_to_all_s(kGiB, 8, kNvlink), 2.10883132444444e-3), 1e-12);
+}
+
 TEST(Collectives, OneRankCostsNothingEvenWithoutALink) {
   const CommLink none{0.0, 0.0};
   EXPECT_EQ(ring_all_reduce_s(kGiB, 1, none), 0.0);
   EXPECT_EQ(reduce_scatter_s(kGiB, 1, none), 0.0);
   EXPECT_EQ(all_gather_s(kGiB, 1, none), 0.0);
+  EXPECT_EQ(all_to_all_s(kGiB, 1, none), 0.0);
 }
 
 TEST(Collectives, BadArgumentsAreConfigurationErrors) {
@@ -59,6 +71,8 @@ TEST(Collectives, BadArgumentsAreConfigurationErrors) {
   EXPECT_THROW(reduce_scatter_s(kGiB, 4, CommLink{0.0, 1e-6}), ConfigurationError);
   EXPECT_THROW(ring_all_reduce_s(kGiB, 4, CommLink{1e9, -1.0}), ConfigurationError);
   EXPECT_THROW(point_to_point_s(kGiB, CommLink{0.0, 0.0}), ConfigurationError);
+  EXPECT_THROW(all_to_all_s(kGiB, 0, kNvlink), ConfigurationError);
+  EXPECT_THROW(all_to_all_s(kGiB, 4, CommLink{0.0, 1e-6}), ConfigurationError);
   try {
     ring_all_reduce_s(kGiB, 0, kNvlink);
   } catch (const ConfigurationError& error) {

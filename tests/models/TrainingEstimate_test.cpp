@@ -1037,3 +1037,47 @@ TEST(TrainingEstimate, RejectsAMissingLinkOnlyWhereAGroupNeedsIt) {
 
 }  // namespace
 }  // namespace capsim
+
+namespace capsim {
+namespace {
+
+// Interleaved 1F1B (Narayanan et al. 2021): tiny_gpt's 4 layers on pp 2 as 2 chunks each.
+TEST(TrainingEstimate, InterleavedScheduleShrinksTheBubbleAndMultipliesPipelineSends) {
+  TrainingLayout plain = tiny_layout();  // pp 2, m = 4 (a multiple of pp)
+  TrainingLayout interleaved = plain;
+  interleaved.vpp = 2;
+  const TrainingEstimate one = estimate_training(tiny_gpt(), plain, hand_gpu(), tiny_paths(), 8);
+  const TrainingEstimate two =
+      estimate_training(tiny_gpt(), interleaved, hand_gpu(), tiny_paths(), 8);
+  // Every micro-batch crosses each GPU twice: twice the sends, forward and backward.
+  EXPECT_DOUBLE_EQ(two.micro_batch.pp_forward_s, 2 * one.micro_batch.pp_forward_s);
+  EXPECT_DOUBLE_EQ(two.micro_batch.pp_backward_s, 2 * one.micro_batch.pp_backward_s);
+  EXPECT_DOUBLE_EQ(two.micro_batch.compute_forward_s, one.micro_batch.compute_forward_s);
+  // Bubble (pp - 1) x (t_f + t_b) / vpp, with the slot including the doubled sends.
+  const MicroBatchTimes& t = two.micro_batch;
+  EXPECT_DOUBLE_EQ(two.breakdown.bubble_s, (2 - 1) * (t.forward_s + t.backward_s) / 2);
+  // First-stage activations grow by 1 + (pp - 1) / (pp vpp) = 1.25.
+  EXPECT_DOUBLE_EQ(two.memory.activations_bytes, 1.25 * one.memory.activations_bytes);
+}
+
+TEST(TrainingEstimate, InterleavingNeedsEqualVirtualStagesAndWholeRounds) {
+  TrainingLayout layout = tiny_layout();
+  layout.vpp = 3;  // 4 layers over 2 x 3 virtual stages
+  EXPECT_EQ(error_of(tiny_gpt(), layout, 8),
+            "parallelism: layers 4 is not divisible by pp x vpp 6; expected equal virtual "
+            "stages for the interleaved schedule");
+  layout.vpp = 2;
+  layout.global_batch = 6;  // m = 3 micro-batches, not whole rounds of pp 2
+  EXPECT_NE(error_of(tiny_gpt(), layout, 8).find("micro-batches per iteration 3 is not "
+                                                   "divisible by pp 2"),
+            std::string::npos);
+  layout = tiny_layout();
+  layout.pp = 1;
+  layout.dp = 4;
+  layout.vpp = 2;
+  EXPECT_NE(error_of(tiny_gpt(), layout, 8).find("needs pipeline parallelism"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace capsim

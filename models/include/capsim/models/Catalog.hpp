@@ -104,13 +104,15 @@ struct StorageSpec {
   double power_W = 0;
 };
 
-/// A transformer architecture (public model card or paper).
+/// A transformer architecture (public model card or paper), dense or mixture-of-experts.
 struct ModelSpec {
   std::string id, name, source;
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0, vocab = 0;
   std::string mlp;  ///< "gelu" (two matrices) or "swiglu" (gated, three matrices)
   bool tied_embeddings = false;
   int max_seq_len = 0;
+  int moe_experts = 0;  ///< experts of every layer's (mixture-of-experts) MLP; 0 = dense
+  int moe_topk = 0;     ///< experts each token is routed to, 1..moe_experts; 0 when dense
 };
 
 /// A dated cloud rental rate for one GPU of a given type.

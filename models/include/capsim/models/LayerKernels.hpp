@@ -9,6 +9,19 @@
 // (3); the MLP activation reads its input(s) and writes its output (GELU 2 x b s f, SwiGLU
 // 3 x b s f). Backward kernels move twice the forward bytes (the gradient in, the saved input,
 // the gradient out). Dropout is not applied (modern pre-training runs without it).
+//
+// A mixture-of-experts layer (ModelShape::moe_experts = E > 0, top k) replaces the MLP GEMMs by
+// (t = b s / cp tokens per micro-batch, balanced routing, expert tensor parallelism = tp):
+// - the router GEMM, t / tp sequence-parallel tokens x E outputs x h (its weight replicated over
+//   tp); the softmax and top-k over its E logits are left out (E << h);
+// - the experts as grouped GEMMs: each GPU holds E / ep experts and each of them receives
+//   t k ep / E of the routed tokens (t k in all, after the tensor-parallel all-gather); each
+//   expert's up (and gate) and down GEMMs are timed by the kernel model as their own GEMM, and
+//   one grouped kernel launches once, so E / ep - 1 launches are taken off each group;
+// - memory-bound: permute (read x, write its k routed copies: (1 + k) x bytes) and unpermute
+//   (the reverse, (k + 1) x bytes), on the t / tp sequence-parallel tokens; the activation
+//   function runs on the k t routed tokens (k times the dense kernel's bytes).
+// The all-to-alls and the tensor-parallel traffic are timed in TrainingEstimate.cpp.
 #pragma once
 
 #include "capsim/models/KernelModel.hpp"
@@ -24,6 +37,8 @@ struct LayerKernelTimes {
   double attention_backward_s = 0;
   double memory_bound_forward_s = 0;
   double memory_bound_backward_s = 0;
+  double expert_gemm_forward_s = 0;   ///< MoE: the grouped expert GEMMs, part of gemm_forward_s
+  double expert_gemm_backward_s = 0;  ///< MoE: the same backward, part of gemm_backward_s
 
   double forward_s() const { return gemm_forward_s + attention_forward_s + memory_bound_forward_s; }
   double backward_s() const {
@@ -31,7 +46,8 @@ struct LayerKernelTimes {
   }
 };
 
-/// Kernel times of one transformer layer under `layout` (micro_batch, seq_len, tp, cp).
+/// Kernel times of one transformer layer under `layout` (micro_batch, seq_len, tp, cp, and ep
+/// for an MoE layer).
 LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayout& layout,
                                     const KernelModel& kernels);
 

@@ -29,6 +29,7 @@ struct PublishedTrainingRun {
   int global_batch = 0;
   std::optional<int> micro_batch;
   int tp = 1, pp = 1, dp = 1, cp = 1, vpp = 1;
+  int ep = 1;  ///< expert parallel: an optional `ep` column, not in the published format; else 1
   int zero_stage = 0;
   std::optional<std::string> recompute;  ///< none, selective, full
   std::string precision;                 ///< bf16, fp8
@@ -59,7 +60,9 @@ struct TrainingPrediction {
 TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog);
 
 /// FLOPs of one iteration under a published convention ("megatron-sc21", "megatron-core",
-/// "6nd"), for converting between iteration time and TFLOP/s per GPU.
+/// "6nd"), for converting between iteration time and TFLOP/s per GPU. For mixture-of-experts
+/// rows megatron-core routes each token to moe_topk experts and 6nd counts the active
+/// parameters (those one token uses).
 double published_flops_per_iteration(const PublishedTrainingRun& run);
 
 }  // namespace capsim

@@ -61,6 +61,8 @@ struct TrainingWorkload {
   int global_batch = 0;                ///< sequences per iteration
   int micro_batch = 0;                 ///< 0 = the largest that fits (chosen by the estimate)
   int tp = 1, pp = 1, dp = 0, cp = 1;  ///< dp 0 = GPUs / (tp pp cp)
+  int vpp = 1;                         ///< virtual pipeline stages (interleaved 1F1B)
+  int ep = 1;  ///< expert-parallel size (MoE models), carved out of dp x cp; not in the GPU product
   int zero_stage = 1;
   RecomputeMode recompute = RecomputeMode::Selective;
   TrainingPrecision precision = TrainingPrecision::BF16;

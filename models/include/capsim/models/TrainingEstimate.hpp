@@ -1,8 +1,8 @@
-// Closed-form estimate of one training iteration of a dense decoder-only transformer under
-// Megatron-style parallelism: tensor (with sequence parallelism), pipeline (1F1B), data (ZeRO
-// stages 0-3) and context (ring attention). Takes plain structs, no catalog or scenario types;
-// runs in well under a millisecond and allocates nothing unless it throws (layers_per_stage, which
-// returns a vector, excepted).
+// Closed-form estimate of one training iteration of a decoder-only transformer, dense or
+// mixture-of-experts, under Megatron-style parallelism: tensor (with sequence parallelism),
+// pipeline (1F1B), data (ZeRO stages 0-3), context (ring attention) and expert (all-to-all).
+// Takes plain structs, no catalog or scenario types; runs in well under a millisecond and
+// allocates nothing unless it throws (layers_per_stage, which returns a vector, excepted).
 //
 // What this first form counts, and what it leaves out (reports must say so):
 // - Parameters: weight matrices and norm weights; biases, position embeddings and Megatron's vocab
@@ -50,6 +50,33 @@
 //   attention and gated MLPs; s = seq_len / cp.
 //   Recompute::None stores the a s^2 scores as the paper does without FlashAttention; with
 //   FlashAttention, Selective is the matching memory and FLOP model.
+// - Mixture of experts (ModelShape::moe_experts = E > 0): every layer's MLP is an MoE layer, as
+//   in Mixtral and DBRX (no dense MLP layers in between, no shared expert): a router, one h x E
+//   matrix, sends each token to its top k = moe_topk experts, each an MLP of width ffn_hidden
+//   (gated or not, like the dense MLP). ParameterCounts::total holds all E experts and the
+//   router, ParameterCounts::active the k experts one token uses. Model FLOPs per token and
+//   layer forward = 2 x (attention + router + k experts' matrices) + 4 s h, i.e. Megatron-Core's
+//   formula with its experts routed to = k, plus the router's 2 h E (which that formula omits).
+//   Routing is assumed balanced: each expert gets k / E of the tokens (no capacity factor, no
+//   dropped tokens, no load-balancing loss kernels).
+// - Expert parallelism (TrainingLayout::ep), Megatron-Core's convention: EP is carved out of the
+//   data x context-parallel ranks (ep divides dp x cp and E); the experts' tensor parallelism is
+//   tp (Megatron's default expert_tensor_parallel_size). The EP group is ep consecutive ranks of
+//   the data dimension (cp fastest, then dp), stride tp; the expert-data-parallel group is the
+//   dp x cp / ep ranks holding the same experts, stride tp x ep (Megatron-Core's MoE parallel
+//   folding; with cp = 1 the EP group lies within the dp group). A GPU holds E / ep experts, each
+//   tp-sharded: expert parameters per GPU = layers x E x MLP / (tp ep). Their gradients are
+//   reduced, and ZeRO shards their states, over the dp x cp / ep expert-data-parallel ranks
+//   (added to the data-parallel traffic, same overlap rule); every other parameter as before over
+//   dp. With ep = 1 the experts are ordinary data-parallel weights, reduced and sharded over dp.
+//   Per layer and micro-batch a GPU (t = b s / cp tokens, t / tp of them sequence-parallel) runs:
+//   the router GEMM on its t / tp tokens; the permute (read t h / tp, write k t h / tp) and
+//   unpermute kernels; an all-to-all dispatching the k t h / tp routed copies (2 bytes each) over
+//   the EP group; a tensor-parallel all-gather of the k t h routed tokens; the E / ep local
+//   experts as grouped GEMMs of k t ep / E tokens each (width ffn / tp; per expert timed by the
+//   kernel model, one launch per grouped GEMM); a tensor-parallel reduce-scatter; the combining
+//   all-to-all. Backward runs the two all-to-alls on the gradients (with full recompute, the
+//   forward's two again). All-to-alls are exposed (not overlapped with compute).
 // - Activations, gradients reduced and p2p messages are 16-bit (2 bytes) also for FP8 layouts, as
 //   in Transformer Engine FP8 recipes; `precision` only tells the caller which peak to pass.
 // - Left out: the logits stage's extra all-gather/reduce-scatter around the output layer, the
@@ -65,7 +92,8 @@
 
 namespace capsim {
 
-/// Architecture of a dense decoder-only transformer (sizes are counts, not bytes).
+/// Architecture of a decoder-only transformer, dense or mixture-of-experts (sizes are counts,
+/// not bytes).
 struct ModelShape {
   int layers = 0;                ///< transformer blocks l
   int hidden = 0;                ///< model width h; head_dim = hidden / heads
@@ -75,6 +103,8 @@ struct ModelShape {
   int vocab = 0;                 ///< vocabulary size V, unpadded
   bool gated_mlp = false;        ///< SwiGLU-style MLP: three h x ffn matrices instead of two
   bool tied_embeddings = false;  ///< output layer shares the input embedding matrix
+  int moe_experts = 0;           ///< experts E of every layer's MoE MLP; 0 = dense MLP
+  int moe_topk = 0;              ///< experts each token is routed to, 1..E (0 when dense)
 };
 
 /// Number format of the matmuls; selects which peak the caller puts in GpuPerformance.
@@ -89,6 +119,8 @@ struct TrainingLayout {
   int pp = 1;            ///< pipeline stages
   int dp = 1;            ///< data-parallel replicas
   int cp = 1;            ///< context-parallel size (ring attention)
+  int vpp = 1;           ///< virtual pipeline stages per GPU (interleaved 1F1B); 1 = plain 1F1B
+  int ep = 1;            ///< expert-parallel size, carved out of dp x cp (MoE models only)
   int micro_batch = 1;   ///< sequences per micro-batch per replica
   int global_batch = 1;  ///< sequences per iteration, all replicas together
   int seq_len = 1;       ///< tokens per sequence
@@ -114,20 +146,25 @@ struct GpuPerformance {
 
 /// The link each parallel group communicates over; a group of size 1 never uses its link.
 struct CommPaths {
-  CommLink tp;  ///< tensor-parallel group (usually NVLink)
-  CommLink pp;  ///< between adjacent pipeline stages
-  CommLink dp;  ///< data-parallel group
-  CommLink cp;  ///< context-parallel ring
+  CommLink tp;     ///< tensor-parallel group (usually NVLink)
+  CommLink pp;     ///< between adjacent pipeline stages
+  CommLink dp;     ///< data-parallel group
+  CommLink cp;     ///< context-parallel ring
+  CommLink ep;     ///< expert-parallel all-to-all group (ep ranks, stride tp)
+  CommLink ep_dp;  ///< expert-data-parallel group (dp x cp / ep ranks, stride tp x ep)
 };
 
 /// Parameter counts (not bytes) of a ModelShape; biases are not counted.
 struct ParameterCounts {
-  double layer_matrices = 0.0;  ///< attention + MLP weight matrices of one layer
-  double layer_norms = 0.0;     ///< the two norm weight vectors of one layer (2 h)
-  double embedding = 0.0;       ///< input embedding V h
-  double output_layer = 0.0;    ///< output projection V h, 0 when tied
-  double final_norm = 0.0;      ///< h
-  double total = 0.0;           ///< everything above, all layers
+  double layer_matrices = 0.0;  ///< attention + MLP (MoE: router + all E experts) matrices, 1 layer
+  double layer_expert_matrices = 0.0;  ///< the E experts' matrices of one layer; 0 when dense
+  double layer_active_matrices = 0.0;  ///< matrices a token uses: attention (+ router, k experts)
+  double layer_norms = 0.0;            ///< the two norm weight vectors of one layer (2 h)
+  double embedding = 0.0;              ///< input embedding V h
+  double output_layer = 0.0;           ///< output projection V h, 0 when tied
+  double final_norm = 0.0;             ///< h
+  double total = 0.0;                  ///< everything above, all layers
+  double active = 0.0;                 ///< parameters a token uses (total less E - k experts)
 };
 
 /// FLOP counts of one iteration (whole job, all GPUs together).
@@ -152,6 +189,8 @@ struct MicroBatchTimes {
   double cp_backward_s = 0.0;       ///< K/V and their gradients, backward (+forward again if Full)
   double pp_forward_s = 0.0;        ///< activation send to the next stage
   double pp_backward_s = 0.0;       ///< gradient send to the previous stage
+  double ep_forward_s = 0.0;        ///< expert-parallel dispatch + combine all-to-alls, forward
+  double ep_backward_s = 0.0;       ///< their gradients backward (+ forward's again if Full)
   double forward_s = 0.0;           ///< sum of the forward parts
   double backward_s = 0.0;          ///< sum of the backward parts
   int stage = 0;                    ///< 0-based bottleneck stage these times are for
@@ -164,12 +203,14 @@ struct IterationBreakdown {
   double tp_comm_s = 0.0;    ///< m x tensor-parallel communication
   double cp_comm_s = 0.0;    ///< m x context-parallel communication
   double pp_comm_s = 0.0;    ///< m x pipeline sends
+  double ep_comm_s = 0.0;    ///< m x expert-parallel all-to-alls
   double dp_comm_s = 0.0;    ///< exposed data-parallel communication (see overlap_dp_comm)
   double bubble_s = 0.0;     ///< (pp - 1) x (forward + backward) of the bottleneck stage's slot
   double optimizer_s = 0.0;  ///< Adam step, memory-bound
 };
 
-/// Memory one GPU of one pipeline stage needs at its peak, bytes.
+/// Memory one GPU of one pipeline stage needs at its peak, bytes. ZeRO divides the dense
+/// parameters' states by dp and the experts' by expert_data_parallel_size.
 struct MemoryBreakdown {
   int stage = 0;                   ///< 0-based pipeline stage this breakdown is for
   int stages = 1;                  ///< pp
@@ -214,8 +255,9 @@ inline constexpr double kLogitBytes = 4.0;  ///< fp32 logits for the cross-entro
 void validate_training_inputs(const ModelShape& model, const TrainingLayout& layout,
                               const GpuPerformance& gpu, int total_gpus);
 
-/// Throws ConfigurationError for a non-positive size, hidden not divisible by heads, or heads
-/// not divisible by kv_heads.
+/// Throws ConfigurationError for a non-positive size, hidden not divisible by heads, heads
+/// not divisible by kv_heads, negative moe_experts, or moe_topk outside 1..moe_experts (0 when
+/// dense).
 void validate_model_shape(const ModelShape& model);
 
 /// Counts parameters; validates the shape first (validate_model_shape).
@@ -235,6 +277,21 @@ int stage_layer_count(const ModelShape& model, int pp, int stage);
 /// embedding on the first stage and the output layer, or a tied copy, and final norm on the last),
 /// unsharded.
 double stage_parameter_count(const ModelShape& model, int pp, int stage);
+
+/// Parameters one GPU of 0-based pipeline `stage` holds before ZeRO sharding, split by the group
+/// that reduces their gradients and shards their states.
+struct LocalParameters {
+  double dense = 0.0;    ///< all but the experts, / tp; data-parallel over dp
+  double experts = 0.0;  ///< the stage's E / ep local experts, / tp; over the expert-DP group
+  double total() const { return dense + experts; }
+};
+LocalParameters local_stage_parameters(const ModelShape& model, const TrainingLayout& layout,
+                                       int stage);
+
+/// GPUs holding the same experts, over which their gradients are reduced and ZeRO shards their
+/// states: dp x cp / ep when ep > 1; dp when ep = 1 (experts are then ordinary data-parallel
+/// weights, like every other parameter).
+int expert_data_parallel_size(const TrainingLayout& layout);
 
 /// Model and hardware FLOPs of one iteration (uses global_batch, seq_len and recompute only).
 TrainingFlops count_training_flops(const ModelShape& model, const TrainingLayout& layout);

@@ -50,7 +50,7 @@ ModelShape model_shape(const ModelSpec& model);
 /// Throws ConfigurationError when the GPU has no matmul efficiency for that precision.
 GpuPerformance gpu_performance(const GpuSpec& gpu, TrainingPrecision precision);
 
-/// The job's layout as its scenario writes it: tp, pp, cp, dp and micro_batch as given (dp and
+/// The job's layout as its scenario writes it: tp, pp, cp, ep, dp and micro_batch as given (dp and
 /// micro_batch 0 where left to capsim) plus batch, seq_len, ZeRO, recompute, precision, overlap.
 TrainingLayout scenario_layout(const TrainingWorkload& job);
 
@@ -65,7 +65,10 @@ TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus);
 CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int size, int stride);
 
 /// The links of `layout`'s parallel groups, ranks ordered tp fastest, then cp, dp, pp
-/// (Megatron-LM's default "tp-cp-ep-dp-pp"); pp is the link between adjacent stages.
+/// (Megatron-LM's default "tp-cp-ep-dp-pp"); pp is the link between adjacent stages. With ep > 1
+/// the EP group is ep consecutive ranks of the cp x dp data dimension (stride tp) and the
+/// expert-data-parallel group the dp cp / ep ranks at stride tp ep (Megatron-Core's MoE parallel
+/// folding); with ep 1 neither is resolved (zero links).
 CommPaths comm_paths(const Topology& topology, const ClusterConfig& cluster,
                      const TrainingLayout& layout);
 
