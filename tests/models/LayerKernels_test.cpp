@@ -22,39 +22,14 @@
 #include "capsim/models/Catalog.hpp"
 #include "capsim/models/KernelModel.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
+#include "models/TrainingTestFixtures.hpp"
 
 namespace capsim {
 namespace {
 
+using namespace capsim::test;  // the hand-checkable kernels and shared models
+
 constexpr double kTol = 1e-9;
-
-double relative_error(double actual, double expected) {
-  return std::abs(actual - expected) / std::abs(expected);
-}
-
-// BF16 GEMMs at 1e15 x 0.5 = 5e14 FLOP/s, FP8 GEMMs at 2e15 x 0.5 = 1e15 FLOP/s, attention at
-// 1e15 x 0.4 = 4e14 forward and 1e15 x 0.25 = 2.5e14 backward, memory kernels at 1e13 B/s.
-KernelParameters hand_kernels() {
-  KernelParameters p;
-  p.bf16_peak_flop_per_s = 1e15;
-  p.fp8_peak_flop_per_s = 2e15;
-  p.tf32_peak_flop_per_s = 5e14;
-  p.gemm_efficiency_bf16 = 0.5;
-  p.gemm_efficiency_fp8 = 0.5;
-  p.gemm_efficiency_tf32 = 0.5;
-  p.sm_count = 1;
-  p.gemm_tile_m = 1;
-  p.gemm_tile_n = 1;
-  p.gemm_k_overhead = 0;
-  p.memory_bandwidth_Bps = 1e13;
-  p.launch_s = 0;
-  p.attention_efficiency_fwd = 0.4;
-  p.attention_efficiency_bwd = 0.25;
-  p.attention_half_seq_fwd = 0;
-  p.attention_half_seq_bwd = 0;
-  p.provenance = "hand-checkable test parameters";
-  return p;
-}
 
 // The same shape of model, but a GEMM is bandwidth-bound: rate 1e18 x 0.5 against 1e12 B/s, so
 // max(2 m n k / 5e17, 2 (mk + kn + mn) / 1e12) is the second term unless
@@ -66,9 +41,6 @@ KernelParameters bandwidth_bound_kernels() {
   p.memory_bandwidth_Bps = 1e12;
   return p;
 }
-
-// A small standard GPT (heads = kv heads, plain GELU MLP, ffn = 4h): h 1024, 8 heads of 128.
-ModelShape tiny_gpt() { return {4, 1024, 8, 8, 4096, 32768, false, false}; }
 
 // A small Llama-style model: grouped-query attention (8 query heads, 2 kv heads of 128) and a
 // SwiGLU MLP of width 3072.

@@ -33,44 +33,19 @@
 #include "capsim/models/Scenario.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
 #include "capsim/models/TrainingPlan.hpp"
+#include "models/TrainingTestFixtures.hpp"
 
 namespace capsim {
 namespace {
 
-constexpr double kTol = 1e-9;
+using namespace capsim::test;  // the hand-checkable kernels and shared models
 
-double relative_error(double actual, double expected) {
-  return std::abs(actual - expected) / std::abs(expected);
-}
+constexpr double kTol = 1e-9;
 
 const Catalog& catalog() {
   static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
   return loaded;
 }
-
-KernelParameters hand_kernels() {
-  KernelParameters p;
-  p.bf16_peak_flop_per_s = 1e15;
-  p.fp8_peak_flop_per_s = 2e15;
-  p.tf32_peak_flop_per_s = 5e14;
-  p.gemm_efficiency_bf16 = 0.5;
-  p.gemm_efficiency_fp8 = 0.5;
-  p.gemm_efficiency_tf32 = 0.5;
-  p.sm_count = 1;
-  p.gemm_tile_m = 1;
-  p.gemm_tile_n = 1;
-  p.gemm_k_overhead = 0;
-  p.memory_bandwidth_Bps = 1e13;
-  p.launch_s = 0;
-  p.attention_efficiency_fwd = 0.4;
-  p.attention_efficiency_bwd = 0.25;
-  p.attention_half_seq_fwd = 0;
-  p.attention_half_seq_bwd = 0;
-  p.provenance = "hand-checkable test parameters";
-  return p;
-}
-
-GpuPerformance hand_gpu() { return {1e15, 80e9, hand_kernels()}; }
 
 ModelShape tiny_moe() { return {2, 1024, 8, 8, 4096, 32768, false, false, 4, 2}; }
 
@@ -110,14 +85,6 @@ TEST(MixtureOfExperts, DenseModelsHaveNoExpertsAndAllParametersActive) {
   EXPECT_EQ(counts.layer_expert_matrices, 0.0);
   EXPECT_EQ(counts.layer_active_matrices, counts.layer_matrices);
   EXPECT_EQ(counts.active, counts.total);
-}
-
-TrainingLayout batch_of(int global_batch, int seq_len) {
-  TrainingLayout layout;
-  layout.global_batch = global_batch;
-  layout.micro_batch = 1;
-  layout.seq_len = seq_len;
-  return layout;
 }
 
 TEST(MixtureOfExperts, ModelFlopsAreMegatronCoresWithTopkPlusTheRouter) {

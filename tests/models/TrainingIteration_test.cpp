@@ -1,0 +1,330 @@
+// One training iteration by hand: tiny_gpt on tp 2 x pp 2 x dp 2 with the hand-checkable kernels
+// (TrainingTestFixtures.hpp), then what ZeRO stages, data- and tensor-parallel overlap,
+// recompute and context parallelism change, and that the breakdown always adds up. Every expected
+// number is derived in the comment above it; the per-layer, per-stage and per-link times of the
+// tiny layout are derived once in TrainingTestFixtures.hpp, under tiny_paths.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+#include "capsim/models/TrainingEstimate.hpp"
+#include "models/TrainingTestFixtures.hpp"
+
+namespace capsim::test {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// A whole iteration by hand: tiny_gpt on tp 2 x pp 2 x dp 2 = 8 GPUs, 4 micro-batches.
+// ---------------------------------------------------------------------------------------------
+
+TEST(TrainingEstimate, TinyIterationByHand) {
+  // t_fwd = 2.89675411456e-4 + 5.794304e-5 + 4.694304e-5 = 3.94561491456e-4 s
+  // t_bwd = 6.02167836672e-4 + 5.794304e-5 + 4.694304e-5 = 7.07053916672e-4 s
+  // 1F1B: (m + pp - 1) x (t_fwd + t_bwd) = 5 x 1.101615408128e-3 = 5.50807704064e-3 s
+  // DP not overlapped (tiny_layout): 1.19450752e-3 s.
+  // Optimizer: 29,362,688 / dp 2 = 14,681,344 owned params x 30 bytes / 1e13 = 4.4044032e-5 s.
+  // Iteration: 5.50807704064e-3 + 1.19450752e-3 + 4.4044032e-5 = 6.74662859264e-3 s.
+  const TrainingEstimate e =
+      estimate_training(tiny_gpt(), tiny_layout(), hand_gpu(), tiny_paths(), 8);
+  constexpr double kTol = 1e-9;
+  EXPECT_EQ(e.micro_batches, 4);
+  EXPECT_EQ(e.stage_parameters, 29362688.0);
+  EXPECT_EQ(e.micro_batch.stage, 1);
+  EXPECT_EQ(e.micro_batch.layers, 2);
+  EXPECT_LT(relative_error(e.micro_batch.compute_forward_s, 2.89675411456e-4), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 6.02167836672e-4), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.tp_forward_s, 5.794304e-5), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 5.794304e-5), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.pp_forward_s, 4.694304e-5), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.pp_backward_s, 4.694304e-5), kTol);
+  EXPECT_EQ(e.micro_batch.cp_forward_s, 0.0);
+  EXPECT_LT(relative_error(e.micro_batch.forward_s, 3.94561491456e-4), kTol);
+  EXPECT_LT(relative_error(e.micro_batch.backward_s, 7.07053916672e-4), kTol);
+
+  // Breakdown: compute 4 x (2.89675411456e-4 + 6.02167836672e-4) = 3.567372992512e-3;
+  // tp 4 x 2 x 5.794304e-5 = 4.6354432e-4; pp 4 x 2 x 4.694304e-5 = 3.7554432e-4;
+  // bubble 1 x 1.101615408128e-3.
+  EXPECT_LT(relative_error(e.breakdown.compute_s, 3.567372992512e-3), kTol);
+  EXPECT_LT(relative_error(e.breakdown.tp_comm_s, 4.6354432e-4), kTol);
+  EXPECT_LT(relative_error(e.breakdown.pp_comm_s, 3.7554432e-4), kTol);
+  EXPECT_EQ(e.breakdown.cp_comm_s, 0.0);
+  EXPECT_LT(relative_error(e.breakdown.bubble_s, 1.101615408128e-3), kTol);
+  EXPECT_LT(relative_error(e.breakdown.dp_comm_s, 1.19450752e-3), kTol);
+  EXPECT_LT(relative_error(e.dp_comm_total_s, 1.19450752e-3), kTol);
+  EXPECT_LT(relative_error(e.breakdown.optimizer_s, 4.4044032e-5), kTol);
+  EXPECT_LT(relative_error(e.iteration_s, 6.74662859264e-3), kTol);
+
+  // Tokens: 8 x 2048 = 16,384 / 6.74662859264e-3 s = 2,428,472.20282343 tokens/s.
+  // Model FLOPs: 3 x (4 x 2^25 + 2^26) x 16,384 = 9,895,604,649,984;
+  // MFU = 9.895604649984e12 / (6.74662859264e-3 x 8 x 1e15) = 0.18334351213544.
+  EXPECT_LT(relative_error(e.tokens_per_s, 2428472.20282343), kTol);
+  EXPECT_EQ(e.flops.model_per_iteration, 9895604649984.0);
+  EXPECT_LT(relative_error(e.mfu, 0.18334351213544), kTol);
+  EXPECT_EQ(e.hfu, e.mfu);
+
+  // Memory, ZeRO-1. Stage 0: 58,724,352 / 2 = 29,362,176 local params -> weights 58,724,352,
+  //   grads 117,448,704, optimizer 12 x 29,362,176 / 2 = 176,173,056; activations per layer
+  //   s b h (34 + 5 a s / h) / t = 2,097,152 x 114 / 2 = 119,537,664, x 2 layers x 2 micro-batches
+  //   in flight = 478,150,656; total 830,496,768.
+  // Stage 1: 29,362,688 local -> 58,725,376 + 117,450,752 + 176,176,128, activations for one
+  //   micro-batch 239,075,328, logits 4 x 2048 x 32768 / 2 = 134,217,728; total 725,645,312.
+  // Stage 0 needs more, so it is reported.
+  EXPECT_EQ(e.memory.stage, 0);
+  EXPECT_EQ(e.memory.stages, 2);
+  EXPECT_EQ(e.memory.activations_bytes, 478150656.0);
+  EXPECT_EQ(e.memory.logits_bytes, 0.0);
+  EXPECT_EQ(e.memory.total_bytes, 830496768.0);
+  EXPECT_TRUE(e.memory.fits);
+}
+
+TEST(TrainingEstimate, ZeroStagesChangeDataParallelTraffic) {
+  // Same tiny layout, not overlapped; one dp collective of 58,725,376 bytes over 2 GPUs takes
+  //   reduce-scatter = all-gather = 5.9725376e-4 s, all-reduce = 2 x that = 1.19450752e-3 s.
+  // ZeRO-0: one all-reduce = 1.19450752e-3 s.
+  // ZeRO-1: one reduce-scatter + one all-gather = 1.19450752e-3 s.
+  // ZeRO-2: a reduce-scatter after each of 4 micro-batches + one gather = 5 x 5.9725376e-4 =
+  //   2.9862688e-3 s.
+  // ZeRO-3: per micro-batch a reduce-scatter and two gathers: 4 x 3 x 5.9725376e-4 =
+  //   7.16704512e-3 s.
+  // Without overlap all of it is exposed: dp_comm_s = dp_comm_total_s.
+  TrainingLayout layout = tiny_layout();
+  const double expected[] = {1.19450752e-3, 1.19450752e-3, 2.9862688e-3, 7.16704512e-3};
+  for (int stage = 0; stage <= 3; ++stage) {
+    layout.zero_stage = stage;
+    const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+    EXPECT_LT(relative_error(e.breakdown.dp_comm_s, expected[stage]), 1e-9) << "ZeRO-" << stage;
+    EXPECT_LT(relative_error(e.dp_comm_total_s, expected[stage]), 1e-9) << "ZeRO-" << stage;
+  }
+  // The optimizer step without ZeRO updates all 29,362,688 local params: x 30 / 1e13 =
+  //   8.8088064e-5 s.
+  layout.zero_stage = 0;
+  const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(e.breakdown.optimizer_s, 8.8088064e-5), 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overlapping data- and tensor-parallel communication with compute
+// ---------------------------------------------------------------------------------------------
+
+TEST(TrainingEstimate, DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow) {
+  // Tiny layout with overlap_dp_comm. Each stage's gradient reductions hide behind the backward
+  // compute of one of its micro-batches, its parameter gathers behind the forward compute of one;
+  // exposed = max(0, collective - window), and the stage exposing the most sets the time.
+  // Stage 1 (last): windows 6.02167836672e-4 (backward) and 2.89675411456e-4 (forward), see
+  //   TinyIterationByHand; 29,362,688 local params: RS = AG = 5.9725376e-4, AR = 1.19450752e-3.
+  // Stage 0: no logits, windows 2 x 1.53578635264e-4 = 3.07157270528e-4 and 2 x 6.6051899392e-5
+  //   = 1.32103798784e-4; 58,724,352 / 2 = 29,362,176 local params:
+  //   RS = AG = 10e-6 + 58,724,352 / 1e11 = 5.9724352e-4, AR = 1.19448704e-3.
+  // ZeRO-0: stage 0 1.19448704e-3 - 3.07157270528e-4 = 8.87329769472e-4 (stage 1 5.92e-4).
+  // ZeRO-1: stage 0 (5.9724352e-4 - 3.07157270528e-4) + (5.9724352e-4 - 1.32103798784e-4)
+  //   = 2.90086249472e-4 + 4.65139721216e-4 = 7.55225970688e-4 (stage 1 3.08e-4).
+  // ZeRO-2: stage 0 4 x 2.90086249472e-4 + 4.65139721216e-4 = 1.625484719104e-3.
+  // ZeRO-3: stage 0 4 x (4.65139721216e-4 + (1.19448704e-3 - 3.07157270528e-4))
+  //   = 4 x 1.352469490688e-3 = 5.409877962752e-3.
+  // dp_comm_total_s still counts every collective of the largest stage
+  // (ZeroStagesChangeDataParallelTraffic).
+  TrainingLayout layout = tiny_layout();
+  layout.overlap_dp_comm = true;
+  const double exposed[] = {8.87329769472e-4, 7.55225970688e-4, 1.625484719104e-3,
+                            5.409877962752e-3};
+  const double total[] = {1.19450752e-3, 1.19450752e-3, 2.9862688e-3, 7.16704512e-3};
+  for (int stage = 0; stage <= 3; ++stage) {
+    layout.zero_stage = stage;
+    const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+    EXPECT_LT(relative_error(e.breakdown.dp_comm_s, exposed[stage]), 1e-9) << "ZeRO-" << stage;
+    EXPECT_LT(relative_error(e.dp_comm_total_s, total[stage]), 1e-9) << "ZeRO-" << stage;
+  }
+  // ZeRO-1 iteration: 5.50807704064e-3 (1F1B) + 7.55225970688e-4 + 4.4044032e-5 (optimizer) =
+  //   6.307347043328e-3 s.
+  layout.zero_stage = 1;
+  TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(e.iteration_s, 6.307347043328e-3), 1e-9);
+
+  // A fast dp link (400e9 B/s, 2 us): RS = AG = 2e-6 + 58,725,376 / 800e9 = 7.540672e-5 s,
+  //   AR = 1.5081344e-4 s, AG + RS = 1.5081344e-4 s: every collective fits its window, at every
+  //   ZeRO stage nothing is exposed.
+  CommPaths fast = tiny_paths();
+  fast.dp = {400e9, 2e-6};
+  for (int stage = 0; stage <= 3; ++stage) {
+    layout.zero_stage = stage;
+    e = estimate_training(tiny_gpt(), layout, hand_gpu(), fast, 8);
+    EXPECT_EQ(e.breakdown.dp_comm_s, 0.0) << "ZeRO-" << stage;
+    EXPECT_GT(e.dp_comm_total_s, 0.0) << "ZeRO-" << stage;
+  }
+}
+
+TEST(TrainingEstimate, TensorParallelOverlapExposesOnlyTheExcessOverTheGemms) {
+  // overlap_tp_comm: per layer, the 2 AG + 2 RS of the forward hide behind that layer's forward
+  // GEMMs (5.1539607552e-5 s) and those of the backward behind its backward GEMMs
+  // (1.03079215104e-4 s); only the excess is exposed.
+  // On the 400e9 B/s tp link a layer's transfers take 2.897152e-5 s: all hidden.
+  TrainingLayout layout = tiny_layout();
+  layout.overlap_tp_comm = true;
+  TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_EQ(e.micro_batch.tp_forward_s, 0.0);
+  EXPECT_EQ(e.micro_batch.tp_backward_s, 0.0);
+  EXPECT_EQ(e.breakdown.tp_comm_s, 0.0);
+
+  // On a 50e9 B/s, 2 us tp link: AG = RS = 2e-6 + 4,194,304 / (2 x 50e9) = 4.394304e-5 s, per
+  //   layer 1.7577216e-4 s.
+  //   forward:  1.7577216e-4 - 5.1539607552e-5 = 1.24232552448e-4 per layer; 2 layers
+  //             2.48465104896e-4 s
+  //   backward: 1.7577216e-4 - 1.03079215104e-4 = 7.2692944896e-5 per layer; 2 layers
+  //             1.45385889792e-4 s
+  //   breakdown 4 micro-batches x (2.48465104896e-4 + 1.45385889792e-4) = 1.575403978752e-3 s;
+  //   forward slot 2.89675411456e-4 + 2.48465104896e-4 + 4.694304e-5 = 5.85083556352e-4 s.
+  // Without overlap both directions expose 2 x 1.7577216e-4 = 3.5154432e-4 s.
+  CommPaths slow = tiny_paths();
+  slow.tp = {50e9, 2e-6};
+  e = estimate_training(tiny_gpt(), layout, hand_gpu(), slow, 8);
+  EXPECT_LT(relative_error(e.micro_batch.tp_forward_s, 2.48465104896e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 1.45385889792e-4), 1e-9);
+  EXPECT_LT(relative_error(e.breakdown.tp_comm_s, 1.575403978752e-3), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.forward_s, 5.85083556352e-4), 1e-9);
+  layout.overlap_tp_comm = false;
+  e = estimate_training(tiny_gpt(), layout, hand_gpu(), slow, 8);
+  EXPECT_LT(relative_error(e.micro_batch.tp_forward_s, 3.5154432e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 3.5154432e-4), 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recompute and context parallelism
+// ---------------------------------------------------------------------------------------------
+
+TEST(TrainingEstimate, FullRecomputeReplaysOneForwardOfTheLayersKernels) {
+  // Tiny layout, Recompute::Full. Before each layer's backward its forward kernels run again
+  // (GEMMs, attention and memory-bound: 6.6051899392e-5 s per layer); the logits are not
+  // recomputed:
+  //   backward compute 6.02167836672e-4 + 2 x 6.6051899392e-5 = 7.34271635456e-4 s;
+  //   forward compute unchanged 2.89675411456e-4 s.
+  // The replayed forward repeats its TP transfers: backward TP 2 x 5.794304e-5 = 1.1588608e-4 s.
+  // Slot 3.94561491456e-4 + (7.34271635456e-4 + 1.1588608e-4 + 4.694304e-5) = 1.291662246912e-3;
+  //   iteration 5 x 1.291662246912e-3 + 1.19450752e-3 + 4.4044032e-5 = 7.69686278656e-3 s.
+  TrainingLayout layout = tiny_layout();
+  layout.recompute = Recompute::Full;
+  const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(e.micro_batch.compute_forward_s, 2.89675411456e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 7.34271635456e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_forward_s, 5.794304e-5), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 1.1588608e-4), 1e-9);
+  EXPECT_LT(relative_error(e.iteration_s, 7.69686278656e-3), 1e-9);
+}
+
+TEST(TrainingEstimate, SelectiveRecomputeAddsNoTime) {
+  // The fused attention backward recomputes the scores anyway, so Selective runs exactly the
+  // kernels of Recompute::None: compute 2.89675411456e-4 / 6.02167836672e-4 s, iteration
+  // 6.74662859264e-3 s (TinyIterationByHand). Its hardware FLOPs still count the scores again:
+  //   l x 4 s h per token = 4 x 4 x 2048 x 1024 = 33,554,432 x 16,384 tokens =
+  //   549,755,813,888, hardware 10,445,360,463,872 -> HFU = that / (6.74662859264e-3 x 8e15) =
+  //   0.193529262809631.
+  TrainingLayout layout = tiny_layout();
+  layout.recompute = Recompute::Selective;
+  const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(e.micro_batch.compute_forward_s, 2.89675411456e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 6.02167836672e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 5.794304e-5), 1e-9);
+  EXPECT_LT(relative_error(e.iteration_s, 6.74662859264e-3), 1e-9);
+  EXPECT_LT(relative_error(e.mfu, 0.18334351213544), 1e-9);
+  EXPECT_LT(relative_error(e.hfu, 0.193529262809631), 1e-9);
+}
+
+TEST(TrainingEstimate, ContextParallelAndRecomputeCommunication) {
+  // tiny_gpt on tp 2 x cp 2 = 4 GPUs, one micro-batch of one 2048-token sequence.
+  // Local tokens s / cp = 1024.
+  // TP: S = 1024 x 1024 x 2 = 2,097,152 bytes; AG = RS = 2e-6 + 2,097,152 / 800e9 = 4.62144e-6;
+  //   per layer 4 x that = 1.848576e-5; 4 layers: 7.394304e-5 s.
+  // CP: K and V chunk = 1024 tokens x 2 x 1024 / tp 2 x 2 bytes = 2,097,152 bytes;
+  //   one ring step 1e-6 + 2,097,152 / 100e9 = 2.197152e-5 s; cp - 1 = 1 step per layer;
+  //   4 layers: 8.788608e-5 s forward.
+  // Full recompute: TP backward 2 x 7.394304e-5 = 1.4788608e-4 s (the replayed forward's
+  //   gathers too); CP backward 3 x 8.788608e-5 = 2.6365824e-4 s.
+  TrainingLayout layout = batch_of(1, 2048, Recompute::Full);
+  layout.tp = 2;
+  layout.cp = 2;
+  TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 4);
+  EXPECT_LT(relative_error(e.micro_batch.tp_forward_s, 7.394304e-5), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 1.4788608e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.cp_forward_s, 8.788608e-5), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.cp_backward_s, 2.6365824e-4), 1e-9);
+  EXPECT_LT(relative_error(e.breakdown.cp_comm_s, 8.788608e-5 + 2.6365824e-4), 1e-9);
+  EXPECT_EQ(e.micro_batch.pp_forward_s, 0.0);
+  EXPECT_EQ(e.breakdown.bubble_s, 0.0);
+  EXPECT_EQ(e.breakdown.dp_comm_s, 0.0);
+
+  // Selective: no replayed communication: TP backward 7.394304e-5, CP backward 2 x 8.788608e-5.
+  layout.recompute = Recompute::Selective;
+  e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 4);
+  EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 7.394304e-5), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.cp_backward_s, 1.7577216e-4), 1e-9);
+  EXPECT_GT(e.hfu, e.mfu);
+}
+
+TEST(TrainingEstimate, ContextParallelComputeCoversEachRanksShareOfTheAttention) {
+  // tiny_gpt, tp 2 x cp 2, one 2048-token sequence, Recompute::Full; each rank holds 1024 tokens.
+  // Per layer forward:
+  //   GEMMs 24 h^2 x 1024 / 2 = 12,884,901,888 FLOPs / 5e14 = 2.5769803776e-5 s
+  //   attention: half of the layer's causal 2 x 4 x 2048^2 x 128 = 2^32: 2^31 / 4e14 =
+  //     5.36870912e-6 s (backward 2.5 x 2^31 / 2.5e14 = 2.147483648e-5 s)
+  //   memory-bound 10 x 512 x 1024 x 2 + 2 x 1024 x 2048 x 2 = 18,874,368 bytes / 1e13 =
+  //     1.8874368e-6 s (backward 3.7748736e-6 s)
+  //   = 3.3025949696e-5 s; backward 5.1539607552e-5 + 2.147483648e-5 + 3.7748736e-6 =
+  //     7.6789317632e-5 s.
+  // Logits 1024 x 16384 x 1024: 2^35 / 5e14 = 6.8719476736e-5 s + cross-entropy 1024 x 16384 x 6
+  //   bytes / 1e13 = 1.00663296e-5 s: forward 7.8785806336e-5 s, backward 1.47505283072e-4 s.
+  // compute forward  4 x 3.3025949696e-5 + 7.8785806336e-5 = 2.1088960512e-4 s
+  // compute backward 4 x (7.6789317632e-5 + 3.3025949696e-5) + 1.47505283072e-4 =
+  //   5.86766352384e-4 s (Full replays the forward).
+  TrainingLayout layout = batch_of(1, 2048, Recompute::Full);
+  layout.tp = 2;
+  layout.cp = 2;
+  const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 4);
+  EXPECT_LT(relative_error(e.micro_batch.compute_forward_s, 2.1088960512e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 5.86766352384e-4), 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants over many layouts
+// ---------------------------------------------------------------------------------------------
+
+TEST(TrainingEstimate, BreakdownSumsToIterationAndMfuStaysBelowTheGemmEfficiency) {
+  // Whatever the layout, the parts add up, and with the hand-checkable kernels MFU stays below
+  // 0.5: the bottleneck's slot is at least every stage's compute, so at least the average
+  // stage's, and no kernel turns counted model FLOPs into time faster than 0.5 of peak: GEMMs
+  // (6 FLOPs per matrix weight per token) run at 0.5; attention is counted as 12 s h per token per
+  // layer (4 s h forward, x 3) but runs 2 s h causal forward at 0.4 and 5 s h backward at 0.25,
+  // 12 / (2 / 0.4 + 5 / 0.25) = 0.48 of peak; memory-bound kernels, communication, the bubble and
+  // the optimizer only add time.
+  CommPaths paths;
+  paths.tp = {450e9, 3e-6};
+  paths.pp = {50e9, 5e-6};
+  paths.dp = {50e9, 10e-6};
+  paths.cp = {50e9, 5e-6};
+  for (int tp : {1, 8}) {
+    for (int pp : {1, 4}) {
+      for (bool overlap : {false, true}) {
+        TrainingLayout layout;
+        layout.tp = tp;
+        layout.pp = pp;
+        layout.dp = 512 / (tp * pp);
+        layout.global_batch = 1024;
+        layout.seq_len = 8192;
+        layout.zero_stage = 1;
+        layout.recompute = Recompute::Selective;
+        layout.overlap_dp_comm = overlap;
+        layout.overlap_tp_comm = overlap;
+        const TrainingEstimate e =
+            estimate_training(llama_3_1_70b(), layout, hand_gpu(), paths, 512);
+        const IterationBreakdown& b = e.breakdown;
+        const double sum = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.pp_comm_s + b.dp_comm_s +
+                           b.bubble_s + b.optimizer_s;
+        EXPECT_LT(relative_error(sum, e.iteration_s), 1e-12);
+        EXPECT_LE(b.dp_comm_s, e.dp_comm_total_s);
+        EXPECT_GT(e.mfu, 0.0);
+        EXPECT_LT(e.mfu, 0.5) << "tp " << tp << " pp " << pp << " overlap " << overlap;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace capsim::test
