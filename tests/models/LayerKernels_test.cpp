@@ -1,6 +1,6 @@
 // The kernels of one transformer layer and of the output layer, against hand derivations.
 //
-// Most tests use hand-checkable kernel parameters (hand_kernels below): one SM, 1 x 1 tiles, no
+// Most tests use hand-checkable kernel parameters (hand_kernels in TrainingTestFixtures.hpp): one SM, 1 x 1 tiles, no
 // per-tile k overhead and no launch cost, so that
 //   a GEMM        costs exactly 2 m n k / (peak x efficiency)     (compute-bound, see below)
 //   attention     costs exactly FLOPs / (peak x attention efficiency)   (half-saturation 0)

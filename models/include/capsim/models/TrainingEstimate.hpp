@@ -1,8 +1,9 @@
 // Closed-form estimate of one training iteration of a decoder-only transformer, dense or
 // mixture-of-experts, under Megatron-style parallelism: tensor (with sequence parallelism),
-// pipeline (1F1B), data (ZeRO stages 0-3), context (ring attention) and expert (all-to-all).
-// Takes plain structs, no catalog or scenario types; runs in well under a millisecond and
-// allocates nothing unless it throws (layers_per_stage, which returns a vector, excepted).
+// pipeline (1F1B, interleaved with vpp virtual stages), data (ZeRO stages 0-3), context (ring
+// attention) and expert (all-to-all).
+// Takes plain structs, no catalog or scenario types; runs in microseconds (one copy of the
+// kernel parameters' provenance string is its only allocation).
 //
 // What this first form counts, and what it leaves out (reports must say so):
 // - Parameters: weight matrices and norm weights; biases, position embeddings and Megatron's vocab
@@ -81,7 +82,8 @@
 //   in Transformer Engine FP8 recipes; `precision` only tells the caller which peak to pass.
 // - Left out: the logits stage's extra all-gather/reduce-scatter around the output layer, the
 //   vocab-parallel cross-entropy all-reduces, the tied-embedding gradient all-reduce between first
-//   and last stage, interleaved schedules, kernel launch gaps, stragglers, ZeRO-3 gather buffers.
+//   and last stage, kernel launch gaps between kernels, contention between overlapped
+//   communication and compute, stragglers, ZeRO-3 gather buffers.
 #pragma once
 
 #include <string>
