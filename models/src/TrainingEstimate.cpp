@@ -119,20 +119,6 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
   return t;
 }
 
-// The bottleneck stage: the largest micro-batch slot (forward + backward), the first on a tie.
-// With an even split the last stage wins (same layers plus the logits); with an uneven one a
-// stage of ceil(l / pp) layers may beat a last stage of one layer fewer plus the logits.
-MicroBatchTimes bottleneck_times(const ModelShape& model, const TrainingLayout& layout,
-                                 const KernelModel& kernels, const CommPaths& comm) {
-  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
-  MicroBatchTimes slowest = micro_batch_times(model, layout, kernels, layer, comm, 0);
-  for (int stage = 1; stage < layout.pp; ++stage) {
-    const MicroBatchTimes t = micro_batch_times(model, layout, kernels, layer, comm, stage);
-    if (t.forward_s + t.backward_s > slowest.forward_s + slowest.backward_s) slowest = t;
-  }
-  return slowest;
-}
-
 // Data-parallel collectives of one iteration on the largest stage, over the dp link, bytes of the
 // local (tp-sharded) parameters. ZeRO-2 and ZeRO-3 keep only 1/dp of the gradients, so they must
 // reduce-scatter after every micro-batch's backward (as DeepSpeed does); ZeRO-3 also gathers the
@@ -182,6 +168,34 @@ DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const Loca
   }
 }
 
+// One pass over the stages gives the bottleneck and the data-parallel exposure.
+struct StageScan {
+  MicroBatchTimes slowest;  ///< the largest micro-batch slot (forward + backward), first on a tie
+  DpComm dp;                ///< the largest total and exposed data-parallel time of any stage
+};
+
+// The bottleneck: with an even split the last stage (same layers plus the logits); with an
+// uneven one a stage of ceil(l / pp) layers may beat a last stage of one layer fewer plus the
+// logits. Every stage reduces its own gradients inside its own windows (stage 0 has no logits
+// and finishes its backward last); the stage that exposes the most sets the exposed time.
+StageScan scan_stages(const ModelShape& model, const TrainingLayout& layout,
+                      const KernelModel& kernels, const CommPaths& comm, int micro_batches) {
+  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
+  StageScan scan;
+  for (int stage = 0; stage < layout.pp; ++stage) {
+    const MicroBatchTimes t = micro_batch_times(model, layout, kernels, layer, comm, stage);
+    if (stage == 0 ||
+        t.forward_s + t.backward_s > scan.slowest.forward_s + scan.slowest.backward_s) {
+      scan.slowest = t;
+    }
+    const DpComm dp =
+        dp_comm_s(layout, comm, local_stage_parameters(model, layout, stage), micro_batches, t);
+    scan.dp.total_s = std::max(scan.dp.total_s, dp.total_s);
+    scan.dp.exposed_s = std::max(scan.dp.exposed_s, dp.exposed_s);
+  }
+  return scan;
+}
+
 }  // namespace
 
 TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout& layout,
@@ -208,7 +222,8 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   }
   e.stage_parameters = largest.total();
   const KernelModel kernels(gpu.kernels);
-  e.micro_batch = bottleneck_times(model, layout, kernels, comm);
+  const StageScan scan = scan_stages(model, layout, kernels, comm, e.micro_batches);
+  e.micro_batch = scan.slowest;
 
   const MicroBatchTimes& t = e.micro_batch;
   const double m = e.micro_batches;
@@ -220,17 +235,8 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   b.ep_comm_s = m * (t.ep_forward_s + t.ep_backward_s);
   // The interleaved schedule shrinks the bubble vpp-fold (Narayanan et al. 2021, eq. 2).
   b.bubble_s = (layout.pp - 1) * (t.forward_s + t.backward_s) / layout.vpp;
-  // Every stage reduces its own gradients inside its own windows (stage 0 has no logits and
-  // finishes its backward last); the stage that exposes the most sets the time.
-  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
-  for (int stage = 0; stage < layout.pp; ++stage) {
-    const MicroBatchTimes stage_times =
-        stage == t.stage ? t : micro_batch_times(model, layout, kernels, layer, comm, stage);
-    const LocalParameters params = local_stage_parameters(model, layout, stage);
-    const DpComm dp = dp_comm_s(layout, comm, params, e.micro_batches, stage_times);
-    e.dp_comm_total_s = std::max(e.dp_comm_total_s, dp.total_s);
-    b.dp_comm_s = std::max(b.dp_comm_s, dp.exposed_s);
-  }
+  e.dp_comm_total_s = scan.dp.total_s;
+  b.dp_comm_s = scan.dp.exposed_s;
 
   const bool sharded = layout.zero_stage >= 1;  // experts over their expert-DP group
   const double owned_params = largest.dense / (sharded ? layout.dp : 1) +

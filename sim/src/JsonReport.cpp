@@ -13,7 +13,7 @@ Json optional_value(const std::optional<T>& value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
-Json cluster_json(const ClusterPlan& plan, const ClusterConfig* config) {
+Json cluster_json(const ClusterPlan& plan, const ClusterConfig& config) {
   const BillOfMaterials& bom = plan.bom;
   Json topology = {{"leaf_switches", bom.leaf_switches},
                    {"storage_leaf_switches", bom.storage_leaf_switches},
@@ -45,24 +45,22 @@ Json cluster_json(const ClusterPlan& plan, const ClusterConfig* config) {
                      {"rental_usd_per_h", optional_value(rates.rental_usd_per_h)},
                      {"break_even_utilisation", optional_value(rates.break_even_utilisation)}};
   Json json = {{"name", plan.name}, {"servers", plan.servers}, {"gpus", plan.gpus}};
-  if (config) {
-    Json storage = Json::array();
-    for (const auto& item : config->storage) {
-      storage.push_back({{"system", to_json(item.system)}, {"count", item.count}});
-    }
-    json["server"] = to_json(config->server);
-    json["gpu"] = to_json(config->gpu);
-    json["nic"] = to_json(config->nic);
-    json["fabric"] = {{"template", to_string(config->fabric.kind)},
-                      {"oversubscription", config->fabric.oversubscription},
-                      {"leaf_switch", to_json(config->fabric.leaf_switch)},
-                      {"spine_switch", to_json(config->fabric.spine_switch)},
-                      {"core_switch", to_json(config->fabric.core_switch)},
-                      {"transceiver", to_json(config->fabric.transceiver)},
-                      {"fiber_cable", to_json(config->fabric.fiber_cable)},
-                      {"copper_cable", to_json(config->fabric.copper_cable)}};
-    json["storage"] = storage;
+  Json storage = Json::array();
+  for (const auto& item : config.storage) {
+    storage.push_back({{"system", to_json(item.system)}, {"count", item.count}});
   }
+  json["server"] = to_json(config.server);
+  json["gpu"] = to_json(config.gpu);
+  json["nic"] = to_json(config.nic);
+  json["fabric"] = {{"template", to_string(config.fabric.kind)},
+                    {"oversubscription", config.fabric.oversubscription},
+                    {"leaf_switch", to_json(config.fabric.leaf_switch)},
+                    {"spine_switch", to_json(config.fabric.spine_switch)},
+                    {"core_switch", to_json(config.fabric.core_switch)},
+                    {"transceiver", to_json(config.fabric.transceiver)},
+                    {"fiber_cable", to_json(config.fabric.fiber_cable)},
+                    {"copper_cable", to_json(config.fabric.copper_cable)}};
+  json["storage"] = storage;
   json["topology"] = topology;
   json["storage_read_Bps"] = plan.storage_read_Bps;
   json["storage_write_Bps"] = plan.storage_write_Bps;
@@ -89,16 +87,14 @@ const char* recompute_name(Recompute mode) {
   return "unknown";
 }
 
-Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
+Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
   const TrainingLayout& l = plan.layout;
   const TrainingEstimate& e = plan.estimate;
   const IterationBreakdown& b = e.breakdown;
   const MemoryBreakdown& m = e.memory;
   Json json = {{"workload", plan.workload}, {"cluster", plan.cluster}};
-  if (job) {
-    json["purpose"] = job->purpose;
-    json["model"] = to_json(job->model);
-  }
+  json["purpose"] = job.purpose;
+  json["model"] = to_json(job.model);
   json["layout"] = {{"tp", l.tp},
                     {"pp", l.pp},
                     {"dp", l.dp},
@@ -180,14 +176,11 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload* job) {
 void write_json_report(const Result& result, std::ostream& out) {
   Json clusters = Json::array();
   for (std::size_t i = 0; i < result.clusters.size(); ++i) {
-    const ClusterConfig* config =
-        i < result.cluster_configs.size() ? &result.cluster_configs[i] : nullptr;
-    clusters.push_back(cluster_json(result.clusters[i], config));
+    clusters.push_back(cluster_json(result.clusters[i], result.cluster_configs.at(i)));
   }
   Json training = Json::array();
   for (std::size_t i = 0; i < result.training.size(); ++i) {
-    const TrainingWorkload* job = i < result.workloads.size() ? &result.workloads[i] : nullptr;
-    training.push_back(training_json(result.training[i], job));
+    training.push_back(training_json(result.training[i], result.workloads.at(i)));
   }
   Json targets = Json::array();
   for (const auto& target : result.targets) {

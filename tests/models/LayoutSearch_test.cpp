@@ -11,15 +11,13 @@
 #include <tuple>
 #include <utility>
 
+#include "ShippedCatalog.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
 namespace {
 
-const Catalog& catalog() {
-  static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
-  return loaded;
-}
+const Catalog& catalog() { return test::shipped_catalog(); }
 
 // 2 DGX H100 = 16 GPUs in two NVLink domains of 8. Llama 3.1 8B cut to 2 layers and 2 KV heads
 // so that the space is small enough to list by hand:

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "ShippedCatalog.hpp"
 #include "capsim/models/Catalog.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/KernelModel.hpp"
@@ -42,10 +43,7 @@ using namespace capsim::test;  // the hand-checkable kernels and shared models
 
 constexpr double kTol = 1e-9;
 
-const Catalog& catalog() {
-  static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
-  return loaded;
-}
+const Catalog& catalog() { return test::shipped_catalog(); }
 
 ModelShape tiny_moe() { return {2, 1024, 8, 8, 4096, 32768, false, false, 4, 2}; }
 

@@ -6,15 +6,13 @@
 
 #include <fstream>
 
+#include "ShippedCatalog.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
 namespace {
 
-const Catalog& catalog() {
-  static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
-  return loaded;
-}
+const Catalog& catalog() { return test::shipped_catalog(); }
 
 // A small valid scenario; tests replace pieces of it.
 const std::string kBase = R"(name: small

@@ -6,15 +6,13 @@
 
 #include <cmath>
 
+#include "ShippedCatalog.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
 namespace {
 
-const Catalog& catalog() {
-  static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
-  return loaded;
-}
+const Catalog& catalog() { return test::shipped_catalog(); }
 
 // 4 DGX H100 on one switch, two storage appliances, Llama 3.1 8B with TP2.
 const std::string kScenario = R"(name: plan

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ShippedCatalog.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/sim/Run.hpp"
 
@@ -17,10 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const Catalog& catalog() {
-  static const Catalog loaded = load_catalog(CAPSIM_SOURCE_DIR "/models/catalog");
-  return loaded;
-}
+const Catalog& catalog() { return test::shipped_catalog(); }
 
 Result run_quickstart(const std::vector<std::string>& settings = {}) {
   std::vector<KeyOverride> overrides;
