@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "ShippedCatalog.hpp"
+#include "TestTempPath.hpp"
 #include "capsim/models/Catalog.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/KernelModel.hpp"
@@ -538,11 +539,12 @@ TEST(MixtureOfExperts, AnEpColumnIsReadWhereAFileHasOne) {
   std::string header, row;
   std::getline(in, header);
   std::getline(in, row);
-  const std::string path = testing::TempDir() + "/published_runs_ep.csv";
+  const std::string path = test_temp_path("runs.csv");
   std::ofstream(path) << header << ",ep\n" << row << ",4\n";
   EXPECT_EQ(load_published_training_runs(path).at(0).ep, 4);
   std::ofstream(path) << header << ",ep\n" << row << ",\n";
   EXPECT_EQ(load_published_training_runs(path).at(0).ep, 1);
+  std::filesystem::remove(path);
 }
 
 // 2 DGX H100 = 16 GPUs; Mixtral cut to 2 layers and 2 KV heads (as LayoutSearch_test's kSmall):

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "TestTempPath.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
@@ -53,8 +54,9 @@ TEST(PublishedRuns, SixNdIsSixTimesParametersTimesTokens) {
 
 class BadRuns : public testing::Test {
  protected:
+  void TearDown() override { std::filesystem::remove(test_temp_path("runs.csv")); }
   std::string write(const std::string& text) {
-    const std::string path = testing::TempDir() + "/published_runs_test.csv";
+    const std::string path = test_temp_path("runs.csv");
     std::ofstream(path) << text;
     return path;
   }

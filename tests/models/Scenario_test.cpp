@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "ShippedCatalog.hpp"
+#include "TestTempPath.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
@@ -187,11 +189,12 @@ TEST(Scenario, Fp8OnAGpuWithoutFp8IsRejected) {
 }
 
 TEST(Scenario, LoadScenarioReadsAFile) {
-  const std::string path = testing::TempDir() + "/scenario_test_plan.yaml";
+  const std::string path = test_temp_path("plan.yaml");
   std::ofstream(path) << kBase;
   const Scenario s = load_scenario(path, catalog());
   EXPECT_EQ(s.source_file, path);
   EXPECT_EQ(s.name, "small");
+  std::filesystem::remove(path);
 }
 
 TEST(Scenario, MisspeltRequiredKeySuggestsTheRightOne) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ShippedCatalog.hpp"
+#include "TestTempPath.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/sim/Run.hpp"
 
@@ -104,7 +105,7 @@ TEST(ReportFormats, ParsesTheListAndRejectsUnknownFormats) {
 
 TEST(ReportFiles, WritesEveryFileAndNoTemporaryOnes) {
   const Result result = run_quickstart();
-  const fs::path dir = fs::path(testing::TempDir()) / "capsim-report-test";
+  const fs::path dir = fs::path(test_temp_path("reports"));
   fs::remove_all(dir);
   const auto written = write_reports(result, dir.string(), parse_report_formats("json,md,csv"));
   EXPECT_EQ(written.size(), 2 + csv_table_names().size());
@@ -120,7 +121,7 @@ TEST(ReportFiles, WritesEveryFileAndNoTemporaryOnes) {
 
 TEST(ReportFiles, AFolderThatCannotBeCreatedLeavesNothingBehind) {
   const Result result = run_quickstart();
-  const fs::path blocker = fs::path(testing::TempDir()) / "capsim-report-blocker";
+  const fs::path blocker = fs::path(test_temp_path("blocker"));
   std::ofstream(blocker) << "a file where the report folder should go";
   EXPECT_THROW(write_reports(result, (blocker / "out").string(), {ReportFormat::Json}),
                std::runtime_error);
