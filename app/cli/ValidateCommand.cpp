@@ -33,6 +33,30 @@ struct ErrorSummary {
   double mape() const { return rows > 0 ? sum_abs / rows : 0; }
 };
 
+const char* recompute_name(Recompute recompute) {
+  switch (recompute) {
+    case Recompute::None:
+      return "none";
+    case Recompute::Selective:
+      return "selective";
+    case Recompute::Full:
+      return "full";
+  }
+  return "";
+}
+
+// Where the predicted iteration goes (the parts sum to predicted_iter_s), to see which part of
+// the model a row's error comes from.
+std::string breakdown_fields(const TrainingPrediction& p) {
+  const IterationBreakdown& b = p.estimate.breakdown;
+  std::string fields = recompute_name(p.layout.recompute);
+  for (double part : {b.compute_s, b.tp_comm_s, b.cp_comm_s, b.pp_comm_s, b.ep_comm_s, b.dp_comm_s,
+                      b.bubble_s, b.optimizer_s}) {
+    fields.append(",").append(fixed(part, "%.6g"));
+  }
+  return fields;
+}
+
 }  // namespace
 
 int validate_command(const ValidateArgs& args, std::ostream& out) {
@@ -42,7 +66,8 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
   TextTable table({"id", "predicted_s", "measured_s", "error_%", "predicted_TFLOP/s",
                    "measured_TFLOP/s", "micro_batch"});
   std::string csv =
-      "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen\n";
+      "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen,recompute,"
+      "compute_s,tp_comm_s,cp_comm_s,pp_comm_s,ep_comm_s,dp_comm_s,bubble_s,optimizer_s\n";
   ErrorSummary all;
   std::map<std::string, ErrorSummary> by_gpu;
   std::vector<std::string> failures;
@@ -55,7 +80,8 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
                      std::to_string(p.micro_batch) + (p.micro_batch_chosen ? " (chosen)" : "")});
       csv += run.id + "," + run.gpu + "," + fixed(p.predicted_iter_s, "%.6g") + "," +
              fixed(run.measured_iter_s, "%.6g") + "," + fixed(p.error, "%.6g") + "," +
-             std::to_string(p.micro_batch) + "," + (p.micro_batch_chosen ? "true" : "false") + "\n";
+             std::to_string(p.micro_batch) + "," + (p.micro_batch_chosen ? "true" : "false") + "," +
+             breakdown_fields(p) + "\n";
       all.add(run.id, p.error);
       by_gpu[run.gpu].add(run.id, p.error);
     } catch (const ConfigurationError& error) {

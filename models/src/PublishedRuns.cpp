@@ -366,6 +366,7 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
       published_flops_per_iteration(run) / prediction.predicted_iter_s / run.gpus / 1e12;
   prediction.micro_batch = plan.layout.micro_batch;
   prediction.micro_batch_chosen = plan.micro_batch_chosen;
+  prediction.layout = plan.layout;
   return prediction;
 }
 

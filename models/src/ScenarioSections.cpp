@@ -199,6 +199,7 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   if (job.zero_stage > 3) map.fail("zero_stage", "is above 3", "0, 1, 2 or 3");
   job.recompute = parse_recompute(map);
   job.precision = parse_precision(map, cluster->gpu);
+  job.grad_reduce_fp32 = map.choice("grad_reduce", {"fp32", "bf16"}, "fp32") == "fp32";
   if (auto overlap = map.optional_map("overlap")) {
     job.overlap_dp_comm = overlap->boolean_or("data_parallel", job.overlap_dp_comm);
     job.overlap_tp_comm = overlap->boolean_or("tensor_parallel", job.overlap_tp_comm);

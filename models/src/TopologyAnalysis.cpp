@@ -4,6 +4,7 @@
 #include <boost/graph/push_relabel_max_flow.hpp>
 #include <cstdint>
 #include <limits>
+#include <map>
 
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/Topology.hpp"
@@ -164,18 +165,31 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
   }
 
   // Bandwidth per GPU per direction, from the edges of the graph.
-  double share_Bps = std::numeric_limits<double>::infinity();
   const auto domain = nvswitch_of_gpu_[gpus[0]];
   const bool one_domain = domain != kNoVertex && std::all_of(gpus.begin(), gpus.end(), [&](int r) {
                             return nvswitch_of_gpu_[r] == domain;
                           });
+  auto nvlink_Bps = [&](int rank) {
+    double link_Bps = std::numeric_limits<double>::infinity();
+    for (auto [e, end] = boost::out_edges(gpus_[rank], graph_); e != end; ++e)
+      if (graph_[*e].kind == LinkKind::NvLink)
+        link_Bps = std::min(link_Bps, graph_[*e].bandwidth_Bps);
+    return link_Bps;
+  };
+  if (one_domain) {
+    for (const int rank : gpus) path.scaleup_Bps = std::min(path.scaleup_Bps, nvlink_Bps(rank));
+    path.bandwidth_per_gpu_Bps = path.scaleup_Bps;
+    return path;
+  }
+
+  // Across domains a ring runs one channel per member of a domain, each leaving the domain
+  // through that member's NIC (NCCL's multi-NIC rings): k members of one NVLink domain move
+  // k times one member's network share, and each member forwards every channel over NVLink.
+  // A GPU outside any NVLink domain is its own domain of one.
+  std::map<TopologyVertex, int> members_of_domain;
+  for (const int rank : gpus)
+    if (nvswitch_of_gpu_[rank] != kNoVertex) ++members_of_domain[nvswitch_of_gpu_[rank]];
   for (const int rank : gpus) {
-    if (one_domain) {
-      for (auto [e, end] = boost::out_edges(gpus_[rank], graph_); e != end; ++e)
-        if (graph_[*e].kind == LinkKind::NvLink)
-          share_Bps = std::min(share_Bps, graph_[*e].bandwidth_Bps);
-      continue;
-    }
     // The NIC's fabric links shared by the GPUs behind it, then each tier's uplinks shared by
     // the GPUs below them: a worst case for rings that mostly stay under one leaf.
     const auto nic = nic_of_gpu_[rank];
@@ -191,7 +205,7 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
       nic_Bps += graph_[*e].bandwidth_Bps;
       leaf = boost::target(*e, graph_);
     }
-    share_Bps = std::min(share_Bps, nic_Bps / gpus_on_nic);
+    double share_Bps = nic_Bps / gpus_on_nic;
     if (path.tier >= 2 && leaf != kNoVertex && leaf_gpus_[leaf] > 0)
       share_Bps = std::min(share_Bps, leaf_uplink_Bps_[leaf] / leaf_gpus_[leaf]);
     if (path.tier >= 3 && leaf != kNoVertex) {
@@ -199,8 +213,12 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
       if (pod_gpus_[pod] > 0)
         share_Bps = std::min(share_Bps, pod_uplink_Bps_[pod] / pod_gpus_[pod]);
     }
+    const auto own_domain = nvswitch_of_gpu_[rank];
+    const int members = own_domain == kNoVertex ? 1 : members_of_domain[own_domain];
+    path.network_Bps = std::min(path.network_Bps, members * share_Bps);
+    if (members > 1) path.scaleup_Bps = std::min(path.scaleup_Bps, nvlink_Bps(rank));
   }
-  path.bandwidth_per_gpu_Bps = share_Bps;
+  path.bandwidth_per_gpu_Bps = std::min(path.network_Bps, path.scaleup_Bps);
   return path;
 }
 

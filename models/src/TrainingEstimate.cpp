@@ -148,14 +148,16 @@ DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const Loca
     return seconds;
   };
   const double m = micro_batches;
-  const double scatter = over_groups(reduce_scatter_s, kGradReduceBytesPerParam);
+  const double grad_bytes =
+      layout.grad_reduce_fp32 ? kGradReduceFp32BytesPerParam : kGradReduceBf16BytesPerParam;
+  const double scatter = over_groups(reduce_scatter_s, grad_bytes);
   const double gather = over_groups(all_gather_s, kWeightBytesPerParam);
   const double forward = layout.overlap_dp_comm ? t.compute_forward_s : 0.0;
   const double backward = layout.overlap_dp_comm ? t.compute_backward_s : 0.0;
   auto beyond = [](double comm_s, double window_s) { return std::max(0.0, comm_s - window_s); };
   switch (layout.zero_stage) {
     case 0: {
-      const double all_reduce = over_groups(ring_all_reduce_s, kGradReduceBytesPerParam);
+      const double all_reduce = over_groups(ring_all_reduce_s, grad_bytes);
       return {all_reduce, beyond(all_reduce, backward)};
     }
     case 1:

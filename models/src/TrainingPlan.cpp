@@ -150,6 +150,7 @@ TrainingLayout scenario_layout(const TrainingWorkload& job) {
   layout.precision = job.precision == TrainingPrecision::FP8 ? Precision::FP8 : Precision::BF16;
   layout.overlap_dp_comm = job.overlap_dp_comm;
   layout.overlap_tp_comm = job.overlap_tp_comm;
+  layout.grad_reduce_fp32 = job.grad_reduce_fp32;
   return layout;
 }
 
@@ -185,9 +186,11 @@ CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int s
   ranks.reserve(static_cast<std::size_t>(size));
   for (int i = 0; i < size; ++i) ranks.push_back(i * stride);
   const CollectivePath path = topology.collective_path(ranks);
-  const double efficiency = path.tier == 0 ? cluster.gpu.scaleup_collective_efficiency
-                                           : cluster.nic.collective_efficiency;
-  return CommLink{path.bandwidth_per_gpu_Bps * efficiency, path.latency_s};
+  // Each part at the bus-bandwidth efficiency NCCL reaches on it; the slower one sets the ring.
+  const double bandwidth_Bps =
+      std::min(path.network_Bps * cluster.nic.collective_efficiency,
+               path.scaleup_Bps * cluster.gpu.scaleup_collective_efficiency);
+  return CommLink{bandwidth_Bps, path.latency_s};
 }
 
 namespace {

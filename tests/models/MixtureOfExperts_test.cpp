@@ -267,6 +267,7 @@ TrainingLayout tiny_moe_iteration_layout(int tp, int ep) {
   layout.seq_len = 2048;
   layout.zero_stage = 0;
   layout.recompute = Recompute::None;
+  layout.grad_reduce_fp32 = false;  // 2-byte gradients in the hand figures below
   return layout;
 }
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "capsim/models/Errors.hpp"
@@ -144,6 +145,29 @@ TEST(Topology, LeafSpine128ServersTwoToOne) {
   EXPECT_EQ(tp.switch_hops, 1);
   EXPECT_DOUBLE_EQ(tp.bandwidth_per_gpu_Bps, kNvlink_Bps);
   EXPECT_DOUBLE_EQ(tp.latency_s, kNvlinkLatency_s);
+}
+
+// A ring over several GPUs of each server runs one channel per member, each through that
+// member's own NIC, and every member forwards all channels over NVLink (NCCL's multi-NIC rings).
+TEST(Topology, RingsAcrossServersAddTheMembersNics) {
+  const Topology t = build_topology(dgx_h100(FabricTemplate::LeafSpine, 128));
+  // Two GPUs of server 0 and two of server 1, all on leaf0: 2 x 50 GB/s of NICs, NVLink 450.
+  const CollectivePath two = t.collective_path({0, 1, 8, 9});
+  EXPECT_EQ(two.tier, 1);
+  EXPECT_DOUBLE_EQ(two.network_Bps, 2 * 50e9);
+  EXPECT_DOUBLE_EQ(two.scaleup_Bps, kNvlink_Bps);
+  EXPECT_DOUBLE_EQ(two.bandwidth_per_gpu_Bps, 100e9);
+  // Whole servers 0 and 1: 8 x 50 = 400 GB/s of NICs, under the 450 GB/s of NVLink.
+  std::vector<int> sixteen(16);
+  for (int rank = 0; rank < 16; ++rank) sixteen[rank] = rank;
+  EXPECT_DOUBLE_EQ(t.collective_path(sixteen).bandwidth_per_gpu_Bps, 400e9);
+  // Uneven membership: 3 GPUs of server 0, 1 of server 1 -> the lone member's single NIC.
+  const CollectivePath uneven = t.collective_path({0, 1, 2, 8});
+  EXPECT_DOUBLE_EQ(uneven.network_Bps, 50e9);
+  EXPECT_DOUBLE_EQ(uneven.bandwidth_per_gpu_Bps, 50e9);
+  // One GPU per server: each alone in its domain, NVLink unused.
+  const CollectivePath rail = t.collective_path({0, 8});
+  EXPECT_DOUBLE_EQ(rail.scaleup_Bps, std::numeric_limits<double>::infinity());
 }
 
 TEST(Topology, RailOptimized128Servers) {

@@ -102,6 +102,21 @@ TEST(TrainingEstimate, ZeroStagesChangeDataParallelTraffic) {
   EXPECT_LT(relative_error(e.breakdown.optimizer_s, 8.8088064e-5), 1e-9);
 }
 
+TEST(TrainingEstimate, FP32GradientReductionDoublesTheReduceScatter) {
+  // Megatron-LM's default for bf16: 4-byte gradients, 117,450,752 bytes over dp 2:
+  //   reduce-scatter 1 x (10e-6 + 117,450,752 / (2 x 50e9)) = 1.18450752e-3 s; the 2-byte
+  //   weight all-gather stays 5.9725376e-4 s.
+  // ZeRO-1: 1.18450752e-3 + 5.9725376e-4 = 1.78176128e-3 s.
+  // ZeRO-0: one all-reduce of 117,450,752 bytes = 2 x 1.18450752e-3 = 2.36901504e-3 s.
+  TrainingLayout layout = tiny_layout();
+  layout.grad_reduce_fp32 = true;
+  const TrainingEstimate zero1 = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(zero1.dp_comm_total_s, 1.78176128e-3), 1e-9);
+  layout.zero_stage = 0;
+  const TrainingEstimate zero0 = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(relative_error(zero0.dp_comm_total_s, 2.36901504e-3), 1e-9);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Overlapping data- and tensor-parallel communication with compute
 // ---------------------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ inline GpuPerformance hand_gpu() { return {1e15, 80e9, hand_kernels()}; }
 
 // The data-parallel collectives are not overlapped here, so the tests built on this layout see
 // the raw traffic; DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow turns it on.
+// Gradients are reduced in bf16 so every data-parallel collective moves the same bytes;
+// FP32GradientReductionDoublesTheReduceScatter checks the fp32 default.
 inline TrainingLayout tiny_layout() {
   TrainingLayout layout;
   layout.tp = 2;
@@ -101,6 +103,7 @@ inline TrainingLayout tiny_layout() {
   layout.recompute = Recompute::None;
   layout.overlap_dp_comm = false;
   layout.overlap_tp_comm = false;
+  layout.grad_reduce_fp32 = false;
   return layout;
 }
 

@@ -52,6 +52,7 @@ struct TrainingPrediction {
   double predicted_tflops_per_gpu = 0;  ///< under the row's own FLOP convention
   int micro_batch = 0;                  ///< the one used (chosen when the row leaves it blank)
   bool micro_batch_chosen = false;
+  TrainingLayout layout;  ///< the layout predicted, with the chosen micro-batch and recompute
   TrainingEstimate estimate;
 };
 

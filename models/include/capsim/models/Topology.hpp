@@ -14,6 +14,7 @@
 #pragma once
 
 #include <boost/graph/adjacency_list.hpp>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -119,8 +120,16 @@ struct CollectivePath {
   int tier = 0;         ///< highest tier climbed: 0 NVLink domain (or one NIC), 1 one leaf,
                         ///< 2 one leaf/spine block or pod, 3 through the core
   int switch_hops = 0;  ///< switches (NVSwitch included) between the two farthest members
-  double bandwidth_per_gpu_Bps = 0;  ///< per GPU per direction, bytes/s (infinite for 1 GPU)
-  double latency_s = 0;              ///< one message between the two farthest members, seconds
+  /// Ring bus bandwidth per GPU per direction, bytes/s: min(network_Bps, scaleup_Bps)
+  /// (infinite for 1 GPU).
+  double bandwidth_per_gpu_Bps = 0;
+  /// Network part, for a group spanning NVLink domains: k members of a domain x one member's
+  /// share of its NIC and uplinks (the fewest over the domains); infinite within one domain.
+  double network_Bps = std::numeric_limits<double>::infinity();
+  /// NVLink part: the members' NVLink bandwidth where a domain holds more than one of them;
+  /// infinite when every member is alone in its domain.
+  double scaleup_Bps = std::numeric_limits<double>::infinity();
+  double latency_s = 0;  ///< one message between the two farthest members, seconds
 };
 
 /// A cluster's network graph and the analyses on it. Copyable; owns its graph.
@@ -155,8 +164,10 @@ class Topology {
   std::vector<std::string> check() const;
 
   /// The path of a collective over `gpus` (ranks; order irrelevant, first one is the origin of
-  /// the latency route). The bandwidth share is a worst case for rings that mostly stay under one
-  /// leaf (counting only their leaf-crossing steps is a refinement for later). Throws
+  /// the latency route). Across NVLink domains the ring's bandwidth is the network share of the
+  /// members of one domain together, capped by their NVLink; each member's network share is a
+  /// worst case for rings that mostly stay under one leaf (counting only their leaf-crossing
+  /// steps is a refinement for later). Throws
   /// ConfigurationError for an empty group, an unknown rank or an unreachable GPU.
   CollectivePath collective_path(const std::vector<int>& gpus) const;
 

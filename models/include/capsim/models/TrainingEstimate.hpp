@@ -136,6 +136,9 @@ struct TrainingLayout {
   /// Tensor-parallel all-gathers/reduce-scatters overlap the GEMMs next to them
   /// (Transformer Engine's userbuffers, Megatron's --tp-comm-overlap).
   bool overlap_tp_comm = false;
+  /// Data-parallel gradient reductions in fp32 (Megatron-LM's rule for bf16 training); false
+  /// reduces them in bf16, half the bytes.
+  bool grad_reduce_fp32 = true;
 };
 
 /// What one GPU achieves: its kernels' physical parameters (KernelModel.hpp), the peak MFU and
@@ -243,10 +246,14 @@ struct TrainingEstimate {
 };
 
 /// Bytes per element and per parameter the estimate assumes (documented, not configurable yet).
-inline constexpr double kActivationBytes = 2.0;          ///< bf16 activations, p2p and TP messages
-inline constexpr double kWeightBytesPerParam = 2.0;      ///< bf16 weights
-inline constexpr double kGradBytesPerParam = 4.0;        ///< fp32 main gradients (Megatron)
-inline constexpr double kGradReduceBytesPerParam = 2.0;  ///< gradients reduced over dp in bf16
+inline constexpr double kActivationBytes = 2.0;      ///< bf16 activations, p2p and TP messages
+inline constexpr double kWeightBytesPerParam = 2.0;  ///< bf16 weights
+inline constexpr double kGradBytesPerParam = 4.0;    ///< fp32 main gradients (Megatron)
+/// Gradients reduced over dp per parameter: fp32 by default, as Megatron-LM does for bf16
+/// training ("bfloat16 requires gradient accumulation and all-reduce to be done in fp32",
+/// arguments.py); 2 bytes with TrainingLayout::grad_reduce_fp32 off (--grad-reduce-in-bf16).
+inline constexpr double kGradReduceFp32BytesPerParam = 4.0;
+inline constexpr double kGradReduceBf16BytesPerParam = 2.0;
 inline constexpr double kAdamStateBytesPerParam = 12.0;  ///< fp32 master, momentum, variance
 /// HBM traffic of one Adam step per owned parameter: read grad, master, m, v (16); write
 /// master, m, v (12) and the bf16 weight (2).
