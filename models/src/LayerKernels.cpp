@@ -18,6 +18,37 @@ double backward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision pre
          kernels.gemm_s(g.k, g.n, g.tokens, precision);
 }
 
+// Attention with the s x s scores in memory, per micro-batch on one GPU (b sequences, a local
+// heads, s queries and keys, head dimension d). The batched GEMMs of all b a heads are timed as
+// one GEMM of b a s rows (same FLOPs and output tiles, one launch); they cover the full square,
+// masked half included. Element traffic on the b a s^2 scores, bytes per element:
+//   forward   softmax reads 2 and writes 2; dropout reads 2, writes 2 and a 1-byte mask
+//   backward  dropout reads the gradient 2 and the mask 1, writes 2; softmax reads the gradient
+//             2 and its output 2, writes 2
+// GEMMs: forward S = Q K^T (s x s, inner d) and O = P V (s x d, inner s); backward dP = dO V^T
+// (s x s, inner d), dV = P^T dO, dQ = dS K, dK = dS^T Q (each s x d, inner s).
+struct AttentionCoreTimes {
+  double forward_s = 0;
+  double backward_s = 0;
+};
+
+AttentionCoreTimes materialized_attention(double batch, double heads, double seq, double head_dim,
+                                          bool dropout, const KernelModel& kernels,
+                                          MatmulPrecision precision) {
+  const double rows = batch * heads * seq;
+  const double scores = rows * seq;
+  const double square = kernels.gemm_s(rows, seq, head_dim, precision);  // inner d
+  const double thin = kernels.gemm_s(rows, head_dim, seq, precision);    // inner s
+  AttentionCoreTimes times;
+  times.forward_s = square + kernels.memory_bound_s(4 * scores) + thin;
+  times.backward_s = square + 3 * thin + kernels.memory_bound_s(6 * scores);
+  if (dropout) {
+    times.forward_s += kernels.memory_bound_s(5 * scores);
+    times.backward_s += kernels.memory_bound_s(5 * scores);
+  }
+  return times;
+}
+
 }  // namespace
 
 MatmulPrecision matmul_precision(const TrainingLayout& layout) {
@@ -85,23 +116,31 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   // With ring attention each rank's s/cp queries meet the keys of all cp chunks: cp blocks of
   // (s/cp)^2, a balanced 1/cp share of the causal work.
   const double cp = layout.cp;
-  times.attention_forward_s =
-      cp * kernels.attention_forward_s(layout.micro_batch, model.heads / t, seq, head_dim);
-  times.attention_backward_s =
-      cp * kernels.attention_backward_s(layout.micro_batch, model.heads / t, seq, head_dim);
+  const AttentionCoreTimes core =
+      layout.attention == AttentionKernel::Materialized
+          ? materialized_attention(layout.micro_batch, model.heads / t, seq, head_dim,
+                                   layout.dropout, kernels, precision)
+          : AttentionCoreTimes{
+                kernels.attention_forward_s(layout.micro_batch, model.heads / t, seq, head_dim),
+                kernels.attention_backward_s(layout.micro_batch, model.heads / t, seq, head_dim)};
+  times.attention_forward_s = cp * core.forward_s;
+  times.attention_backward_s = cp * core.backward_s;
 
-  // Sequence parallelism (tp > 1) gives each GPU 1/tp of the tokens outside the GEMMs.
-  const double norm_tokens = tokens / t;
+  // Sequence parallelism (tp > 1) gives each GPU 1/tp of the tokens outside the GEMMs; without
+  // it every tp rank runs these kernels on all the tokens.
+  const double norm_tokens = layout.sequence_parallel ? tokens / t : tokens;
   const double x_bytes = norm_tokens * h * kActivationBytes;
+  // Dropout after the attention and the MLP writes a 1-byte mask in the residual add.
+  const double residual_bytes = (layout.dropout ? 3.5 : 3.0) * x_bytes;
   // An MoE layer's activation function runs on the k routed copies of each token.
   const double routed_copies = moe ? model.moe_topk : 1.0;
   const double act_bytes = tokens * routed_copies * ffn / t * kActivationBytes;
   const double kernels_bytes[] = {
       2 * x_bytes,                            // input norm
-      3 * x_bytes,                            // residual add after attention
+      residual_bytes,                         // (dropout and) residual add after attention
       2 * x_bytes,                            // pre-MLP norm
       (model.gated_mlp ? 3 : 2) * act_bytes,  // GELU or SwiGLU
-      3 * x_bytes,                            // residual add after the MLP
+      residual_bytes,                         // (dropout and) residual add after the MLP
   };
   for (double bytes : kernels_bytes) {
     times.memory_bound_forward_s += kernels.memory_bound_s(bytes);

@@ -200,6 +200,15 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   job.recompute = parse_recompute(map);
   job.precision = parse_precision(map, cluster->gpu);
   job.grad_reduce_fp32 = map.choice("grad_reduce", {"fp32", "bf16"}, "fp32") == "fp32";
+  if (auto implementation = map.optional_map("implementation")) {
+    job.attention =
+        implementation->choice("attention", {"fused", "materialized"}, "fused") == "materialized"
+            ? AttentionKernel::Materialized
+            : AttentionKernel::Fused;
+    job.sequence_parallel = implementation->boolean_or("sequence_parallel", true);
+    job.dropout = implementation->boolean_or("dropout", false);
+    implementation->finish();
+  }
   if (auto overlap = map.optional_map("overlap")) {
     job.overlap_dp_comm = overlap->boolean_or("data_parallel", job.overlap_dp_comm);
     job.overlap_tp_comm = overlap->boolean_or("tensor_parallel", job.overlap_tp_comm);

@@ -50,14 +50,18 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
       stage == layout.pp - 1 ? logits_kernel_times(model, layout, kernels) : HeadKernelTimes{};
 
   // Compute: every kernel of the stage's layers. Full recompute replays each layer's forward
-  // before its backward; selective recompute costs no extra time because the fused attention
-  // backward (as measured) already recomputes the scores.
+  // before its backward; selective recompute costs no extra time with fused attention, whose
+  // backward (as measured) already recomputes the scores, and replays the attention core's
+  // forward when the scores are materialized.
+  const bool replay_scores =
+      layout.recompute == Recompute::Selective && layout.attention == AttentionKernel::Materialized;
   MicroBatchTimes t;
   t.stage = stage;
   t.layers = stage_layers;
   t.compute_forward_s = layers * layer.forward_s() + head.forward_s;
-  t.compute_backward_s =
-      layers * (layer.backward_s() + (full ? layer.forward_s() : 0.0)) + head.backward_s;
+  t.compute_backward_s = layers * (layer.backward_s() + (full ? layer.forward_s() : 0.0) +
+                                   (replay_scores ? layer.attention_forward_s : 0.0)) +
+                         head.backward_s;
 
   // Tensor parallelism with sequence parallelism: per layer, forward all-gathers before the
   // attention and MLP blocks and reduce-scatters after them, each on the full b x s/cp x h

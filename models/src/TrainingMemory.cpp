@@ -71,7 +71,10 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
 //              token are left out (E << h)
 // A standard GPT layer (k = h, f = 4h, not gated) gives sbh (34 + 5as/h), the paper's figure.
 // Tensor + sequence parallelism divides all of it by tp. Selective recompute drops the 5as^2b
-// score term; full recompute keeps only the layer input, 2 sbh / tp.
+// score term; full recompute keeps only the layer input, 2 sbh / tp. Without sequence
+// parallelism the 10 sbh of the norm inputs, the two dropout masks and the inputs of the QKV
+// and first MLP GEMMs are whole on every tp rank (the paper's sbh (10 + 24 / t) + 5as^2b / t),
+// and so is the full-recompute layer input.
 double layer_activation_bytes(const ModelShape& model, const TrainingLayout& layout) {
   validate_model_shape(model);
   if (layout.tp < 1 || layout.cp < 1 || layout.micro_batch < 1 || layout.seq_len < 1) {
@@ -95,19 +98,14 @@ double layer_activation_bytes(const ModelShape& model, const TrainingLayout& lay
                          : 3.0 * sb * h + mlp_inner;
   const double norms = 4.0 * sb * h;
 
-  double bytes = 0.0;
-  switch (layout.recompute) {
-    case Recompute::None:
-      bytes = attention_linear + attention_scores + mlp + norms;
-      break;
-    case Recompute::Selective:
-      bytes = attention_linear + mlp + norms;
-      break;
-    case Recompute::Full:
-      bytes = kActivationBytes * sb * h;
-      break;
+  const bool replicated = !layout.sequence_parallel && layout.tp > 1;
+  if (layout.recompute == Recompute::Full) {
+    return kActivationBytes * sb * h / (replicated ? 1 : layout.tp);
   }
-  return bytes / layout.tp;
+  double bytes = attention_linear + mlp + norms;
+  if (layout.recompute == Recompute::None) bytes += attention_scores;
+  const double whole_on_every_rank = replicated ? 10.0 * sb * h : 0.0;
+  return (bytes - whole_on_every_rank) / layout.tp + whole_on_every_rank;
 }
 
 MemoryBreakdown estimate_memory(const ModelShape& model, const TrainingLayout& layout,

@@ -151,6 +151,9 @@ TrainingLayout scenario_layout(const TrainingWorkload& job) {
   layout.overlap_dp_comm = job.overlap_dp_comm;
   layout.overlap_tp_comm = job.overlap_tp_comm;
   layout.grad_reduce_fp32 = job.grad_reduce_fp32;
+  layout.attention = job.attention;
+  layout.sequence_parallel = job.sequence_parallel;
+  layout.dropout = job.dropout;
   return layout;
 }
 

@@ -1,7 +1,7 @@
 // The kernels of one transformer layer and of the output layer, against hand derivations.
 //
-// Most tests use hand-checkable kernel parameters (hand_kernels in TrainingTestFixtures.hpp): one SM, 1 x 1 tiles, no
-// per-tile k overhead and no launch cost, so that
+// Most tests use hand-checkable kernel parameters (hand_kernels in TrainingTestFixtures.hpp): one
+// SM, 1 x 1 tiles, no per-tile k overhead and no launch cost, so that
 //   a GEMM        costs exactly 2 m n k / (peak x efficiency)     (compute-bound, see below)
 //   attention     costs exactly FLOPs / (peak x attention efficiency)   (half-saturation 0)
 //   memory-bound  costs exactly bytes / bandwidth.
@@ -119,6 +119,48 @@ TEST(LayerKernels, TensorParallelDividesGemmsHeadsAndNormTokens) {
   EXPECT_LT(relative_error(t.attention_backward_s, 4.294967296e-5), kTol);
   EXPECT_LT(relative_error(t.memory_bound_forward_s, 3.7748736e-6), kTol);
   EXPECT_LT(relative_error(t.memory_bound_backward_s, 7.5497472e-6), kTol);
+}
+
+TEST(LayerKernels, MaterializedAttentionWritesTheScoresAndRunsTwoBatchedGemms) {
+  // tiny_gpt at tp 2: b 1 x 4 local heads x s 2048 = 8,192 query rows, d 128; the scores are
+  //   8,192 x 2,048 = 16,777,216 elements.
+  // Batched GEMMs as one GEMM of 8,192 rows: Q K^T 8,192 x 2,048 x 128 and P V 8,192 x 128 x
+  //   2,048 are each 2 x 8,192 x 2,048 x 128 = 4,294,967,296 FLOPs / 5e14 = 8.589934592e-6 s
+  //   (compute-bound: their bytes 2 x (8,192 x 128 + 128 x 2,048 + 8,192 x 2,048) = 36,175,872
+  //   take 3.6175872e-6 s at 1e13 B/s).
+  // Forward: 2 GEMMs + softmax 4 x 16,777,216 / 1e13 = 1.7179869184e-5 + 6.7108864e-6
+  //   = 2.3890755584e-5 s (the fused kernel: 1.073741824e-5 s).
+  // Backward: 4 GEMMs (dP, dV, dQ, dK) + softmax backward 6 bytes per score
+  //   = 3.4359738368e-5 + 1.00663296e-5 = 4.44260679680e-5 s.
+  TrainingLayout layout = layout_of(2, 1, 1, 2048);
+  layout.attention = AttentionKernel::Materialized;
+  const KernelModel kernels(hand_kernels());
+  const LayerKernelTimes plain = layer_kernel_times(tiny_gpt(), layout, kernels);
+  EXPECT_LT(relative_error(plain.attention_forward_s, 2.3890755584e-5), kTol);
+  EXPECT_LT(relative_error(plain.attention_backward_s, 4.4426067968e-5), kTol);
+  // Dropout adds a kernel of 5 bytes per score each way (read 2, write 2 and a 1-byte mask;
+  //   backward reads the gradient and the mask and writes 2): + 8.388608e-6 s.
+  layout.dropout = true;
+  const LayerKernelTimes dropout = layer_kernel_times(tiny_gpt(), layout, kernels);
+  EXPECT_LT(relative_error(dropout.attention_forward_s, 3.2279363584e-5), kTol);
+  EXPECT_LT(relative_error(dropout.attention_backward_s, 5.2814675968e-5), kTol);
+}
+
+TEST(LayerKernels, WithoutSequenceParallelismEveryRankRunsTheNormsOnAllTokens) {
+  // tiny_gpt at tp 2, s 2048, no sequence parallelism, dropout on: x = 2048 x 1024 x 2 =
+  //   4,194,304 bytes; each residual add also writes a 1-byte mask (3.5 x); the GELU as with
+  //   sequence parallelism, 2 x 8,388,608:
+  //   (2 + 3.5 + 2 + 3.5) x 4,194,304 + 16,777,216 = 62,914,560 bytes / 1e13 = 6.291456e-6 s;
+  //   backward 2x. (With sequence parallelism and no dropout: 3.7748736e-6 s.)
+  TrainingLayout layout = layout_of(2, 1, 1, 2048);
+  layout.sequence_parallel = false;
+  layout.dropout = true;
+  const LayerKernelTimes t = layer_kernel_times(tiny_gpt(), layout, KernelModel(hand_kernels()));
+  EXPECT_LT(relative_error(t.memory_bound_forward_s, 6.291456e-6), kTol);
+  EXPECT_LT(relative_error(t.memory_bound_backward_s, 1.2582912e-5), kTol);
+  // GEMMs and the fused attention do not change.
+  EXPECT_LT(relative_error(t.gemm_forward_s, 5.1539607552e-5), kTol);
+  EXPECT_LT(relative_error(t.attention_forward_s, 1.073741824e-5), kTol);
 }
 
 TEST(LayerKernels, TensorParallelSplitsQkvAndUpByColumnsAndOutAndDownByRows) {

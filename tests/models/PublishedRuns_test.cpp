@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ShippedCatalog.hpp"
 #include "TestTempPath.hpp"
 #include "capsim/models/Errors.hpp"
 
@@ -50,6 +51,26 @@ TEST(PublishedRuns, SixNdIsSixTimesParametersTimesTokens) {
   // embedding and output) + the final norm h; h = 2048.
   const double h = 2048, params = 24 * (12 * h * h + 2 * h) + 2 * 131072 * h + h;
   EXPECT_NEAR(published_flops_per_iteration(run), 6 * params * 192 * 4096, 1.0);
+}
+
+// The megatron-sc21 convention names Megatron-LM as in 2021: scores materialized, no sequence
+// parallelism, dropout on. Rows under a later convention run today's defaults.
+TEST(PublishedRuns, TheSc21ConventionPredictsWithTheSoftwareOfItsTime) {
+  const auto runs = load_published_training_runs(kPublic);
+  const Catalog& shipped = test::shipped_catalog();
+  const TrainingPrediction sc21 = predict_published_run(runs[3], shipped);  // 18.4B, tp 8
+  EXPECT_EQ(sc21.layout.attention, AttentionKernel::Materialized);
+  EXPECT_FALSE(sc21.layout.sequence_parallel);
+  EXPECT_TRUE(sc21.layout.dropout);
+  const TrainingPrediction core = predict_published_run(runs[13], shipped);  // 32B, tp 8
+  EXPECT_EQ(core.layout.attention, AttentionKernel::Fused);
+  EXPECT_TRUE(core.layout.sequence_parallel);
+  EXPECT_FALSE(core.layout.dropout);
+  // The same run with the 2021 software is slower: every tp rank runs the norms on all tokens
+  // and the s x s scores go through memory.
+  PublishedTrainingRun modern = runs[3];
+  modern.flops_formula = "megatron-core";
+  EXPECT_GT(sc21.predicted_iter_s, predict_published_run(modern, shipped).predicted_iter_s);
 }
 
 class BadRuns : public testing::Test {

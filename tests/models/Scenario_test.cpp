@@ -154,6 +154,30 @@ TEST(Scenario, ValueWithoutOrWithWrongUnit) {
   EXPECT_NE(message.find("'GB', which is not a unit of this kind"), std::string::npos) << message;
 }
 
+TEST(Scenario, ImplementationAndGradientReductionKeys) {
+  const TrainingWorkload defaults = parse(kBase).training[0];
+  EXPECT_EQ(defaults.attention, AttentionKernel::Fused);
+  EXPECT_TRUE(defaults.sequence_parallel);
+  EXPECT_FALSE(defaults.dropout);
+  EXPECT_TRUE(defaults.grad_reduce_fp32);
+  const TrainingWorkload old_stack =
+      parse(replace(kBase, "    parallelism: {tp: 2}\n",
+                    "    parallelism: {tp: 2}\n    grad_reduce: bf16\n"
+                    "    implementation: {attention: materialized, sequence_parallel: false, "
+                    "dropout: true}\n"))
+          .training[0];
+  EXPECT_EQ(old_stack.attention, AttentionKernel::Materialized);
+  EXPECT_FALSE(old_stack.sequence_parallel);
+  EXPECT_TRUE(old_stack.dropout);
+  EXPECT_FALSE(old_stack.grad_reduce_fp32);
+  const std::string message = error_of(replace(kBase, "    parallelism: {tp: 2}\n",
+                                               "    parallelism: {tp: 2}\n"
+                                               "    implementation: {attention: flash}\n"));
+  EXPECT_NE(message.find("workloads[0].implementation.attention: 'flash'"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("fused"), std::string::npos) << message;
+}
+
 TEST(Scenario, NegativeOrZeroCounts) {
   std::string message = error_of(replace(kBase, "count: 4", "count: 0"));
   EXPECT_NE(message.find("infrastructure.clusters[0].count: '0' is zero"), std::string::npos)

@@ -243,6 +243,25 @@ TEST(TrainingEstimate, SelectiveRecomputeAddsNoTime) {
   EXPECT_LT(relative_error(e.hfu, 0.193529262809631), 1e-9);
 }
 
+TEST(TrainingEstimate, SelectiveRecomputeReplaysMaterializedScores) {
+  // With the scores materialized, selective recompute runs each layer's attention core forward
+  // again before its backward (Korthikanti et al. 2022); the rest is as without recompute.
+  // Tiny layout, 2 layers on the bottleneck stage, one attention core forward
+  // 2.3890755584e-5 s (MaterializedAttentionWritesTheScoresAndRunsTwoBatchedGemms):
+  //   backward compute(selective) - backward compute(none) = 2 x 2.3890755584e-5.
+  TrainingLayout layout = tiny_layout();
+  layout.attention = AttentionKernel::Materialized;
+  const TrainingEstimate none = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  layout.recompute = Recompute::Selective;
+  const TrainingEstimate selective =
+      estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(
+      relative_error(selective.micro_batch.compute_backward_s - none.micro_batch.compute_backward_s,
+                     2 * 2.3890755584e-5),
+      1e-9);
+  EXPECT_DOUBLE_EQ(selective.micro_batch.compute_forward_s, none.micro_batch.compute_forward_s);
+}
+
 TEST(TrainingEstimate, ContextParallelAndRecomputeCommunication) {
   // tiny_gpt on tp 2 x cp 2 = 4 GPUs, one micro-batch of one 2048-token sequence.
   // Local tokens s / cp = 1024.

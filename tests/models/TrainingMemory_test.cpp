@@ -30,6 +30,28 @@ TEST(TrainingEstimate, ActivationsOfAStandardLayerArePaperFormula) {
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 77594624.0);
 }
 
+TEST(TrainingEstimate, WithoutSequenceParallelismTenSbhAreWholeOnEveryRank) {
+  // Korthikanti et al. 2022 without sequence parallelism: s b h (10 + 24 / t) + 5 a s^2 b / t.
+  // tiny_gpt, s = 2048, b = 2, t = 2: s b h = 4,194,304 -> 4,194,304 x (10 + 12) = 92,274,688;
+  //   5 a s^2 b / t = 5 x 8 x 4,194,304 x 2 / 2 = 167,772,160; none 260,046,848 (with sequence
+  //   parallelism 239,075,328, ActivationsOfAStandardLayerArePaperFormula); selective
+  //   92,274,688; full keeps the whole layer input, 2 s b h = 8,388,608.
+  TrainingLayout layout = batch_of(4, 2048);
+  layout.tp = 2;
+  layout.micro_batch = 2;
+  layout.sequence_parallel = false;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 260046848.0);
+  layout.recompute = Recompute::Selective;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 92274688.0);
+  layout.recompute = Recompute::Full;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 8388608.0);
+  // With tp 1 there is nothing to replicate: the flag changes nothing.
+  layout.tp = 1;
+  const double replicated = layer_activation_bytes(tiny_gpt(), layout);
+  layout.sequence_parallel = true;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), replicated);
+}
+
 TrainingLayout llama_8b_on_8_gpus(int zero_stage) {
   TrainingLayout layout;
   layout.dp = 8;

@@ -159,15 +159,15 @@ TEST(TrainingEstimate, InterleavingNeedsEqualVirtualStagesAndWholeRounds) {
             "stages for the interleaved schedule");
   layout.vpp = 2;
   layout.global_batch = 6;  // m = 3 micro-batches, not whole rounds of pp 2
-  EXPECT_NE(error_of(tiny_gpt(), layout, 8).find("micro-batches per iteration 3 is not "
-                                                   "divisible by pp 2"),
+  EXPECT_NE(error_of(tiny_gpt(), layout, 8)
+                .find("micro-batches per iteration 3 is not "
+                      "divisible by pp 2"),
             std::string::npos);
   layout = tiny_layout();
   layout.pp = 1;
   layout.dp = 4;
   layout.vpp = 2;
-  EXPECT_NE(error_of(tiny_gpt(), layout, 8).find("needs pipeline parallelism"),
-            std::string::npos);
+  EXPECT_NE(error_of(tiny_gpt(), layout, 8).find("needs pipeline parallelism"), std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "capsim/models/Catalog.hpp"
 #include "capsim/models/Topology.hpp"
+#include "capsim/models/TrainingEstimate.hpp"
 
 namespace capsim {
 
@@ -70,6 +71,9 @@ struct TrainingWorkload {
   bool overlap_dp_comm = false;      ///< data-parallel collectives hide behind compute
   bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
   bool grad_reduce_fp32 = true;      ///< gradients reduced over dp in fp32 (else bf16)
+  AttentionKernel attention = AttentionKernel::Fused;  ///< scores materialized or not
+  bool sequence_parallel = true;                       ///< with tp > 1
+  bool dropout = false;                                ///< hidden and attention dropout
 };
 
 /// Owning versus renting, and the TCO parameters.

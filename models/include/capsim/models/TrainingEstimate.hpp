@@ -115,6 +115,13 @@ enum class Precision { BF16, FP8 };
 /// Activation recomputation: none, attention scores only (Korthikanti et al. 2022), whole layer.
 enum class Recompute { None, Selective, Full };
 
+/// How the attention core runs. Fused: one FlashAttention-style kernel over the causal half,
+/// no s x s tensor in memory (FlashAttention, cuDNN; every framework since 2022-23). Materialized:
+/// Megatron-LM before FlashAttention (Narayanan et al. SC'21): a batched GEMM writes the full
+/// s x s scores, a fused scale-mask-softmax reads and rewrites them, dropout (when on) reads them
+/// and writes its output and mask, a second batched GEMM reads the result.
+enum class AttentionKernel { Fused, Materialized };
+
 /// How one training job is split over the cluster, and its batch.
 struct TrainingLayout {
   int tp = 1;            ///< tensor-parallel size (with sequence parallelism)
@@ -139,6 +146,16 @@ struct TrainingLayout {
   /// Data-parallel gradient reductions in fp32 (Megatron-LM's rule for bf16 training); false
   /// reduces them in bf16, half the bytes.
   bool grad_reduce_fp32 = true;
+  AttentionKernel attention = AttentionKernel::Fused;
+  /// Sequence parallelism with tp > 1 (Korthikanti et al. 2022): norms, dropout and residual adds
+  /// run on 1/tp of the tokens and their activations are stored once over the tp group. Off,
+  /// every tp rank runs them on all tokens and stores them (Megatron-LM before 2022); the
+  /// tensor-parallel all-reduces move the same bytes as the all-gather + reduce-scatter pairs.
+  bool sequence_parallel = true;
+  /// Hidden and attention dropout (GPT-3-style p = 0.1): the residual adds also write a 1-byte
+  /// mask (read back in backward) and, with materialized attention, a dropout kernel runs on the
+  /// scores. Off by default: modern pre-training runs without dropout.
+  bool dropout = false;
 };
 
 /// What one GPU achieves: its kernels' physical parameters (KernelModel.hpp), the peak MFU and
