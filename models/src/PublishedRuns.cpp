@@ -336,10 +336,12 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
   job.zero_stage = run.zero_stage;
   if (run.flops_formula == "megatron-sc21") {
     // The convention names the software: Megatron-LM as in Narayanan et al. SC'21, before
-    // FlashAttention and sequence parallelism, with GPT-3's dropout.
+    // FlashAttention, sequence parallelism and gradient accumulation fusion, with GPT-3's
+    // dropout.
     job.attention = AttentionKernel::Materialized;
     job.sequence_parallel = false;
     job.dropout = true;
+    job.grad_accumulation_fusion = false;
   }
   job.precision = run.precision == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
   const std::map<std::string, RecomputeMode> modes = {{"none", RecomputeMode::None},

@@ -207,6 +207,7 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
             : AttentionKernel::Fused;
     job.sequence_parallel = implementation->boolean_or("sequence_parallel", true);
     job.dropout = implementation->boolean_or("dropout", false);
+    job.grad_accumulation_fusion = implementation->boolean_or("gradient_accumulation_fusion", true);
     implementation->finish();
   }
   if (auto overlap = map.optional_map("overlap")) {

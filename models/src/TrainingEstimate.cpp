@@ -62,6 +62,10 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
   t.compute_backward_s = layers * (layer.backward_s() + (full ? layer.forward_s() : 0.0) +
                                    (replay_scores ? layer.attention_forward_s : 0.0)) +
                          head.backward_s;
+  if (!layout.grad_accumulation_fusion) {
+    t.compute_backward_s += kernels.memory_bound_s(
+        kGradAccumulateBytesPerParam * local_stage_parameters(model, layout, stage).total());
+  }
 
   // Tensor parallelism with sequence parallelism: per layer, forward all-gathers before the
   // attention and MLP blocks and reduce-scatters after them, each on the full b x s/cp x h

@@ -154,6 +154,7 @@ TrainingLayout scenario_layout(const TrainingWorkload& job) {
   layout.attention = job.attention;
   layout.sequence_parallel = job.sequence_parallel;
   layout.dropout = job.dropout;
+  layout.grad_accumulation_fusion = job.grad_accumulation_fusion;
   return layout;
 }
 

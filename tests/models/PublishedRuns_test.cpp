@@ -62,10 +62,12 @@ TEST(PublishedRuns, TheSc21ConventionPredictsWithTheSoftwareOfItsTime) {
   EXPECT_EQ(sc21.layout.attention, AttentionKernel::Materialized);
   EXPECT_FALSE(sc21.layout.sequence_parallel);
   EXPECT_TRUE(sc21.layout.dropout);
+  EXPECT_FALSE(sc21.layout.grad_accumulation_fusion);
   const TrainingPrediction core = predict_published_run(runs[13], shipped);  // 32B, tp 8
   EXPECT_EQ(core.layout.attention, AttentionKernel::Fused);
   EXPECT_TRUE(core.layout.sequence_parallel);
   EXPECT_FALSE(core.layout.dropout);
+  EXPECT_TRUE(core.layout.grad_accumulation_fusion);
   // The same run with the 2021 software is slower: every tp rank runs the norms on all tokens
   // and the s x s scores go through memory.
   PublishedTrainingRun modern = runs[3];

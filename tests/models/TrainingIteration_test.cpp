@@ -262,6 +262,24 @@ TEST(TrainingEstimate, SelectiveRecomputeReplaysMaterializedScores) {
   EXPECT_DOUBLE_EQ(selective.micro_batch.compute_forward_s, none.micro_batch.compute_forward_s);
 }
 
+TEST(TrainingEstimate, UnfusedGradientAccumulationAddsEachMicroBatchIntoTheMainGradients) {
+  // Without gradient accumulation fusion each micro-batch's backward ends with main_grad +=
+  // grad over every local parameter, 10 bytes each. Bottleneck stage 1 (the last: 2 layers and
+  // the untied output layer) holds 58,725,376 / tp 2 = 29,362,688 local parameters:
+  //   29,362,688 x 10 / 1e13 = 2.9362688e-5 s more backward per micro-batch.
+  TrainingLayout layout = tiny_layout();
+  const TrainingEstimate fused = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  layout.grad_accumulation_fusion = false;
+  const TrainingEstimate unfused =
+      estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
+  EXPECT_LT(
+      relative_error(unfused.micro_batch.compute_backward_s - fused.micro_batch.compute_backward_s,
+                     2.9362688e-5),
+      1e-9);
+  // 4 micro-batches + 1 bubble slot: the iteration grows by 5 x 2.9362688e-5 s.
+  EXPECT_LT(relative_error(unfused.iteration_s - fused.iteration_s, 5 * 2.9362688e-5), 1e-6);
+}
+
 TEST(TrainingEstimate, ContextParallelAndRecomputeCommunication) {
   // tiny_gpt on tp 2 x cp 2 = 4 GPUs, one micro-batch of one 2048-token sequence.
   // Local tokens s / cp = 1024.

@@ -5,9 +5,10 @@
 // prediction builds the matching catalog fabric (the switch of the NICs' technology and speed,
 // non-blocking) and plans the row's exact layout with the same estimate every scenario uses.
 // The row's FLOP convention also names its software: `megatron-sc21` is Megatron-LM as in
-// Narayanan et al. SC'21 (scores materialized, no sequence parallelism, dropout on); other rows
-// run the estimate's defaults (fused attention, sequence parallelism, no dropout). Blank
-// recompute is selective (full when that does not fit); communication is not overlapped.
+// Narayanan et al. SC'21 (scores materialized, no sequence parallelism, dropout on, unfused
+// gradient accumulation); other rows run the estimate's defaults (fused attention, sequence
+// parallelism, no dropout). Blank recompute is selective (full when that does not fit);
+// communication is not overlapped.
 #pragma once
 
 #include <optional>

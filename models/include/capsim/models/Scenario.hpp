@@ -74,6 +74,7 @@ struct TrainingWorkload {
   AttentionKernel attention = AttentionKernel::Fused;  ///< scores materialized or not
   bool sequence_parallel = true;                       ///< with tp > 1
   bool dropout = false;                                ///< hidden and attention dropout
+  bool grad_accumulation_fusion = true;  ///< wgrad GEMMs accumulate into fp32 main grads
 };
 
 /// Owning versus renting, and the TCO parameters.

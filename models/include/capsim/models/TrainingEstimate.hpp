@@ -156,6 +156,11 @@ struct TrainingLayout {
   /// mask (read back in backward) and, with materialized attention, a dropout kernel runs on the
   /// scores. Off by default: modern pre-training runs without dropout.
   bool dropout = false;
+  /// The weight-gradient GEMMs accumulate straight into the fp32 main gradients (Megatron's
+  /// gradient accumulation fusion, on by default since 2022). Off, each micro-batch's backward
+  /// ends with Megatron's DDP hook `main_grad.add_(grad)` over every local parameter: a
+  /// memory-bound pass of kGradAccumulateBytesPerParam.
+  bool grad_accumulation_fusion = true;
 };
 
 /// What one GPU achieves: its kernels' physical parameters (KernelModel.hpp), the peak MFU and
@@ -276,6 +281,9 @@ inline constexpr double kAdamStateBytesPerParam = 12.0;  ///< fp32 master, momen
 /// master, m, v (12) and the bf16 weight (2).
 inline constexpr double kAdamStepBytesPerParam = 30.0;
 inline constexpr double kLogitBytes = 4.0;  ///< fp32 logits for the cross-entropy
+/// Unfused gradient accumulation per parameter and micro-batch: read the fp32 main gradient (4)
+/// and the bf16 gradient (2), write the main gradient (4).
+inline constexpr double kGradAccumulateBytesPerParam = 10.0;
 
 /// Throws ConfigurationError naming the first bad value of the model, layout, GPU or GPU count.
 void validate_training_inputs(const ModelShape& model, const TrainingLayout& layout,
