@@ -57,6 +57,19 @@ std::string breakdown_fields(const TrainingPrediction& p) {
   return fields;
 }
 
+// What capsim chose for the row, and where its memory model disagrees with the published run.
+std::string notes(const TrainingPrediction& p) {
+  std::string text;
+  if (p.ep_chosen) text = "ep " + std::to_string(p.layout.ep) + " (chosen)";
+  if (!p.fits) {
+    if (!text.empty()) text += "; ";
+    text +=
+        "memory model: " + fixed(p.estimate.memory.total_bytes / (1024.0 * 1024 * 1024), "%.1f") +
+        " of " + fixed(p.estimate.memory.capacity_bytes / (1024.0 * 1024 * 1024), "%.1f") + " GiB";
+  }
+  return text;
+}
+
 }  // namespace
 
 int validate_command(const ValidateArgs& args, std::ostream& out) {
@@ -64,10 +77,11 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
   const auto runs = load_published_training_runs(args.csv);
 
   TextTable table({"id", "predicted_s", "measured_s", "error_%", "predicted_TFLOP/s",
-                   "measured_TFLOP/s", "micro_batch"});
+                   "measured_TFLOP/s", "micro_batch", "notes"});
   std::string csv =
-      "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen,recompute,"
-      "compute_s,tp_comm_s,cp_comm_s,pp_comm_s,ep_comm_s,dp_comm_s,bubble_s,optimizer_s\n";
+      "id,gpu,predicted_iter_s,measured_iter_s,error,micro_batch,micro_batch_chosen,ep,ep_chosen,"
+      "fits,recompute,compute_s,tp_comm_s,cp_comm_s,pp_comm_s,ep_comm_s,dp_comm_s,bubble_s,"
+      "optimizer_s\n";
   ErrorSummary all;
   std::map<std::string, ErrorSummary> by_gpu;
   std::vector<std::string> failures;
@@ -77,11 +91,13 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
       table.add_row({run.id, fixed(p.predicted_iter_s, "%.3f"), fixed(run.measured_iter_s, "%.3f"),
                      fixed(100 * p.error, "%+.1f"), fixed(p.predicted_tflops_per_gpu, "%.1f"),
                      fixed(run.measured_tflops_per_gpu, "%.1f"),
-                     std::to_string(p.micro_batch) + (p.micro_batch_chosen ? " (chosen)" : "")});
+                     std::to_string(p.micro_batch) + (p.micro_batch_chosen ? " (chosen)" : ""),
+                     notes(p)});
       csv += run.id + "," + run.gpu + "," + fixed(p.predicted_iter_s, "%.6g") + "," +
              fixed(run.measured_iter_s, "%.6g") + "," + fixed(p.error, "%.6g") + "," +
              std::to_string(p.micro_batch) + "," + (p.micro_batch_chosen ? "true" : "false") + "," +
-             breakdown_fields(p) + "\n";
+             std::to_string(p.layout.ep) + "," + (p.ep_chosen ? "true" : "false") + "," +
+             (p.fits ? "true" : "false") + "," + breakdown_fields(p) + "\n";
       all.add(run.id, p.error);
       by_gpu[run.gpu].add(run.id, p.error);
     } catch (const ConfigurationError& error) {

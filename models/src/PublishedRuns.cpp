@@ -144,7 +144,7 @@ PublishedTrainingRun parse_run(const Row& row, int line) {
   run.cp = row.optional_count("cp", 1).value_or(1);
   run.vpp = row.optional_count("vpp", 1).value_or(1);
   // Not a column of the published format (yet): read where a file adds it, else no EP.
-  run.ep = row.has("ep") ? row.optional_count("ep", 1).value_or(1) : 1;
+  if (row.has("ep")) run.ep = row.optional_count("ep", 1);
   run.zero_stage = row.optional_count("zero_stage", 0).value_or(0);
   const std::string recompute = row.choice("recompute", {"none", "selective", "full"}, true);
   if (!recompute.empty()) run.recompute = recompute;
@@ -314,6 +314,37 @@ double published_flops_per_iteration(const PublishedTrainingRun& run) {
   return 6 * count_parameters(model_shape(model)).active * B * s;
 }
 
+namespace {
+
+// Whichever of two plans a practitioner would run: one that fits in memory over one that does
+// not (the memory model may be stricter than the real run was), then the faster.
+bool better_plan(const TrainingPlan& a, const TrainingPlan& b) {
+  if (a.estimate.memory.fits != b.estimate.memory.fits) return a.estimate.memory.fits;
+  return a.estimate.iteration_s < b.estimate.iteration_s;
+}
+
+// The row's layout as published. Blank recompute: what a practitioner runs, selective (as
+// FlashAttention does anyway) unless only full recompute fits.
+TrainingPlan plan_row(TrainingWorkload job, const PublishedTrainingRun& run,
+                      const ClusterConfig& cluster, const ClusterPlan& cluster_plan) {
+  static const std::map<std::string, RecomputeMode> kModes = {
+      {"none", RecomputeMode::None},
+      {"selective", RecomputeMode::Selective},
+      {"full", RecomputeMode::Full}};
+  if (run.recompute) {
+    job.recompute = kModes.at(*run.recompute);
+    return plan_iteration(job, cluster, cluster_plan);
+  }
+  job.recompute = RecomputeMode::Selective;
+  const TrainingPlan selective = plan_iteration(job, cluster, cluster_plan);
+  if (selective.estimate.memory.fits) return selective;
+  job.recompute = RecomputeMode::Full;
+  const TrainingPlan full = plan_iteration(job, cluster, cluster_plan);
+  return full.estimate.memory.fits ? full : selective;
+}
+
+}  // namespace
+
 TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog) {
   const ClusterConfig cluster = cluster_for(run, catalog);
   EconomicsConfig economics;
@@ -332,7 +363,6 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
   job.dp = run.dp;
   job.cp = run.cp;
   job.vpp = run.vpp;
-  job.ep = run.ep;
   job.zero_stage = run.zero_stage;
   if (run.flops_formula == "megatron-sc21") {
     // The convention names the software: Megatron-LM as in Narayanan et al. SC'21, before
@@ -344,25 +374,26 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
     job.grad_accumulation_fusion = false;
   }
   job.precision = run.precision == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
-  const std::map<std::string, RecomputeMode> modes = {{"none", RecomputeMode::None},
-                                                      {"selective", RecomputeMode::Selective},
-                                                      {"full", RecomputeMode::Full}};
 
   const ClusterPlan cluster_plan = plan_cluster(cluster, economics);
   TrainingPlan plan;
-  if (run.recompute) {
-    job.recompute = modes.at(*run.recompute);
-    plan = plan_training(job, cluster, cluster_plan);
+  bool ep_chosen = false;
+  if (run.ep || run.moe_experts == 0) {
+    job.ep = run.ep.value_or(1);
+    plan = plan_row(job, run, cluster, cluster_plan);
   } else {
-    // Not published: what a practitioner runs — selective recompute (as FlashAttention does
-    // anyway), full recompute only when that does not fit.
-    job.recompute = RecomputeMode::Selective;
-    try {
-      plan = plan_training(job, cluster, cluster_plan);
-    } catch (const ConfigurationError&) {
-      job.recompute = RecomputeMode::Full;
-      plan = plan_training(job, cluster, cluster_plan);
+    // Not published: the expert-parallel size a practitioner would pick, the one that fits and
+    // runs fastest of the divisors of the expert count that divide dp x cp.
+    const long long data_ranks = static_cast<long long>(run.dp) * run.cp;
+    bool planned = false;
+    for (int ep = 1; ep <= run.moe_experts; ++ep) {
+      if (run.moe_experts % ep != 0 || data_ranks % ep != 0) continue;
+      job.ep = ep;
+      const TrainingPlan candidate = plan_row(job, run, cluster, cluster_plan);
+      if (!planned || better_plan(candidate, plan)) plan = candidate;
+      planned = true;
     }
+    ep_chosen = true;
   }
 
   TrainingPrediction prediction;
@@ -375,6 +406,8 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
       published_flops_per_iteration(run) / prediction.predicted_iter_s / run.gpus / 1e12;
   prediction.micro_batch = plan.layout.micro_batch;
   prediction.micro_batch_chosen = plan.micro_batch_chosen;
+  prediction.ep_chosen = ep_chosen;
+  prediction.fits = plan.estimate.memory.fits;
   prediction.layout = plan.layout;
   return prediction;
 }

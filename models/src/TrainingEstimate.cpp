@@ -40,7 +40,7 @@ void check_link(const char* group, int size, const CommLink& link) {
 MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout& layout,
                                   const KernelModel& kernels, const LayerKernelTimes& layer,
                                   const CommPaths& comm, int stage) {
-  const int stage_layers = stage_layer_count(model, layout.pp, stage);
+  const int stage_layers = capsim::stage_layers(model, layout, stage);
   const double layers = stage_layers;
   const double local_tokens =
       static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);

@@ -80,9 +80,22 @@ std::vector<int> layers_per_stage(const ModelShape& model, int pp) {
   return layers;
 }
 
-double stage_parameter_count(const ModelShape& model, int pp, int stage) {
+int stage_layers(const ModelShape& model, const TrainingLayout& layout, int stage) {
+  if (layout.vpp <= 1) return stage_layer_count(model, layout.pp, stage);
+  // Interleaved: stage k runs virtual stages (chunks) k, k + pp, ..., k + (vpp - 1) pp of the
+  // pp x vpp chunks, split by the same rule as the stages.
+  const int chunks = layout.pp * layout.vpp;
+  int layers = 0;
+  for (int round = 0; round < layout.vpp; ++round) {
+    layers += stage_layer_count(model, chunks, stage + round * layout.pp);
+  }
+  return layers;
+}
+
+namespace {
+
+double parameters_of_stage(const ModelShape& model, int pp, int stage, int layers) {
   const ParameterCounts counts = count_parameters(model);
-  const int layers = stage_layer_count(model, pp, stage);
   double params = layers * (counts.layer_matrices + counts.layer_norms);
   if (stage == 0) params += counts.embedding;
   if (stage == pp - 1) {
@@ -91,6 +104,12 @@ double stage_parameter_count(const ModelShape& model, int pp, int stage) {
     params += model.tied_embeddings ? (pp > 1 ? counts.embedding : 0.0) : counts.output_layer;
   }
   return params;
+}
+
+}  // namespace
+
+double stage_parameter_count(const ModelShape& model, int pp, int stage) {
+  return parameters_of_stage(model, pp, stage, stage_layer_count(model, pp, stage));
 }
 
 int expert_data_parallel_size(const TrainingLayout& layout) {
@@ -102,9 +121,9 @@ int expert_data_parallel_size(const TrainingLayout& layout) {
 // ep ranks, E / ep each; everything else is tp-sharded only.
 LocalParameters local_stage_parameters(const ModelShape& model, const TrainingLayout& layout,
                                        int stage) {
-  const double params = stage_parameter_count(model, layout.pp, stage);
-  const double experts =
-      stage_layer_count(model, layout.pp, stage) * count_parameters(model).layer_expert_matrices;
+  const int layers = stage_layers(model, layout, stage);
+  const double params = parameters_of_stage(model, layout.pp, stage, layers);
+  const double experts = layers * count_parameters(model).layer_expert_matrices;
   LocalParameters local;
   local.dense = (params - experts) / layout.tp;
   local.experts = experts / (static_cast<double>(layout.tp) * layout.ep);

@@ -42,7 +42,7 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
       layout.vpp > 1 ? 1.0 + (layout.pp - 1.0) / (static_cast<double>(layout.pp) * layout.vpp)
                      : 1.0;
   memory.activations_bytes = layer_activation_bytes(model, layout) *
-                             stage_layer_count(model, layout.pp, stage) * in_flight * interleave;
+                             stage_layers(model, layout, stage) * in_flight * interleave;
   if (stage == layout.pp - 1) {
     const double local_tokens =
         static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);

@@ -294,12 +294,19 @@ RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_p
   return run;
 }
 
-TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& cluster,
-                           const ClusterPlan& cluster_plan) {
+namespace {
+
+std::string plan_context(const TrainingWorkload& job, const ClusterConfig& cluster) {
+  return "workload '" + job.name + "' on cluster '" + cluster.name + "': ";
+}
+
+}  // namespace
+
+TrainingPlan plan_iteration(const TrainingWorkload& job, const ClusterConfig& cluster,
+                            const ClusterPlan& cluster_plan) {
   TrainingPlan plan;
   plan.workload = job.name;
   plan.cluster = cluster.name;
-  const std::string context = "workload '" + job.name + "' on cluster '" + cluster.name + "': ";
   try {
     const ModelShape model = model_shape(job.model);
     plan.layout = resolve_layout(job, cluster_plan.gpus);
@@ -312,8 +319,15 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
     }
     plan.estimate = estimate_training(model, plan.layout, plan.gpu, plan.comm, cluster_plan.gpus);
   } catch (const ConfigurationError& error) {
-    throw ConfigurationError(context + error.what());
+    throw ConfigurationError(plan_context(job, cluster) + error.what());
   }
+  return plan;
+}
+
+TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& cluster,
+                           const ClusterPlan& cluster_plan) {
+  TrainingPlan plan = plan_iteration(job, cluster, cluster_plan);
+  const std::string context = plan_context(job, cluster);
   if (!plan.estimate.memory.fits) {
     throw ConfigurationError(context + job.model.id + " with " + layout_text(plan.layout) +
                              ", micro-batch " + std::to_string(plan.layout.micro_batch) +

@@ -114,9 +114,12 @@ void validate_training_inputs(const ModelShape& model, const TrainingLayout& lay
       throw ConfigurationError("parallelism: vpp " + num(layout.vpp) +
                                " needs pipeline parallelism; expected pp >= 2 or vpp 1");
     }
-    require_divides("parallelism", "layers", model.layers, "pp x vpp",
-                    static_cast<long long>(layout.pp) * layout.vpp,
-                    "equal virtual stages for the interleaved schedule");
+    const long long chunks = static_cast<long long>(layout.pp) * layout.vpp;
+    if (chunks > model.layers) {
+      throw ConfigurationError("parallelism: pp " + num(layout.pp) + " x vpp " + num(layout.vpp) +
+                               " = " + num(chunks) + " virtual stages for " + num(model.layers) +
+                               " layers; expected at most one virtual stage per layer");
+    }
     require_divides("batch", "micro-batches per iteration", layout.global_batch / per_step, "pp",
                     layout.pp, "the interleaved schedule to run whole rounds of pp micro-batches");
   }

@@ -500,7 +500,7 @@ TEST(MixtureOfExperts, PublishedMoeRowPredicts) {
   // The Megatron-Core 1.7B GPT row (48 H100, dp 48) with every MLP made 8 experts, top 2, ep 8.
   PublishedTrainingRun run = load_published_training_runs(kPublic).at(10);
   ASSERT_EQ(run.id, "megatron-core-h100-1.7b");
-  EXPECT_EQ(run.ep, 1);  // the published format has no ep column
+  EXPECT_FALSE(run.ep.has_value());  // the published format has no ep column
   run.moe_experts = 8;
   run.moe_topk = 2;
   run.ep = 8;
@@ -544,7 +544,7 @@ TEST(MixtureOfExperts, AnEpColumnIsReadWhereAFileHasOne) {
   std::ofstream(path) << header << ",ep\n" << row << ",4\n";
   EXPECT_EQ(load_published_training_runs(path).at(0).ep, 4);
   std::ofstream(path) << header << ",ep\n" << row << ",\n";
-  EXPECT_EQ(load_published_training_runs(path).at(0).ep, 1);
+  EXPECT_FALSE(load_published_training_runs(path).at(0).ep.has_value());
   std::filesystem::remove(path);
 }
 

@@ -75,6 +75,44 @@ TEST(PublishedRuns, TheSc21ConventionPredictsWithTheSoftwareOfItsTime) {
   EXPECT_GT(sc21.predicted_iter_s, predict_published_run(modern, shipped).predicted_iter_s);
 }
 
+// A run that happened did fit; where capsim's memory model disagrees the time is still
+// predicted, and the prediction says so.
+TEST(PublishedRuns, ALayoutTheMemoryModelRejectsIsStillPredicted) {
+  PublishedTrainingRun run = load_published_training_runs(kPublic)[18];  // 462B, tp 8 pp 16
+  run.zero_stage = 0;
+  run.recompute = "none";
+  const TrainingPrediction p = predict_published_run(run, test::shipped_catalog());
+  EXPECT_FALSE(p.fits);
+  EXPECT_GT(p.estimate.memory.total_bytes, p.estimate.memory.capacity_bytes);
+  EXPECT_GT(p.predicted_iter_s, 0.0);
+  EXPECT_TRUE(std::isfinite(p.predicted_iter_s));
+  EXPECT_TRUE(
+      predict_published_run(load_published_training_runs(kPublic)[18], test::shipped_catalog())
+          .fits);
+}
+
+// A mixture-of-experts row without an ep column: capsim picks the expert-parallel size a
+// practitioner would, the fastest that fits of the divisors of the expert count that divide
+// dp x cp, and says it chose.
+TEST(PublishedRuns, AnUnpublishedExpertParallelSizeIsTheFastestThatFits) {
+  PublishedTrainingRun run = load_published_training_runs(kPublic)[10];  // 1.7B, dp 48
+  run.moe_experts = 8;
+  run.moe_topk = 2;
+  const TrainingPrediction chosen = predict_published_run(run, test::shipped_catalog());
+  EXPECT_TRUE(chosen.ep_chosen);
+  EXPECT_TRUE(chosen.fits);
+  for (int ep : {1, 2, 4, 8}) {
+    PublishedTrainingRun fixed = run;
+    fixed.ep = ep;
+    const TrainingPrediction p = predict_published_run(fixed, test::shipped_catalog());
+    EXPECT_FALSE(p.ep_chosen);
+    EXPECT_EQ(p.layout.ep, ep);
+    if (p.fits) {
+      EXPECT_LE(chosen.predicted_iter_s, p.predicted_iter_s) << "ep " << ep;
+    }
+  }
+}
+
 class BadRuns : public testing::Test {
  protected:
   void TearDown() override { std::filesystem::remove(test_temp_path("runs.csv")); }

@@ -4,6 +4,7 @@
 // TrainingTestFixtures.hpp, under tiny_paths.
 #include <gtest/gtest.h>
 
+#include "capsim/models/Errors.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
 #include "models/TrainingTestFixtures.hpp"
 
@@ -168,6 +169,42 @@ TEST(TrainingEstimate, InterleavedScheduleShrinksTheBubbleAndMultipliesPipelineS
   EXPECT_DOUBLE_EQ(two.breakdown.bubble_s, (2 - 1) * (t.forward_s + t.backward_s) / 2);
   // First-stage activations grow by 1 + (pp - 1) / (pp vpp) = 1.25.
   EXPECT_DOUBLE_EQ(two.memory.activations_bytes, 1.25 * one.memory.activations_bytes);
+}
+
+// Llama 3.1 405B's 126 layers do not divide into 16 x 4 virtual stages: the 64 chunks follow the
+// stage rule, c = ceil(126 / 64) = 2, r = 2 x 64 - 126 = 2, so the last chunk (63) and the first
+// r - 1 = 1 (chunk 0) hold 1 layer, every other chunk 2. Stage k runs chunks k, k + 16, k + 32,
+// k + 48: stage 0 = 1 + 2 + 2 + 2 = 7, stage 15 = 2 + 2 + 2 + 1 = 7, stages 1-14 = 8.
+TEST(TrainingEstimate, InterleavingSplitsUnevenLayersOverVirtualStages) {
+  TrainingLayout layout;
+  layout.tp = 8;
+  layout.pp = 16;
+  layout.dp = 128;
+  layout.vpp = 4;
+  layout.micro_batch = 1;
+  layout.global_batch = 2048;
+  layout.seq_len = 8192;
+  layout.recompute = Recompute::Selective;
+  int total = 0;
+  for (int stage = 0; stage < 16; ++stage) {
+    const int expected = stage == 0 || stage == 15 ? 7 : 8;
+    EXPECT_EQ(stage_layers(llama_3_1_405b(), layout, stage), expected) << "stage " << stage;
+    total += stage_layers(llama_3_1_405b(), layout, stage);
+  }
+  EXPECT_EQ(total, 126);
+  // The estimate runs, and the bubble is a quarter of the plain schedule's for the same slot.
+  CommPaths paths;
+  paths.tp = {450e9, 1e-6};
+  paths.pp = {50e9, 5e-6};
+  paths.dp = {50e9, 5e-6};
+  const TrainingEstimate e = estimate_training(llama_3_1_405b(), layout, hand_gpu(), paths, 16384);
+  const MicroBatchTimes& t = e.micro_batch;
+  EXPECT_DOUBLE_EQ(e.breakdown.bubble_s, 15 * (t.forward_s + t.backward_s) / 4);
+  EXPECT_EQ(t.layers, 8);
+  // 2 x 64 = 128 > 126 layers: two chunks would be empty.
+  layout.vpp = 8;
+  EXPECT_THROW(estimate_training(llama_3_1_405b(), layout, hand_gpu(), paths, 16384),
+               ConfigurationError);
 }
 
 }  // namespace

@@ -151,12 +151,12 @@ TEST(TrainingEstimate, RejectsAMissingLinkOnlyWhereAGroupNeedsIt) {
   EXPECT_EQ(error_of(tiny_gpt(), tiny_layout(), 8, paths), "no error");
 }
 
-TEST(TrainingEstimate, InterleavingNeedsEqualVirtualStagesAndWholeRounds) {
+TEST(TrainingEstimate, InterleavingNeedsALayerPerVirtualStageAndWholeRounds) {
   TrainingLayout layout = tiny_layout();
   layout.vpp = 3;  // 4 layers over 2 x 3 virtual stages
   EXPECT_EQ(error_of(tiny_gpt(), layout, 8),
-            "parallelism: layers 4 is not divisible by pp x vpp 6; expected equal virtual "
-            "stages for the interleaved schedule");
+            "parallelism: pp 2 x vpp 3 = 6 virtual stages for 4 layers; expected at most one "
+            "virtual stage per layer");
   layout.vpp = 2;
   layout.global_batch = 6;  // m = 3 micro-batches, not whole rounds of pp 2
   EXPECT_NE(error_of(tiny_gpt(), layout, 8)

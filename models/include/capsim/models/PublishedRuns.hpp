@@ -34,7 +34,9 @@ struct PublishedTrainingRun {
   int global_batch = 0;
   std::optional<int> micro_batch;
   int tp = 1, pp = 1, dp = 1, cp = 1, vpp = 1;
-  int ep = 1;  ///< expert parallel: an optional `ep` column, not in the published format; else 1
+  /// Expert parallel: an optional `ep` column, not in the published format. Blank or absent for
+  /// a mixture of experts: capsim chooses (predict_published_run); 1 for a dense model.
+  std::optional<int> ep;
   int zero_stage = 0;
   std::optional<std::string> recompute;  ///< none, selective, full
   std::string precision;                 ///< bf16, fp8
@@ -57,12 +59,19 @@ struct TrainingPrediction {
   double predicted_tflops_per_gpu = 0;  ///< under the row's own FLOP convention
   int micro_batch = 0;                  ///< the one used (chosen when the row leaves it blank)
   bool micro_batch_chosen = false;
+  bool ep_chosen = false;  ///< the row left the expert-parallel size to capsim
+  /// The memory model's verdict on the published layout. A run that happened did fit; false
+  /// means capsim's memory model overestimates it (the time is predicted all the same).
+  bool fits = true;
   TrainingLayout layout;  ///< the layout predicted, with the chosen micro-batch and recompute
   TrainingEstimate estimate;
 };
 
-/// Predicts one run with the catalog's hardware. Throws ConfigurationError (naming the row) for
-/// a layout that cannot run, InputError for an unknown GPU.
+/// Predicts one run with the catalog's hardware: its published layout, what a practitioner would
+/// pick where the row is blank (micro-batch, recompute, expert parallelism; see the .cpp), even
+/// where capsim's memory model says the layout does not fit (TrainingPrediction::fits). Throws
+/// ConfigurationError (naming the row) for a layout that cannot run, InputError for an unknown
+/// GPU.
 TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog);
 
 /// FLOPs of one iteration under a published convention ("megatron-sc21", "megatron-core",

@@ -307,6 +307,13 @@ std::vector<int> layers_per_stage(const ModelShape& model, int pp);
 /// layers_per_stage, or for a stage outside 0 .. pp - 1.
 int stage_layer_count(const ModelShape& model, int pp, int stage);
 
+/// Layers 0-based pipeline `stage` of `layout` holds: stage_layer_count(model, pp, stage) without
+/// interleaving; with vpp > 1 the sum of its vpp virtual stages k, k + pp, ..., whose layers
+/// follow the same rule over pp x vpp chunks (126 layers, pp 16, vpp 4: 64 chunks of 2 layers
+/// but the last and the first, of 1; stage 0 holds 1 + 2 + 2 + 2 = 7, stage 15 2 + 2 + 2 + 1).
+/// Throws ConfigurationError as stage_layer_count does.
+int stage_layers(const ModelShape& model, const TrainingLayout& layout, int stage);
+
 /// Parameters held by 0-based pipeline `stage` of `pp` (its stage_layer_count layers, plus the
 /// embedding on the first stage and the output layer, or a tied copy, and final norm on the last),
 /// unsharded.

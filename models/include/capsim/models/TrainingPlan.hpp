@@ -136,6 +136,13 @@ struct TrainingPlan {
   std::vector<std::string> assumptions;  ///< what the numbers rest on, for the reports
 };
 
+/// The iteration alone: `job`'s resolved layout (micro-batch chosen when 0), its GPU, links and
+/// estimate, whether or not it fits in memory (estimate.memory.fits says); no run figures, cost
+/// or assumptions. Throws ConfigurationError (naming workload and cluster) for parallel sizes
+/// that do not match the GPU count or a layout that cannot run.
+TrainingPlan plan_iteration(const TrainingWorkload& job, const ClusterConfig& cluster,
+                            const ClusterPlan& cluster_plan);
+
 /// Plans `job` on `cluster` (whose ClusterPlan is `cluster_plan`). Throws ConfigurationError for
 /// parallel sizes that do not match the GPU count, or a layout that does not fit in memory
 /// (the message shows the per-GPU memory breakdown).
