@@ -372,6 +372,8 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
     job.sequence_parallel = false;
     job.dropout = true;
     job.grad_accumulation_fusion = false;
+    // Its DDP all-reduced the gradients after the backward, not overlapped with it.
+    job.overlap_dp_comm = false;
   }
   job.precision = run.precision == "fp8" ? TrainingPrecision::FP8 : TrainingPrecision::BF16;
 

@@ -68,7 +68,7 @@ struct TrainingWorkload {
   RecomputeMode recompute = RecomputeMode::Selective;
   TrainingPrecision precision = TrainingPrecision::BF16;
   double checkpoint_interval_s = 0;  ///< 0 = no checkpoints
-  bool overlap_dp_comm = false;      ///< data-parallel collectives hide behind compute
+  bool overlap_dp_comm = true;       ///< data-parallel collectives hide behind compute
   bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
   bool grad_reduce_fp32 = true;      ///< gradients reduced over dp in fp32 (else bf16)
   AttentionKernel attention = AttentionKernel::Fused;  ///< scores materialized or not
