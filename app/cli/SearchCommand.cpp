@@ -42,11 +42,11 @@ std::string list_text(const std::vector<int>& values) {
 }
 
 std::string layout_text(const TrainingLayout& l, bool micro_batch_chosen) {
-  return "TP" + std::to_string(l.tp) + " PP" + std::to_string(l.pp) + " DP" + std::to_string(l.dp) +
-         " CP" + std::to_string(l.cp) + (l.ep > 1 ? " EP" + std::to_string(l.ep) : "") +
-         ", micro-batch " + std::to_string(l.micro_batch) +
-         (micro_batch_chosen ? " (chosen)" : "") + ", ZeRO-" + std::to_string(l.zero_stage) +
-         ", recompute " + recompute_label(l.recompute);
+  return "TP" + std::to_string(l.tp) + " PP" + std::to_string(l.pp) +
+         (l.vpp > 1 ? " VPP" + std::to_string(l.vpp) : "") + " DP" + std::to_string(l.dp) + " CP" +
+         std::to_string(l.cp) + (l.ep > 1 ? " EP" + std::to_string(l.ep) : "") + ", micro-batch " +
+         std::to_string(l.micro_batch) + (micro_batch_chosen ? " (chosen)" : "") + ", ZeRO-" +
+         std::to_string(l.zero_stage) + ", recompute " + recompute_label(l.recompute);
 }
 
 std::string gib(double bytes) { return printf_text("%.1f", bytes / (1024.0 * 1024.0 * 1024.0)); }
@@ -59,6 +59,7 @@ std::vector<std::string> row_of(const RankedLayout& r, bool own, bool with_ep) {
   std::vector<std::string> row = {rank,
                                   std::to_string(l.tp),
                                   std::to_string(l.pp),
+                                  std::to_string(l.vpp),
                                   std::to_string(l.dp),
                                   std::to_string(l.cp),
                                   std::to_string(l.micro_batch),
@@ -70,7 +71,7 @@ std::vector<std::string> row_of(const RankedLayout& r, bool own, bool with_ep) {
                                   gib(r.memory_bytes),
                                   format_duration(r.time_to_train_s),
                                   format_quantity(r.cost_usd, Quantity::Money)};
-  if (with_ep) row.insert(row.begin() + 5, std::to_string(l.ep));
+  if (with_ep) row.insert(row.begin() + 6, std::to_string(l.ep));
   return row;
 }
 
@@ -139,17 +140,19 @@ int search_command(const SearchArgs& args, std::ostream& out) {
       << "\n";
   out << "searched: TP " << list_text(space.tp) << " (within the NVLink domain of "
       << space.nvlink_domain_gpus << "), PP " << list_text(space.pp) << ", CP "
-      << list_text(space.cp) << "; DP = GPUs / (TP PP CP) dividing the global batch; "
+      << list_text(space.cp) << ", VPP " << list_text(space.vpp)
+      << " (PP >= 2, a layer per virtual stage, micro-batches in rounds of PP); DP = GPUs / (TP PP "
+         "CP) dividing the global batch; "
       << (moe ? "EP " + list_text(space.ep) + " dividing DP x CP; " : std::string())
       << "micro-batch the powers of two dividing global batch / DP; ZeRO 0-3 (0 at DP 1"
       << (moe ? " with no expert data parallelism" : "") << "); recompute none, selective, full\n";
-  out << "not searched (the estimate does not model them yet): virtual pipeline stages\n\n";
+  out << "\n";
 
   if (result.layouts.empty()) {
     out << "No layout: " << result.empty_reason << "\n";
   } else {
     const std::string basis = result.rented ? "rented" : "owned";
-    std::vector<std::string> header = {"rank", "TP", "PP", "DP", "CP"};
+    std::vector<std::string> header = {"rank", "TP", "PP", "VPP", "DP", "CP"};
     if (moe) header.push_back("EP");
     for (const char* column : {"micro-batch", "ZeRO", "recompute", "iteration", "tokens/s", "MFU",
                                "memory/GPU (GiB)", "time to train"}) {

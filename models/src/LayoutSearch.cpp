@@ -49,10 +49,11 @@ struct Context {
 };
 
 // `settings` with the given sizes and choices.
-TrainingLayout sized(TrainingLayout l, int tp, int pp, int cp, int dp, int ep, int micro_batch,
-                     int zero_stage, Recompute recompute) {
+TrainingLayout sized(TrainingLayout l, int tp, int pp, int vpp, int cp, int dp, int ep,
+                     int micro_batch, int zero_stage, Recompute recompute) {
   l.tp = tp;
   l.pp = pp;
+  l.vpp = vpp;
   l.cp = cp;
   l.dp = dp;
   l.ep = ep;
@@ -103,7 +104,7 @@ Evaluation evaluate(const Context& ctx, const TrainingLayout& layout) {
 }
 
 auto layout_key(const TrainingLayout& l) {
-  return std::make_tuple(l.tp, l.pp, l.dp, l.cp, l.ep, l.micro_batch, l.zero_stage,
+  return std::make_tuple(l.tp, l.pp, l.vpp, l.dp, l.cp, l.ep, l.micro_batch, l.zero_stage,
                          static_cast<int>(l.recompute));
 }
 
@@ -122,10 +123,11 @@ bool better(const RankedLayout& a, const RankedLayout& b, SearchObjective object
 }
 
 std::string layout_text(const TrainingLayout& l) {
-  return "TP" + std::to_string(l.tp) + " PP" + std::to_string(l.pp) + " DP" + std::to_string(l.dp) +
-         " CP" + std::to_string(l.cp) + (l.ep > 1 ? " EP" + std::to_string(l.ep) : "") +
-         ", micro-batch " + std::to_string(l.micro_batch) + ", ZeRO-" +
-         std::to_string(l.zero_stage) + ", recompute " + recompute_label(l.recompute);
+  return "TP" + std::to_string(l.tp) + " PP" + std::to_string(l.pp) +
+         (l.vpp > 1 ? " VPP" + std::to_string(l.vpp) : "") + " DP" + std::to_string(l.dp) + " CP" +
+         std::to_string(l.cp) + (l.ep > 1 ? " EP" + std::to_string(l.ep) : "") + ", micro-batch " +
+         std::to_string(l.micro_batch) + ", ZeRO-" + std::to_string(l.zero_stage) + ", recompute " +
+         recompute_label(l.recompute);
 }
 
 // Why a valid layout that fits is not in the space (the first rule it breaks).
@@ -140,6 +142,9 @@ std::string outside_reason(const TrainingLayout& l, const SearchSpace& space) {
   if (!contains(space.pp, l.pp)) return "pp " + std::to_string(l.pp) + " is not searched";
   if (!contains(space.cp, l.cp)) return "cp " + std::to_string(l.cp) + " is not searched";
   if (!contains(space.ep, l.ep)) return "ep " + std::to_string(l.ep) + " is not searched";
+  if (!contains(space.vpp, l.vpp)) {
+    return "vpp " + std::to_string(l.vpp) + " is not searched; the search tries powers of two";
+  }
   if (!is_power_of_two(l.micro_batch)) {
     return "micro-batch " + std::to_string(l.micro_batch) +
            " is not a power of two; the search tries powers of two only";
@@ -237,6 +242,7 @@ SearchSpace search_space(const TrainingWorkload& job, const ClusterConfig& clust
   // Expert parallelism only where there are experts to spread; each layout keeps the candidates
   // that divide its dp x cp.
   if (job.model.moe_experts > 0) space.ep = divisors(job.model.moe_experts);
+  for (int vpp = 2; 2 * vpp <= job.model.layers; vpp *= 2) space.vpp.push_back(vpp);
   return space;
 }
 
@@ -283,32 +289,36 @@ LayoutSearchResult search_layouts(const TrainingWorkload& job, const ClusterConf
         const int dp = static_cast<int>(ctx.gpus / model_parallel);
         if (job.global_batch % dp != 0) continue;
         const int per_replica = job.global_batch / dp;
-        for (const int ep : space.ep) {
-          if ((static_cast<long>(dp) * cp) % ep != 0) continue;  // EP is carved out of dp x cp
-          const long expert_dp = ep > 1 ? static_cast<long>(dp) * cp / ep : dp;
-          for (int micro = 1; micro <= per_replica && per_replica % micro == 0; micro *= 2) {
-            for (const int zero : space.zero_stages) {
-              // ZeRO shards over dp (experts: over dp cp / ep): stages 1-3 equal 0 with both 1.
-              if (dp == 1 && expert_dp == 1 && zero != 0) continue;
-              for (const Recompute recompute : space.recompute) {
-                const TrainingLayout layout =
-                    sized(ctx.settings, tp, pp, cp, dp, ep, micro, zero, recompute);
-                ++stats.evaluated;
-                Evaluation e = evaluate(ctx, layout);
-                if (e.outcome == Outcome::Invalid) {
-                  if (first_error.empty()) first_error = layout_text(layout) + ": " + e.error;
-                  continue;
-                }
-                ++stats.valid;
-                if (e.outcome == Outcome::DoesNotFit) {
-                  if (smallest_need_text.empty() || e.memory.total_bytes < smallest_need) {
-                    smallest_need = e.memory.total_bytes;
-                    smallest_need_text = layout_text(layout) + ": " + describe(e.memory);
+        for (const int vpp : space.vpp) {
+          // Interleaving needs a pipeline and a layer for every virtual stage.
+          if (vpp > 1 && (pp < 2 || static_cast<long>(pp) * vpp > job.model.layers)) continue;
+          for (const int ep : space.ep) {
+            if ((static_cast<long>(dp) * cp) % ep != 0) continue;  // EP is carved out of dp x cp
+            const long expert_dp = ep > 1 ? static_cast<long>(dp) * cp / ep : dp;
+            for (int micro = 1; micro <= per_replica && per_replica % micro == 0; micro *= 2) {
+              for (const int zero : space.zero_stages) {
+                // ZeRO shards over dp (experts: over dp cp / ep): stages 1-3 equal 0 with both 1.
+                if (dp == 1 && expert_dp == 1 && zero != 0) continue;
+                for (const Recompute recompute : space.recompute) {
+                  const TrainingLayout layout =
+                      sized(ctx.settings, tp, pp, vpp, cp, dp, ep, micro, zero, recompute);
+                  ++stats.evaluated;
+                  Evaluation e = evaluate(ctx, layout);
+                  if (e.outcome == Outcome::Invalid) {
+                    if (first_error.empty()) first_error = layout_text(layout) + ": " + e.error;
+                    continue;
                   }
-                  continue;
+                  ++stats.valid;
+                  if (e.outcome == Outcome::DoesNotFit) {
+                    if (smallest_need_text.empty() || e.memory.total_bytes < smallest_need) {
+                      smallest_need = e.memory.total_bytes;
+                      smallest_need_text = layout_text(layout) + ": " + describe(e.memory);
+                    }
+                    continue;
+                  }
+                  ++stats.fitting;
+                  result.layouts.push_back(e.figures);
                 }
-                ++stats.fitting;
-                result.layouts.push_back(e.figures);
               }
             }
           }

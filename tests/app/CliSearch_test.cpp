@@ -12,11 +12,11 @@ class CliSearch : public CliTest {
   std::string quickstart() const { return quickstart_path().string(); }
 };
 
-// Table rows: a rank (with * for the scenario's layout) followed by the TP..CP sizes.
+// Table rows: a rank (with * for the scenario's layout) followed by the TP, PP, VPP, DP, CP sizes.
 std::vector<std::string> table_rows(const std::string& out) {
   std::vector<std::string> rows;
   static const std::regex kRow(
-      R"(^\d+\*? +\d+ +\d+ +\d+ +\d+ +\d+ +[0-3] +(none|selective|full) .*)");
+      R"(^\d+\*? +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +[0-3] +(none|selective|full) .*)");
   for (const auto& line : lines_of(out)) {
     if (std::regex_match(line, kRow)) rows.push_back(line);
   }
@@ -34,12 +34,14 @@ TEST_F(CliSearch, QuickstartPrintsTheTableTheOwnLayoutAndTheCounts) {
   const CliResult r = capsim({"search", quickstart()});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_TRUE(r.err.empty()) << r.describe();
-  EXPECT_TRUE(contains(r.out, "rank  TP  PP  DP  CP  micro-batch  ZeRO  recompute  iteration"));
+  EXPECT_TRUE(
+      contains(r.out, "rank  TP  PP  VPP  DP  CP  micro-batch  ZeRO  recompute  iteration"));
   EXPECT_TRUE(contains(r.out, "MFU"));
   EXPECT_TRUE(contains(r.out, "memory/GPU (GiB)"));
   EXPECT_TRUE(contains(r.out, "run cost (rented)"));  // the quickstart rents
   EXPECT_EQ(table_rows(r.out).size(), 10u);           // --top defaults to 10
-  EXPECT_TRUE(contains(r.out, "not searched (the estimate does not model them yet)"));
+  // Virtual pipeline stages: powers of two with a layer each on at least 2 stages (32 layers).
+  EXPECT_TRUE(contains(r.out, "VPP 1,2,4,8,16 (PP >= 2"));
 
   // The quickstart's layout as `capsim run` resolves it (README: TP2 PP1 DP16 CP1, micro-batch 2
   // chosen, ZeRO-1), with a rank.
@@ -69,9 +71,10 @@ TEST_F(CliSearch, QuickstartPrintsTheTableTheOwnLayoutAndTheCounts) {
   ASSERT_EQ(rows.size(), static_cast<std::size_t>(total));
   const auto marked = words(rows[static_cast<std::size_t>(rank - 1)]);
   EXPECT_EQ(marked[0], std::to_string(rank) + "*");
-  EXPECT_EQ(marked[1] + marked[2] + marked[3] + marked[4], "21161");  // TP PP DP CP
-  EXPECT_EQ(marked[5], "2");                                          // micro-batch
-  EXPECT_EQ(marked[8] + " " + marked[9], std::string(own[3]));        // iteration time
+  EXPECT_EQ(marked[1] + marked[2] + marked[4] + marked[5], "21161");  // TP PP DP CP
+  EXPECT_EQ(marked[3], "1");                                          // VPP
+  EXPECT_EQ(marked[6], "2");                                          // micro-batch
+  EXPECT_EQ(marked[9] + " " + marked[10], std::string(own[3]));       // iteration time
   int stars = 0;
   for (const auto& row : rows) stars += words(row)[0].back() == '*';
   EXPECT_EQ(stars, 1);
@@ -79,7 +82,7 @@ TEST_F(CliSearch, QuickstartPrintsTheTableTheOwnLayoutAndTheCounts) {
   double previous = 0;
   for (const auto& row : rows) {
     const auto w = words(row);
-    const auto seconds = parse_printed(w[8] + " " + w[9]);
+    const auto seconds = parse_printed(w[9] + " " + w[10]);
     ASSERT_TRUE(seconds.has_value()) << row;
     EXPECT_GE(*seconds, previous * (1 - 0.006)) << row;  // printed to 3 digits
     previous = *seconds;
@@ -110,7 +113,8 @@ TEST_F(CliSearch, AMixtureOfExpertsSearchesAndShowsExpertParallelism) {
                               "--set", "workloads[0].parallelism={tp: 2, pp: 1, ep: 8}", "--set",
                               "workloads[0].recompute=full", "--top", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_TRUE(contains(r.out, "rank  TP  PP  DP  CP  EP  micro-batch  ZeRO  recompute")) << r.out;
+  EXPECT_TRUE(contains(r.out, "rank  TP  PP  VPP  DP  CP  EP  micro-batch  ZeRO  recompute"))
+      << r.out;
   EXPECT_TRUE(contains(r.out, "EP 1,2,4,8 dividing DP x CP")) << r.out;
   const std::regex kOwn(
       R"(scenario layout: TP2 PP1 DP16 CP1 EP8, micro-batch \d+ \(chosen\), ZeRO-1, recompute full: rank \d+ of \d+)");

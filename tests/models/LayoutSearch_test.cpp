@@ -99,7 +99,7 @@ Searched search(const std::string& yaml, const std::vector<std::string>& setting
 }
 
 auto key(const TrainingLayout& l) {
-  return std::make_tuple(l.tp, l.pp, l.dp, l.cp, l.micro_batch, l.zero_stage,
+  return std::make_tuple(l.tp, l.pp, l.vpp, l.dp, l.cp, l.ep, l.micro_batch, l.zero_stage,
                          static_cast<int>(l.recompute));
 }
 
@@ -107,6 +107,8 @@ auto key(const TrainingLayout& l) {
 TrainingWorkload with_layout(TrainingWorkload job, const TrainingLayout& l) {
   job.tp = l.tp;
   job.pp = l.pp;
+  job.vpp = l.vpp;
+  job.ep = l.ep;
   job.cp = l.cp;
   job.dp = l.dp;
   job.micro_batch = l.micro_batch;
@@ -127,6 +129,21 @@ TEST(LayoutSearch, SearchSpaceFollowsTheRules) {
   const Searched full = search(kSmall, {"workloads[0].model=llama-3.1-8b"});
   EXPECT_EQ(full.result.space.tp, (std::vector<int>{1, 2, 4, 8}));
   EXPECT_EQ(full.result.space.pp, (std::vector<int>{1, 2, 4, 8, 16}));
+  // Virtual stages: 2 layers leave no room for interleaving; 32 allow vpp up to 16 (pp 2).
+  EXPECT_EQ(s.result.space.vpp, (std::vector<int>{1}));
+  EXPECT_EQ(full.result.space.vpp, (std::vector<int>{1, 2, 4, 8, 16}));
+  // Every listed interleaved layout has a pipeline, a layer per virtual stage and whole rounds
+  // of pp micro-batches; some are listed.
+  int interleaved = 0;
+  for (const RankedLayout& r : full.result.layouts) {
+    const TrainingLayout& l = r.layout;
+    if (l.vpp == 1) continue;
+    ++interleaved;
+    EXPECT_GE(l.pp, 2);
+    EXPECT_LE(l.pp * l.vpp, 32);
+    EXPECT_EQ((l.global_batch / (l.dp * l.micro_batch)) % l.pp, 0);
+  }
+  EXPECT_GT(interleaved, 0);
 }
 
 TEST(LayoutSearch, EnumerationCountMatchesTheHandCount) {

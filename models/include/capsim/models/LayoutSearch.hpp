@@ -15,11 +15,12 @@
 // - ep (mixture-of-experts models only; 1 for dense ones): divisors of moe_experts that divide
 //   dp x cp (expert parallelism is carved out of the data- and context-parallel ranks).
 // - micro-batch: every power of two dividing global_batch / dp.
+// - vpp (virtual pipeline stages, interleaved 1F1B): 1, and with pp >= 2 the powers of two
+//   2, 4, ... with at least one layer per virtual stage (pp x vpp <= layers); the estimate
+//   rejects those whose micro-batches do not come in whole rounds of pp.
 // - ZeRO stage 0-3; with dp = 1 only 0 (ZeRO shards over dp: stages 1-3 equal 0 there), unless
 //   an MoE layout's experts have an expert-data-parallel group (dp x cp / ep) larger than 1.
 // - recompute none, selective, full.
-// Not searched: virtual (interleaved) pipeline stages, which would be one more member of
-// SearchSpace, one more loop in the enumeration and the TrainingLayout field the estimate reads.
 // Precision, global batch and seq_len are the job's, not layout choices.
 //
 // Per layout the memory estimate runs first (cheap) and the full estimate only when it fits.
@@ -29,7 +30,7 @@
 // `capsim run` would report for each layout. A group's link depends only on its size and rank
 // stride, so each is resolved once per search (CommPathCache).
 // Layout estimates are pure, so the same inputs give the same list, ties broken on the layout
-// itself (tp, pp, dp, cp, ep, micro-batch, ZeRO, recompute, ascending).
+// itself (tp, pp, vpp, dp, cp, ep, micro-batch, ZeRO, recompute, ascending).
 #pragma once
 
 #include <string>
@@ -55,12 +56,12 @@ struct SearchSpace {
   /// Expert-parallel candidates, ascending: divisors of moe_experts ({1} for a dense model); a
   /// layout takes those that also divide its dp x cp.
   std::vector<int> ep{1};
+  /// Virtual pipeline stage candidates, ascending: 1 and powers of two up to layers / 2; a
+  /// layout takes those with pp >= 2 and pp x vpp <= layers (1 always).
+  std::vector<int> vpp{1};
   std::vector<int> zero_stages{0, 1, 2, 3};
   std::vector<Recompute> recompute{Recompute::None, Recompute::Selective, Recompute::Full};
   int nvlink_domain_gpus = 1;  ///< the domain tp is kept within
-  // Extension point. Not enumerated until the estimate models them (their rows would be
-  // identical): virtual (interleaved) pipeline stages. It becomes a member here, one more loop
-  // in search_layouts() and the TrainingLayout field it sets.
 };
 
 /// The search space of `job` on `cluster` (rules in the overview).
