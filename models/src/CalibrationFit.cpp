@@ -99,7 +99,9 @@ double fit_bandwidth(const CublasSweep& sweep, double launch_s) {
 double gemm_error(const KernelParameters& p, const std::vector<GemmMeasurement>& rows) {
   const KernelModel model(p);
   double e = 0;
-  for (const auto& g : rows) e += squared_log(model.gemm_s(g.m, g.n, g.k, g.precision), g.seconds);
+  for (const auto& g : rows) {
+    e += squared_log(model.gemm_isolated_s(g.m, g.n, g.k, g.precision), g.seconds);
+  }
   return e;
 }
 
@@ -116,6 +118,7 @@ std::vector<GemmMeasurement> gemm_rows(const CublasSweep& sweep, const std::stri
 }
 
 // Stage 2, one tile shape: efficiency, k overhead and launch from the values already in `p`.
+// Sweep rows are short bursts, so they are compared with KernelModel::gemm_isolated_s.
 double fit_gemm_tile(KernelParameters& p, const std::vector<GemmMeasurement>& rows,
                      double max_launch_s, double tolerance) {
   coordinate_descent([&] { return gemm_error(p, rows); },
@@ -170,9 +173,10 @@ void fit_attention(const KernelParameters& base, const std::vector<AttentionRow>
     const KernelModel model(p);
     double e = 0;
     for (const auto& r : rows) {
-      const double t = backward
-                           ? model.attention_backward_s(r.batch, r.heads, r.seq_len, r.head_dim)
-                           : model.attention_forward_s(r.batch, r.heads, r.seq_len, r.head_dim);
+      // Each row is a short burst: the model's isolated times, without the power floor.
+      const double t =
+          backward ? model.attention_backward_isolated_s(r.batch, r.heads, r.seq_len, r.head_dim)
+                   : model.attention_forward_isolated_s(r.batch, r.heads, r.seq_len, r.head_dim);
       e += squared_log(t, r.seconds);
     }
     return e;

@@ -63,6 +63,7 @@ KernelParameters kernel_parameters(const GpuSpec& gpu) {
   p.attention_efficiency_bwd = gpu.attention_efficiency_bwd;
   p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
   p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
+  p.sustained_bf16_flop_per_s = gpu.sustained_matmul_bf16_flop_per_s;
   p.provenance = gpu.kernel_source;
   return p;
 }
@@ -76,6 +77,11 @@ KernelModel::KernelModel(KernelParameters parameters) : p_(std::move(parameters)
     throw ConfigurationError(
         "kernel model: memory bandwidth and BF16 peak must be > 0, launch and k overhead >= 0");
   }
+}
+
+double KernelModel::power_floor_s(double flops, bool sustained) const {
+  if (!sustained || !(p_.sustained_bf16_flop_per_s > 0)) return 0.0;
+  return flops / p_.sustained_bf16_flop_per_s;
 }
 
 double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n,
@@ -93,6 +99,15 @@ double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_
 }
 
 double KernelModel::gemm_s(double m, double n, double k, MatmulPrecision precision) const {
+  return gemm_time_s(m, n, k, precision, true);
+}
+
+double KernelModel::gemm_isolated_s(double m, double n, double k, MatmulPrecision precision) const {
+  return gemm_time_s(m, n, k, precision, false);
+}
+
+double KernelModel::gemm_time_s(double m, double n, double k, MatmulPrecision precision,
+                                bool sustained) const {
   if (m <= 0 || n <= 0 || k <= 0) return 0.0;
   const PrecisionFigures f = figures(p_, precision);
   const double rate = f.peak_flop_per_s * f.efficiency;
@@ -113,26 +128,45 @@ double KernelModel::gemm_s(double m, double n, double k, MatmulPrecision precisi
           best, gemm_configuration_s(m, n, k, tile_m, tile_n, split, rate, f.bytes_per_element));
     }
   }
-  return p_.launch_s + best;
+  // The floor was measured for bf16 (fp16 runs at the same rate in this model).
+  const bool bf16 = precision == MatmulPrecision::BF16;
+  return p_.launch_s + std::max(best, power_floor_s(2.0 * m * n * k, sustained && bf16));
+}
+
+double KernelModel::attention_time_s(double batch, double heads, double seq_len, double head_dim,
+                                     bool backward, bool sustained) const {
+  if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
+  const double efficiency = backward ? p_.attention_efficiency_bwd : p_.attention_efficiency_fwd;
+  const double half_seq = backward ? p_.attention_half_seq_bwd : p_.attention_half_seq_fwd;
+  if (!(efficiency > 0)) {
+    throw ConfigurationError(std::string("kernel model: attention_efficiency_") +
+                             (backward ? "bwd" : "fwd") + " is 0");
+  }
+  const double flops = (backward ? kAttentionBackwardFlops : 1.0) *
+                       causal_attention_flops(batch, heads, seq_len, head_dim);
+  const double compute_s =
+      flops / (p_.bf16_peak_flop_per_s * efficiency) * (1 + half_seq / seq_len);
+  return p_.launch_s + std::max(compute_s, power_floor_s(flops, sustained));
 }
 
 double KernelModel::attention_forward_s(double batch, double heads, double seq_len,
                                         double head_dim) const {
-  if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
-  const double rate = p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd;
-  if (!(rate > 0)) throw ConfigurationError("kernel model: attention_efficiency_fwd is 0");
-  return p_.launch_s + causal_attention_flops(batch, heads, seq_len, head_dim) / rate *
-                           (1 + p_.attention_half_seq_fwd / seq_len);
+  return attention_time_s(batch, heads, seq_len, head_dim, false, true);
 }
 
 double KernelModel::attention_backward_s(double batch, double heads, double seq_len,
                                          double head_dim) const {
-  if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
-  const double rate = p_.bf16_peak_flop_per_s * p_.attention_efficiency_bwd;
-  if (!(rate > 0)) throw ConfigurationError("kernel model: attention_efficiency_bwd is 0");
-  return p_.launch_s + kAttentionBackwardFlops *
-                           causal_attention_flops(batch, heads, seq_len, head_dim) / rate *
-                           (1 + p_.attention_half_seq_bwd / seq_len);
+  return attention_time_s(batch, heads, seq_len, head_dim, true, true);
+}
+
+double KernelModel::attention_forward_isolated_s(double batch, double heads, double seq_len,
+                                                 double head_dim) const {
+  return attention_time_s(batch, heads, seq_len, head_dim, false, false);
+}
+
+double KernelModel::attention_backward_isolated_s(double batch, double heads, double seq_len,
+                                                  double head_dim) const {
+  return attention_time_s(batch, heads, seq_len, head_dim, true, false);
 }
 
 double KernelModel::memory_bound_s(double bytes) const {

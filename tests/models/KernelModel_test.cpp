@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -228,7 +230,7 @@ Spread large_gemm_errors(const std::string& id, const std::string& dtype) {
   std::vector<double> errors;
   for (const auto& g : measurements(id).cublas.gemms) {
     if (g.dtype != dtype || g.m * g.n * g.k < std::pow(2.0, 33)) continue;
-    errors.push_back(std::fabs(model.gemm_s(g.m, g.n, g.k, g.precision) / g.seconds - 1));
+    errors.push_back(std::fabs(model.gemm_isolated_s(g.m, g.n, g.k, g.precision) / g.seconds - 1));
   }
   EXPECT_GT(errors.size(), 200u);
   const Spread s = spread(errors);
@@ -266,11 +268,11 @@ TEST(KernelFitQuality, Gemm8192Cubed) {
   const KernelModel h100(kernel_parameters(shipped().gpus.at("h100-sxm-80gb")));
   const double measured = measured_gemm_s("h100-sxm-80gb", 8192, 8192, 8192);
   EXPECT_NEAR(flops / measured / 1e12, 774, 1);  // the reference figure
-  EXPECT_NEAR(h100.gemm_s(8192, 8192, 8192, MatmulPrecision::BF16) / measured, 1, 0.05);
+  EXPECT_NEAR(h100.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::BF16) / measured, 1, 0.05);
   // The H200 measured 714 TFLOP/s here, below its neighbours and the H100; the model, fitted to
   // all its rows, gives 782 (+9.5%).
   const KernelModel h200(kernel_parameters(shipped().gpus.at("h200-sxm-141gb")));
-  EXPECT_NEAR(h200.gemm_s(8192, 8192, 8192, MatmulPrecision::BF16) /
+  EXPECT_NEAR(h200.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::BF16) /
                   measured_gemm_s("h200-sxm-141gb", 8192, 8192, 8192),
               1, 0.10);
 }
@@ -297,8 +299,10 @@ void expect_attention_within(const std::string& id, double bound_d128, double lo
   int rows = 0;
   for (const auto& a : measurements(id).attention.attention) {
     if (a.key_len < 4096) continue;
-    double t = model.attention_forward_s(a.batch, a.heads, a.key_len, a.head_dim);
-    if (a.backward) t += model.attention_backward_s(a.batch, a.heads, a.key_len, a.head_dim);
+    double t = model.attention_forward_isolated_s(a.batch, a.heads, a.key_len, a.head_dim);
+    if (a.backward) {
+      t += model.attention_backward_isolated_s(a.batch, a.heads, a.key_len, a.head_dim);
+    }
     const double error = t / a.seconds - 1;
     SCOPED_TRACE(id + " line " + std::to_string(a.line));
     if (a.head_dim == 128) {
@@ -320,6 +324,71 @@ TEST(KernelFitQuality, LongSequenceAttention) {
   // Values the fit gives: H100 worst 0.107, d 64 -0.21 to -0.33; H200 worst 0.177.
   expect_attention_within("h100-sxm-80gb", 0.12, -0.36, -0.18);
   expect_attention_within("h200-sxm-141gb", 0.19, -0.36, -0.18);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) The power floor: the catalog's sustained rate is the measured one, and it bounds the
+// kernels the estimate times.
+
+// GEMM-time-weighted rate of the sustained rows from 10 s on, all shapes, of one file in
+// models/catalog/measurements (format in its README.md).
+double measured_sustained_rate(const std::string& id) {
+  std::ifstream in(std::string(CAPSIM_SOURCE_DIR) + "/models/catalog/measurements/" + id +
+                   ".sustained-gemm.csv");
+  EXPECT_TRUE(in) << id;
+  double flops = 0, seconds = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#' || line.rfind("m,", 0) == 0) continue;
+    std::istringstream fields(line);
+    std::string m, n, k, phase, start, gemms, time;
+    std::getline(fields, m, ',');
+    std::getline(fields, n, ',');
+    std::getline(fields, k, ',');
+    std::getline(fields, phase, ',');
+    std::getline(fields, start, ',');
+    std::getline(fields, gemms, ',');
+    std::getline(fields, time, ',');
+    if (phase != "sustained" || std::stod(start) < 10) continue;
+    flops += 2 * std::stod(m) * std::stod(n) * std::stod(k) * std::stod(gemms);
+    seconds += std::stod(time);
+  }
+  EXPECT_GT(seconds, 25.0) << id;  // three shapes x the last ~10 s
+  return flops / seconds;
+}
+
+TEST(KernelPowerFloor, CatalogRateIsTheMeasuredSustainedRate) {
+  for (const char* id : {"h100-sxm-80gb", "h200-sxm-141gb"}) {
+    const double measured = measured_sustained_rate(id);
+    EXPECT_NEAR(shipped().gpus.at(id).sustained_matmul_bf16_flop_per_s / measured, 1, 0.001) << id;
+  }
+  // Other GPUs have no measurement and so no floor.
+  EXPECT_EQ(shipped().gpus.at("a100-sxm-80gb").sustained_matmul_bf16_flop_per_s, 0.0);
+}
+
+TEST(KernelPowerFloor, SustainedGemmsRunNoFasterThanThePowerLimitAllows) {
+  const KernelModel h100(kernel_parameters(shipped().gpus.at("h100-sxm-80gb")));
+  // 8192^3: isolated the fit gives 796 TFLOP/s (the sweep measured 774); sustained 681.
+  const double flops = 2 * std::pow(8192.0, 3);
+  const double launch = shipped().gpus.at("h100-sxm-80gb").launch_overhead_s;
+  EXPECT_NEAR(flops / (h100.gemm_s(8192, 8192, 8192, MatmulPrecision::BF16) - launch), 681e12,
+              0.5e12);
+  EXPECT_GT(flops / h100.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::BF16), 780e12);
+  // A GEMM slower than the floor is unchanged: 2048 x 256 x 256 is wave- and memory-bound.
+  EXPECT_DOUBLE_EQ(h100.gemm_s(2048, 256, 256, MatmulPrecision::BF16),
+                   h100.gemm_isolated_s(2048, 256, 256, MatmulPrecision::BF16));
+  // FP8 was not measured: no floor.
+  EXPECT_DOUBLE_EQ(h100.gemm_s(8192, 8192, 8192, MatmulPrecision::FP8),
+                   h100.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::FP8));
+  // Attention forward at s = 16384: 0.6954 x 989 / (1 + 1053 / 16384) = 646 TFLOP/s, under the
+  // floor, so unchanged; with a floor of 600 TFLOP/s it would run at 600.
+  const double attention_flops = 2.0 * 4 * 32 * 16384.0 * 16384.0 * 128;
+  EXPECT_DOUBLE_EQ(h100.attention_forward_s(4, 32, 16384, 128),
+                   h100.attention_forward_isolated_s(4, 32, 16384, 128));
+  KernelParameters lower = kernel_parameters(shipped().gpus.at("h100-sxm-80gb"));
+  lower.sustained_bf16_flop_per_s = 600e12;
+  const KernelModel capped(lower);
+  EXPECT_NEAR(attention_flops / (capped.attention_forward_s(4, 32, 16384, 128) - launch), 600e12,
+              1e9);
 }
 
 }  // namespace

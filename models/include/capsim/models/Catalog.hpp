@@ -42,7 +42,9 @@ struct GpuSpec {
   double attention_efficiency_bwd = 0;
   double attention_half_seq_fwd = 0;  ///< sequence length (tokens) at which attention reaches
   double attention_half_seq_bwd = 0;  ///< half its long-sequence efficiency
-  std::string kernel_source;          ///< where the kernel-model figures come from
+  /// BF16 matmul rate the GPU sustains at its power cap (KernelModel.hpp); 0 = not measured.
+  double sustained_matmul_bf16_flop_per_s = 0;
+  std::string kernel_source;  ///< where the kernel-model figures come from
 };
 
 /// A server (or rack-scale system) type: its GPUs, NVLink domain, NICs, power and price.

@@ -23,6 +23,15 @@
 //          at s = s_half. Fitted on head dimension 128 (every catalog model); at head dimension 64
 //          the measured kernels are 25-35% slower than this predicts (softmax-bound).
 //   Memory-bound  t = launch + bytes / bandwidth (bytes read plus written).
+//   Power cap: a GPU kept busy for seconds (a training or serving step) sits at its board power
+//          limit, and the SM clock drops until the matmul rate is what that power buys. Measured
+//          with kernels/SustainedGemm.cu (models/catalog/measurements/): three large bf16 GEMM
+//          shapes run 800 TFLOP/s for the first 50 ms on an H100 SXM, then settle within a few
+//          seconds at 679-684 (SM clock 1335-1380 MHz of 1980, 698 W of 700); on an H200 at
+//          673-676 (1455-1530 MHz). So the plain GEMM and attention functions take at least
+//          FLOPs / sustained_bf16 (the rate the GPU holds at its cap; no floor where it was not
+//          measured); the *_isolated_s functions omit that floor, as a microbenchmark of short
+//          bursts measures them (the calibration fits those).
 #pragma once
 
 #include <string>
@@ -41,17 +50,18 @@ struct KernelParameters {
   double gemm_efficiency_bf16 = 0;  ///< GEMM main-loop rate / peak (no tile or wave losses)
   double gemm_efficiency_fp8 = 0;
   double gemm_efficiency_tf32 = 0;
-  int sm_count = 0;                     ///< streaming multiprocessors (wave quantization)
-  int gemm_tile_m = 0;                  ///< output tile rows one SM computes at a time
-  int gemm_tile_n = 0;                  ///< output tile columns
-  double gemm_k_overhead = 0;           ///< per-tile prologue/epilogue cost, in units of k
-  double memory_bandwidth_Bps = 0;      ///< achieved on large copies (read + write counted)
-  double launch_s = 0;                  ///< fixed cost of one kernel launch
-  double attention_efficiency_fwd = 0;  ///< long-sequence fused causal attention / BF16 peak, fwd
-  double attention_efficiency_bwd = 0;  ///< same for the backward pass
-  double attention_half_seq_fwd = 0;    ///< sequence length at half that efficiency, fwd
-  double attention_half_seq_bwd = 0;    ///< same for the backward pass
-  std::string provenance;               ///< "calibrated: <file>" or "default: <sources>"
+  int sm_count = 0;                      ///< streaming multiprocessors (wave quantization)
+  int gemm_tile_m = 0;                   ///< output tile rows one SM computes at a time
+  int gemm_tile_n = 0;                   ///< output tile columns
+  double gemm_k_overhead = 0;            ///< per-tile prologue/epilogue cost, in units of k
+  double memory_bandwidth_Bps = 0;       ///< achieved on large copies (read + write counted)
+  double launch_s = 0;                   ///< fixed cost of one kernel launch
+  double attention_efficiency_fwd = 0;   ///< long-sequence fused causal attention / BF16 peak, fwd
+  double attention_efficiency_bwd = 0;   ///< same for the backward pass
+  double attention_half_seq_fwd = 0;     ///< sequence length at half that efficiency, fwd
+  double attention_half_seq_bwd = 0;     ///< same for the backward pass
+  double sustained_bf16_flop_per_s = 0;  ///< matmul rate held at the power cap; 0 = no floor
+  std::string provenance;                ///< "calibrated: <file>" or "default: <sources>"
 };
 
 /// The kernel parameters of a catalog GPU: peaks, efficiencies (matmul_efficiency_* for the
@@ -64,9 +74,11 @@ class KernelModel {
   explicit KernelModel(KernelParameters parameters);
 
   /// C[m x n] = A[m x k] B[k x n] in `precision` (2-byte operands for BF16, 1 for FP8, 4 for
-  /// TF32), seconds, including one launch; 0 when any dimension is 0. Throws ConfigurationError
-  /// when the GPU has no rate for `precision`.
+  /// TF32), seconds, including one launch, on a GPU at its power cap (a training step); 0 when
+  /// any dimension is 0. Throws ConfigurationError when the GPU has no rate for `precision`.
   double gemm_s(double m, double n, double k, MatmulPrecision precision) const;
+  /// The same GEMM alone on a GPU below its cap, as a microbenchmark times it.
+  double gemm_isolated_s(double m, double n, double k, MatmulPrecision precision) const;
 
   /// Fused causal attention forward over `batch` x `heads` sequences of `seq_len` queries and
   /// keys with head dimension `head_dim` (FLOPs counted as 2 b h s^2 d, the causal half of
@@ -74,6 +86,11 @@ class KernelModel {
   double attention_forward_s(double batch, double heads, double seq_len, double head_dim) const;
   /// The matching backward pass (2.5x the forward FLOPs), seconds.
   double attention_backward_s(double batch, double heads, double seq_len, double head_dim) const;
+  /// Both alone on a GPU below its cap, as a microbenchmark times them.
+  double attention_forward_isolated_s(double batch, double heads, double seq_len,
+                                      double head_dim) const;
+  double attention_backward_isolated_s(double batch, double heads, double seq_len,
+                                       double head_dim) const;
 
   /// A memory-bound kernel moving `bytes` (reads plus writes), seconds, including one launch.
   double memory_bound_s(double bytes) const;
@@ -82,6 +99,12 @@ class KernelModel {
   const KernelParameters& parameters() const { return p_; }
 
  private:
+  /// The power floor on `flops` of bf16 matmul work: the sustained rate when `sustained` and it
+  /// was measured, else none (see the overview). 0 = no floor.
+  double power_floor_s(double flops, bool sustained) const;
+  double gemm_time_s(double m, double n, double k, MatmulPrecision precision, bool sustained) const;
+  double attention_time_s(double batch, double heads, double seq_len, double head_dim,
+                          bool backward, bool sustained) const;
   double gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n, int split,
                               double rate_flop_per_s, double bytes_per_element) const;
 
