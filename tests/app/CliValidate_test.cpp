@@ -72,7 +72,7 @@ TEST_F(CliValidate, TheCsvBreakdownAddsUpToThePrediction) {
   EXPECT_EQ(rows.back().at("recompute"), "selective");
 }
 
-// Accuracy as measured on 2026-11-26 (A100 MAPE 7.3%, H100 13.2%, all 10.1%): a guard against
+// Accuracy as measured on 2026-11-26 (A100 MAPE 7.3%, H100 13.1%, all 10.0%): a guard against
 // regressions, not the target (5% overall, 6% per GPU, 12% worst), which the model
 // does not reach yet.
 TEST_F(CliValidate, AccuracyDoesNotRegress) {
