@@ -1,0 +1,52 @@
+// The SimGrid platform of a Topology (private to sim/: SimGrid types stay out of the public
+// headers). Needs the process's s4u::Engine to exist, configured by configure_network_model().
+//
+// Layout: one full zone holding one host per GPU and per storage node, one SPLITDUPLEX link per
+// graph edge, and an explicit route (a list of directed links) for each pair of hosts that
+// communicates. Why a full zone and explicit routes rather than SimGrid's routing:
+// - Dijkstra and Floyd zones route over every netpoint by latency, so they would relay traffic
+//   through GPUs (NCCL's PXN, which the Topology does not model) and ignore the NVLink preference;
+//   fat-tree, dragonfly and torus zones cannot express NVLink domains or multi-NIC servers.
+// - With routes given as link lists no router is needed: NICs, NVSwitches and switches are the
+//   links' meeting points and appear only through the links of the routes.
+// - A full zone looks routes up in O(1); its table costs one pointer per pair of hosts (2 MB at
+//   512 GPUs, 130 MB at 4,096), and only the routes that carry traffic are built.
+// A forwarding vertex's delay (NIC, NVSwitch, switch) is added to the direction of each of its
+// links that enters it, so a route's latency is its links' plus the forwarding vertices' in
+// between, as Topology::collective_path() counts it.
+#pragma once
+
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Link.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+#include <vector>
+
+#include "SimRoutes.hpp"
+#include "capsim/models/Topology.hpp"
+
+namespace capsim::sim_detail {
+
+/// Sets the network model so that an uncontended flow takes latency + bytes / bandwidth. Call
+/// once, after creating the engine and before building any platform.
+void configure_network_model();
+
+/// Hosts and links of one Topology inside the engine's root zone.
+class SimPlatform {
+ public:
+  /// Creates the zone, the hosts and the links. `routes` numbers the edges; it must outlive this.
+  SimPlatform(const Topology& topology, const FabricRoutes& routes);
+
+  /// Host of GPU `rank`.
+  simgrid::s4u::Host* gpu_host(int rank) const { return gpu_hosts_.at(rank); }
+  /// Adds the one-way route from GPU `from` to GPU `to` along `hops`; once per ordered pair.
+  void add_route(int from, int to, const std::vector<RouteHop>& hops);
+  /// Seals the zone: call once all routes are added, before the simulation runs.
+  void seal();
+
+ private:
+  simgrid::s4u::NetZone* zone_ = nullptr;
+  std::vector<simgrid::s4u::Host*> gpu_hosts_;         ///< by rank
+  std::vector<simgrid::s4u::SplitDuplexLink*> links_;  ///< by edge number
+};
+
+}  // namespace capsim::sim_detail

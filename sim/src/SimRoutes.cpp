@@ -1,0 +1,77 @@
+// FabricRoutes: breadth-first distances to a destination, then a walk from the source that picks
+// among equally short next hops by destination.
+#include "SimRoutes.hpp"
+
+namespace capsim::sim_detail {
+
+FabricRoutes::FabricRoutes(const TopologyGraph& graph) : graph_(graph) {
+  for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
+    // The edge property lives once per undirected edge, so its address names the edge from
+    // either end of an out_edges() walk.
+    const Link* property = &graph_[*e];
+    edge_of_.emplace(property, links_.size());
+    links_.push_back(property);
+    endpoints_.emplace_back(boost::source(*e, graph_), boost::target(*e, graph_));
+  }
+  for (auto [v, end] = boost::vertices(graph_); v != end; ++v)
+    gpu_count_ += graph_[*v].kind == VertexKind::Gpu;
+}
+
+bool FabricRoutes::forwards(const Node& node) {
+  return node.kind == VertexKind::Nic || node.kind == VertexKind::NvSwitch ||
+         node.kind == VertexKind::Switch;
+}
+
+std::size_t FabricRoutes::key_of(TopologyVertex vertex) const {
+  const Node& node = graph_[vertex];
+  const auto index = static_cast<std::size_t>(node.index < 0 ? 0 : node.index);
+  return node.kind == VertexKind::Gpu ? index : gpu_count_ + index;
+}
+
+const std::vector<int>& FabricRoutes::distances_to(TopologyVertex destination) {
+  if (destination == distances_to_) return distances_;
+  distances_.assign(boost::num_vertices(graph_), -1);
+  distances_to_ = destination;
+  std::vector<TopologyVertex> queue{destination};
+  distances_[destination] = 0;
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    const auto u = queue[head];
+    // Endpoints get a distance (they may be the source) but no route passes through them.
+    if (u != destination && !forwards(graph_[u])) continue;
+    for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
+      const auto v = boost::target(*e, graph_);
+      if (distances_[v] >= 0) continue;
+      distances_[v] = distances_[u] + 1;
+      queue.push_back(v);
+    }
+  }
+  return distances_;
+}
+
+std::vector<RouteHop> FabricRoutes::route(TopologyVertex source, TopologyVertex destination) {
+  const std::vector<int>& distance = distances_to(destination);
+  std::vector<RouteHop> hops;
+  if (source == destination || distance[source] < 0) return hops;
+  const std::size_t key = key_of(destination);
+  std::vector<std::pair<std::size_t, TopologyVertex>> choices;  // (edge number, next vertex)
+  for (auto u = source; u != destination;) {
+    choices.clear();
+    bool nvlink = false;
+    for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
+      const auto v = boost::target(*e, graph_);
+      if (distance[v] != distance[u] - 1) continue;
+      if (v != destination && !forwards(graph_[v])) continue;
+      const bool is_nvlink = graph_[*e].kind == LinkKind::NvLink;
+      if (is_nvlink && !nvlink) choices.clear();  // NVLink wins a tie
+      if (is_nvlink || !nvlink) choices.emplace_back(edge_of_.at(&graph_[*e]), v);
+      nvlink = nvlink || is_nvlink;
+    }
+    // A vertex one link closer always exists: the distances were found over the same rule.
+    const auto& [edge, next] = choices[key % choices.size()];
+    hops.push_back(RouteHop{edge, endpoints_[edge].first == u});
+    u = next;
+  }
+  return hops;
+}
+
+}  // namespace capsim::sim_detail
