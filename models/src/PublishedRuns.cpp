@@ -143,7 +143,8 @@ PublishedTrainingRun parse_run(const Row& row, int line) {
   run.dp = row.count("dp");
   run.cp = row.optional_count("cp", 1).value_or(1);
   run.vpp = row.optional_count("vpp", 1).value_or(1);
-  // Not a column of the published format (yet): read where a file adds it, else no EP.
+  // Not a column of the published format (yet): read where a file adds it; else 1 for a dense
+  // model and capsim's choice for a mixture of experts (predict_published_run).
   if (row.has("ep")) run.ep = row.optional_count("ep", 1);
   run.zero_stage = row.optional_count("zero_stage", 0).value_or(0);
   const std::string recompute = row.choice("recompute", {"none", "selective", "full"}, true);
@@ -386,15 +387,22 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
   } else {
     // Not published: the expert-parallel size a practitioner would pick, the one that fits and
     // runs fastest of the divisors of the expert count that divide dp x cp.
+    // A size the layout cannot run is skipped; if none can, the first one's error says why.
     const long long data_ranks = static_cast<long long>(run.dp) * run.cp;
     bool planned = false;
+    std::string first_error;
     for (int ep = 1; ep <= run.moe_experts; ++ep) {
       if (run.moe_experts % ep != 0 || data_ranks % ep != 0) continue;
       job.ep = ep;
-      const TrainingPlan candidate = plan_row(job, run, cluster, cluster_plan);
-      if (!planned || better_plan(candidate, plan)) plan = candidate;
-      planned = true;
+      try {
+        const TrainingPlan candidate = plan_row(job, run, cluster, cluster_plan);
+        if (!planned || better_plan(candidate, plan)) plan = candidate;
+        planned = true;
+      } catch (const ConfigurationError& error) {
+        if (first_error.empty()) first_error = error.what();
+      }
     }
+    if (!planned) throw ConfigurationError(first_error);
     ep_chosen = true;
   }
 
