@@ -8,7 +8,12 @@
 // each norm reads x and writes x (2 passes), each residual add reads two tensors and writes one
 // (3); the MLP activation reads its input(s) and writes its output (GELU 2 x b s f, SwiGLU
 // 3 x b s f). Backward kernels move twice the forward bytes (the gradient in, the saved input,
-// the gradient out). Dropout is not applied (modern pre-training runs without it).
+// the gradient out). Dropout (TrainingLayout::dropout; off by default, as modern pre-training
+// runs) adds a 1-byte mask to each residual add. Without sequence parallelism
+// (TrainingLayout::sequence_parallel) the norms and residual adds run on all b s tokens on every
+// tp rank. With TrainingLayout::attention = Materialized the attention core is two batched GEMMs
+// over the full s x s square with softmax (and dropout) passes over the scores in memory
+// (LayerKernels.cpp); otherwise the fused kernel of KernelModel.
 //
 // A mixture-of-experts layer (ModelShape::moe_experts = E > 0, top k) replaces the MLP GEMMs by
 // (t = b s / cp tokens per micro-batch, balanced routing, expert tensor parallelism = tp):
