@@ -40,8 +40,14 @@
 //   ZeRO-0 one all-reduce; ZeRO-1 a reduce-scatter of gradients and an all-gather of updated
 //   weights; ZeRO-2 keeps only 1/dp of the gradients, so it reduce-scatters after every
 //   micro-batch (m of them) plus one all-gather; ZeRO-3 per micro-batch a reduce-scatter and two
-//   weight all-gathers (forward, backward). The Adam step is memory-bound: 30 bytes of HBM
-//   traffic per owned param.
+//   weight all-gathers (forward, backward). Gradients travel in fp32 (4 bytes, Megatron's rule
+//   for bf16) unless grad_reduce_fp32 is off, weights in bf16. The Adam step is memory-bound:
+//   30 bytes of HBM traffic per owned param.
+// - Software (TrainingLayout): fused or materialized attention, sequence parallelism, dropout
+//   (LayerKernels.hpp) and gradient accumulation fusion; without it every micro-batch's backward
+//   ends with main_grad += grad over the stage's local parameters, 10 bytes each.
+// - Interleaved stages with uneven layers: stage_layers() splits l over pp x vpp chunks by the
+//   stage rule below.
 // - Memory: the stage with the largest need over all pp stages (the first such on a tie). Stage k
 //   keeps min(pp - k, m) micro-batches of its own layers in flight; the first also holds the
 //   embedding, the last the output layer and an fp32 logits buffer. With an even split the
@@ -83,7 +89,8 @@
 // - Left out: the logits stage's extra all-gather/reduce-scatter around the output layer, the
 //   vocab-parallel cross-entropy all-reduces, the tied-embedding gradient all-reduce between first
 //   and last stage, kernel launch gaps between kernels, contention between overlapped
-//   communication and compute, stragglers, ZeRO-3 gather buffers.
+//   communication and compute, stragglers, ZeRO-3 gather buffers. Kernel times include the
+//   GPU's power limit where it was measured (KernelModel.hpp).
 #pragma once
 
 #include <string>
