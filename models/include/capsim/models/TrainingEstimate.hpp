@@ -47,7 +47,7 @@
 //   (LayerKernels.hpp) and gradient accumulation fusion; without it every micro-batch's backward
 //   ends with main_grad += grad over the stage's local parameters, 10 bytes each.
 // - Interleaved stages with uneven layers: stage_layers() splits l over pp x vpp chunks by the
-//   stage rule below.
+//   pipeline-stage rule above.
 // - Memory: the stage with the largest need over all pp stages (the first such on a tie). Stage k
 //   keeps min(pp - k, m) micro-batches of its own layers in flight; the first also holds the
 //   embedding, the last the output layer and an fp32 logits buffer. With an even split the
