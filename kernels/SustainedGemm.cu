@@ -4,13 +4,19 @@
 // GEMM loop). The sweep in shared/calibration times kernels over a few repeats only, so the
 // kernel model's efficiencies describe short bursts; this measures the sustained rate.
 //
-//   capsim-sustained-gemm M N K SECONDS
+//   capsim-sustained-gemm M N K SECONDS [COPY_BYTES]
+//
+// With COPY_BYTES, every GEMM of the sustained phase is followed by a device copy of that many
+// bytes (a memory-bound kernel, as the norms and activations between a layer's GEMMs), and only
+// the GEMMs are timed: how fast GEMMs run when the power they draw is interleaved with lighter
+// work, as in a training step.
 //
 // Inputs are pseudo-random in [-1, 1] (all-zero data draws less power and runs faster). Output,
 // CSV on stdout:
 //   phase,index,start_s,seconds,tflops
 // phase "isolated": single GEMMs, each after 0.5 s of idle; phase "sustained": GEMMs back to back
-// for SECONDS, every one timed with CUDA events (start_s from the first sustained GEMM).
+// for SECONDS (with COPY_BYTES, each followed by the copy), every GEMM timed with CUDA events
+// (start_s from the first sustained GEMM).
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -60,10 +66,11 @@ __nv_bfloat16* random_matrix(size_t count, unsigned long long seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s M N K SECONDS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: %s M N K SECONDS [COPY_BYTES]\n", argv[0]);
     return 2;
   }
+  const size_t copy_bytes = argc == 6 ? std::strtoull(argv[5], nullptr, 10) : 0;
   const long m = std::atol(argv[1]), n = std::atol(argv[2]), k = std::atol(argv[3]);
   const double seconds = std::atof(argv[4]);
   if (m <= 0 || n <= 0 || k <= 0 || !(seconds > 0)) {
@@ -73,6 +80,13 @@ int main(int argc, char** argv) {
   __nv_bfloat16* a = random_matrix(size_t(m) * k, 1);
   __nv_bfloat16* b = random_matrix(size_t(k) * n, 2);
   __nv_bfloat16* c = random_matrix(size_t(m) * n, 3);
+  void* copy_from = nullptr;
+  void* copy_to = nullptr;
+  if (copy_bytes > 0) {
+    check_cuda(cudaMalloc(&copy_from, copy_bytes), "cudaMalloc");
+    check_cuda(cudaMalloc(&copy_to, copy_bytes), "cudaMalloc");
+    check_cuda(cudaMemset(copy_from, 1, copy_bytes), "cudaMemset");
+  }
   cublasHandle_t handle;
   check_cublas(cublasCreate(&handle), "cublasCreate");
   const float alpha = 1.0f, beta = 0.0f;
@@ -102,33 +116,37 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
 
-  // Back to back: one event before each GEMM and one after the last; events are queued ahead
-  // of time in chunks so the host never stalls the stream.
-  std::vector<cudaEvent_t> marks;
+  // Back to back: an event before and after each GEMM; events are queued ahead of time in
+  // chunks so the host never stalls the stream.
+  std::vector<cudaEvent_t> before, after;
+  auto new_event = [] {
+    cudaEvent_t event;
+    check_cuda(cudaEventCreate(&event), "cudaEventCreate");
+    check_cuda(cudaEventRecord(event), "cudaEventRecord");
+    return event;
+  };
   const auto wall_start = std::chrono::steady_clock::now();
   for (;;) {
     for (int chunk = 0; chunk < 64; ++chunk) {
-      cudaEvent_t mark;
-      check_cuda(cudaEventCreate(&mark), "cudaEventCreate");
-      check_cuda(cudaEventRecord(mark), "cudaEventRecord");
-      marks.push_back(mark);
+      before.push_back(new_event());
       gemm();
+      after.push_back(new_event());
+      if (copy_bytes > 0) {
+        check_cuda(cudaMemcpyAsync(copy_to, copy_from, copy_bytes, cudaMemcpyDeviceToDevice),
+                   "cudaMemcpyAsync");
+      }
     }
     // Keep at most ~64 GEMMs queued so the wall clock tracks the GPU.
-    check_cuda(cudaEventSynchronize(marks[marks.size() - 64]), "cudaEventSynchronize");
+    check_cuda(cudaEventSynchronize(before[before.size() - 64]), "cudaEventSynchronize");
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (elapsed >= seconds) break;
   }
-  cudaEvent_t last;
-  check_cuda(cudaEventCreate(&last), "cudaEventCreate");
-  check_cuda(cudaEventRecord(last), "cudaEventRecord");
-  marks.push_back(last);
-  check_cuda(cudaEventSynchronize(last), "cudaEventSynchronize");
-  for (size_t i = 0; i + 1 < marks.size(); ++i) {
+  check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  for (size_t i = 0; i < before.size(); ++i) {
     float from_start = 0, ms = 0;
-    check_cuda(cudaEventElapsedTime(&from_start, marks[0], marks[i]), "cudaEventElapsedTime");
-    check_cuda(cudaEventElapsedTime(&ms, marks[i], marks[i + 1]), "cudaEventElapsedTime");
+    check_cuda(cudaEventElapsedTime(&from_start, before[0], before[i]), "cudaEventElapsedTime");
+    check_cuda(cudaEventElapsedTime(&ms, before[i], after[i]), "cudaEventElapsedTime");
     std::printf("sustained,%zu,%.6f,%.9g,%.2f\n", i, from_start * 1e-3, ms * 1e-3,
                 flops / (ms * 1e-3) / 1e12);
   }
