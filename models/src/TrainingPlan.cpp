@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/Units.hpp"
 
 namespace capsim {
 namespace {
@@ -296,6 +297,30 @@ RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_p
 
 namespace {
 
+std::string power_limit_assumption(const GpuSpec& gpu) {
+  if (!(gpu.sustained_matmul_bf16_flop_per_s > 0)) {
+    return "No bf16 GEMM or attention kernel is slowed by " + gpu.id +
+           "'s power limit: its sustained matmul rate was not measured, so the estimate uses "
+           "short-burst rates and may be optimistic.";
+  }
+  return "A training step keeps the GPU at its power limit: no bf16 GEMM or attention kernel "
+         "runs faster than " +
+         format_quantity(gpu.sustained_matmul_bf16_flop_per_s, Quantity::FlopRate) +
+         ", the rate measured on " + gpu.id + " after seconds of back-to-back GEMMs.";
+}
+
+std::string implementation_assumption(const TrainingLayout& l) {
+  std::string text = "Software: ";
+  text += l.attention == AttentionKernel::Materialized ? "attention with the s x s scores in memory"
+                                                       : "fused (FlashAttention-style) attention";
+  text += l.sequence_parallel ? ", sequence parallelism" : ", no sequence parallelism";
+  text += l.dropout ? ", dropout" : ", no dropout";
+  text += l.grad_accumulation_fusion ? ", fused gradient accumulation"
+                                     : ", unfused gradient accumulation";
+  text += l.grad_reduce_fp32 ? "; gradients reduced in fp32." : "; gradients reduced in bf16.";
+  return text;
+}
+
 std::string plan_context(const TrainingWorkload& job, const ClusterConfig& cluster) {
   return "workload '" + job.name + "' on cluster '" + cluster.name + "': ";
 }
@@ -353,10 +378,13 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
   plan.cost = run.cost;
 
   plan.assumptions = {
-      "Each kernel (GEMMs, fused attention, memory-bound kernels) is timed by " + cluster.gpu.id +
+      "Each kernel (GEMMs, attention, memory-bound kernels) is timed by " + cluster.gpu.id +
           "'s kernel model: " + cluster.gpu.kernel_source,
-      "Collectives are alpha-beta rings on the topology's per-GPU bandwidth share; "
-      "ranks are ordered tp, cp, dp, pp.",
+      power_limit_assumption(cluster.gpu),
+      implementation_assumption(plan.layout),
+      "Collectives are alpha-beta rings on the topology's per-GPU bandwidth share (a ring "
+      "across servers uses the NICs of all its members in a server); ranks are ordered tp, cp, "
+      "dp, pp.",
       std::string("Data-parallel collectives ") +
           (plan.layout.overlap_dp_comm ? "overlap the backward and forward passes; "
                                        : "do not overlap compute; ") +
