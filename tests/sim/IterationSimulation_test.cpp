@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,10 @@ ClusterConfig efficiencies(double scaleup, double network) {
 //   S0: B(4) after g4: P0 = P1 + B0 = m (F1 + B1 + c) + (F0 + B0 + c),
 //   i.e. (m + pp - 1) slots, m of the bottleneck stage and one of the other, each slot with ONE
 //   transfer time (the estimate charges 2c per slot: (m + pp - 1) (F1 + B1 + 2c)).
-// Then each stage runs its exposed dp time and the optimizer step:
+// Then each stage's dp pair (GPUs 0 and 2, 4 and 6: NIC - switch - NIC again) plays ZeRO-1 as
+// ring flows: one reduce-scatter step of S / 2 bf16 gradients, one all-gather step of S / 2 bf16
+// weights, each latency + S / 2 / 40 GB/s, exactly the estimate's dp_k (its dp link is this same
+// route); then the optimizer step:
 //   iteration = max(P0 + dp0, P1 + dp1) + optimizer.
 TEST(IterationSimulation, TinyPipelineMatchesThe1F1BScheduleByHand) {
   const Topology topology = two_gpu_servers(4);
@@ -106,46 +110,83 @@ TEST(IterationSimulation, TinyPipelineMatchesThe1F1BScheduleByHand) {
   EXPECT_LT(relative_error(sim.iteration_s, expected), kTol);
   EXPECT_LT(relative_error(sim.compute_s, m * (F1 + B1)), kTol);
   EXPECT_EQ(sim.optimizer_s, optimizer);
+  EXPECT_TRUE(sim.dp_comm_as_flows);
+  EXPECT_LT(relative_error(sim.dp_comm_s,
+                           std::max(stages[0].dp_comm_exposed_s, stages[1].dp_comm_exposed_s)),
+            kTol);
   // The estimate's bubble is the bottleneck's slot and every slot has both sends: it is slower.
   EXPECT_LT(sim.iteration_s, estimate.iteration_s);
 }
 
+struct PublishedSimulation {
+  TrainingPrediction prediction;
+  SimulatedIteration sim;
+};
+
 // A published run's estimate and its simulation on the same cluster (the catalog's hardware and
 // the fabric predict_published_run builds).
-void expect_simulation_agrees_with_estimate(const std::string& id) {
+PublishedSimulation simulate_published_run(const std::string& id) {
   const auto runs = load_published_training_runs(kPublic);
   const auto run = std::find_if(runs.begin(), runs.end(),
                                 [&](const PublishedTrainingRun& r) { return r.id == id; });
-  ASSERT_NE(run, runs.end()) << id;
+  if (run == runs.end()) throw std::runtime_error("no row " + id);
   const Catalog& catalog = shipped_catalog();
   const TrainingPrediction prediction = predict_published_run(*run, catalog);
   const ClusterConfig cluster = published_run_cluster(*run, catalog);
   EconomicsConfig economics;
   economics.params = catalog.economics.at("default");
   const ClusterPlan plan = plan_cluster(cluster, economics);
-
   const SimulatedIteration sim = simulate_training_iteration(
       prediction.model, prediction.layout, prediction.gpu, plan.topology, cluster, run->gpus);
-  const double estimate_s = prediction.estimate.iteration_s;
   ::testing::Test::RecordProperty("simulated_s", std::to_string(sim.iteration_s));
-  ::testing::Test::RecordProperty("estimated_s", std::to_string(estimate_s));
+  ::testing::Test::RecordProperty("estimated_s", std::to_string(prediction.estimate.iteration_s));
+  return {prediction, sim};
+}
+
+// Where nothing contends the simulation agrees with the estimate within 2%, and is never slower:
+// the estimate's bubble is an upper bound and its slots charge both pipeline sends.
+void expect_agreement(const std::string& id, bool dp_as_flows) {
+  const auto [prediction, sim] = simulate_published_run(id);
+  const double estimate_s = prediction.estimate.iteration_s;
   EXPECT_EQ(sim.micro_batches, prediction.estimate.micro_batches);
+  EXPECT_EQ(sim.dp_comm_as_flows, dp_as_flows);
+  EXPECT_LT(relative_error(sim.dp_comm_s, prediction.estimate.breakdown.dp_comm_s), 1e-3);
   EXPECT_LT(relative_error(sim.iteration_s, estimate_s), 0.02)
       << id << ": simulated " << sim.iteration_s << " s, estimated " << estimate_s << " s";
-  // Played out, the pipeline can only be as fast or faster than the estimate's upper bound.
   EXPECT_LE(sim.iteration_s, estimate_s * (1 + 1e-9));
 }
 
+// Megatron-Core rows overlap the dp collectives: their exposed time is closed form. 0.27% faster.
 TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronCore70b) {
-  expect_simulation_agrees_with_estimate("megatron-core-h100-70b");  // tp 8 pp 2 dp 48
+  expect_agreement("megatron-core-h100-70b", false);  // tp 8 pp 2 dp 48, ZeRO-1
 }
 
+// Five stages lighter than the last (logits) fill and drain quicker: 0.79% faster.
 TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronCore177b) {
-  expect_simulation_agrees_with_estimate("megatron-core-h100-177b");  // tp 8 pp 6 dp 48
+  expect_agreement("megatron-core-h100-177b", false);  // tp 8 pp 6 dp 48, ZeRO-1
 }
 
-TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronSc21Gpt145b) {
-  expect_simulation_agrees_with_estimate("megatron-sc21-145.6b");  // tp 8 pp 8 dp 24
+// SC'21 all-reduces after the backward, so each stage's 32-GPU ring plays as flows (one GPU per
+// server, NIC 0 of each, on a 3-tier Clos); the rings do not meet here. 0.15% faster.
+TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronSc21Gpt76b) {
+  expect_agreement("megatron-sc21-76.1b", true);  // tp 8 pp 4 dp 32, ZeRO-0
+}
+
+// What the estimate cannot see: megatron-sc21-145.6b's eight stages all-reduce over NIC 0 of
+// 24 servers each, and the statically routed (D-mod-k) rings of different stages share fabric
+// links while they overlap in time (stage 7 starts about 7 backwards before stage 0). Alone, one
+// such ring matches the closed form exactly; together the slowest stage's reduction takes 1.75x
+// the estimate's, and the iteration about 2% longer. (The other tensor ranks' rings, on NICs
+// 1-7, are left out by the structure reduction; on this fabric they would meet too.)
+TEST(IterationSimulation, StageRingsContendOnMegatronSc21Gpt145b) {
+  const auto [prediction, sim] = simulate_published_run("megatron-sc21-145.6b");
+  EXPECT_TRUE(sim.dp_comm_as_flows);
+  EXPECT_GT(sim.dp_comm_s, 1.5 * prediction.estimate.breakdown.dp_comm_s);
+  EXPECT_GT(sim.iteration_s, prediction.estimate.iteration_s);
+  EXPECT_LT(relative_error(sim.iteration_s, prediction.estimate.iteration_s), 0.05);
+  // Without the reduction the pipelines agree: the estimate's 1F1B part is an upper bound.
+  const TrainingEstimate& e = prediction.estimate;
+  EXPECT_LE(sim.pipeline_s, e.iteration_s - e.breakdown.dp_comm_s - e.breakdown.optimizer_s);
 }
 
 // An invalid layout is rejected with the estimate's own message, before SimGrid starts.

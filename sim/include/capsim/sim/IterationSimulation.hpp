@@ -25,10 +25,20 @@
 //   bandwidth and every other link at the NIC's collective_efficiency, the factors comm_link()
 //   applies to the estimate's paths, so that an uncontended transfer takes what the estimate's
 //   point_to_point_s() gives.
-// - After its last backward each stage runs its data-parallel time, as computation of the
-//   estimate's exposed dp time for that stage (closed form, not flows; with ZeRO-2/3 the
-//   per-micro-batch reductions are all counted there), then the optimizer step (the estimate's
-//   optimizer_s, that of the largest stage). The iteration ends when the last stage finishes.
+// - After its last backward each stage reduces its gradients over data parallelism, then runs
+//   the optimizer step (the estimate's optimizer_s, that of the largest stage). The iteration
+//   ends when the last of them finishes.
+//   As flows (SimulatedIteration::dp_comm_as_flows) when the reduction is the estimate's plain
+//   end-of-iteration collective and small: ZeRO-0 (ring all-reduce) or ZeRO-1 (ring
+//   reduce-scatter of the gradients, then ring all-gather of the bf16 weights), no overlap, ep 1,
+//   dp x pp <= 512 flows per ring step. Then the stage's dp group of tensor-rank-0 GPUs (ranks
+//   stage rank + j x tp x cp) runs the ring with Collectives.hpp's steps and the estimate's bytes
+//   (its local parameters x bytes per parameter / dp per step), every member starting when the
+//   stage's replica 0 finishes its backward (the replicas are identical). Each ring step pays
+//   its neighbours' route latency, where the estimate charges the farthest pair's.
+//   Otherwise as computation of the estimate's exposed dp time for that stage (closed form; the
+//   overlap windows, ZeRO-2/3's per-micro-batch reductions and the expert-data-parallel groups
+//   are all counted there).
 //
 // Why it differs from estimate_training: the estimate charges (m + pp - 1) slots of the
 // bottleneck stage, each slot with both pipeline sends. Played out, the steady state's paired
@@ -36,8 +46,11 @@
 // faster stages fill and drain the pipeline quicker (with pp 2: m slots of the bottleneck plus
 // one of the other stage, each slot with one transfer time). With p2p transfers small against
 // compute the two agree closely: the simulation is 0.27% faster on megatron-core-h100-70b (pp 2),
-// 0.79% on -177b (pp 6: five stages lighter than the last, which holds the logits) and 0.23% on
-// megatron-sc21-145.6b (pp 8) (tests/sim/IterationSimulation_test).
+// 0.79% on -177b (pp 6: five stages lighter than the last, which holds the logits) and 0.15% on
+// megatron-sc21-76.1b (pp 4, dp rings as flows). Where the stages' dp rings share fabric links
+// while they overlap in time (statically routed strided ranks), the simulation is slower:
+// megatron-sc21-145.6b takes 2.1% longer, its slowest reduction 1.75x the estimate's
+// (tests/sim/IterationSimulation_test).
 //
 // SimGrid allows one engine per process: simulate_training_iteration() runs at most once per
 // process, and not after simulate_collectives() (a second simulation throws ConfigurationError).
@@ -53,12 +66,13 @@ namespace capsim {
 
 /// One iteration played out; times in seconds from the iteration's start.
 struct SimulatedIteration {
-  double iteration_s = 0.0;  ///< the last stage's optimizer step ends
-  double pipeline_s = 0.0;   ///< the last backward of any stage ends (1F1B with its transfers)
-  double compute_s = 0.0;    ///< busiest stage: m x its forward + backward (without p2p)
-  double dp_comm_s = 0.0;    ///< the largest stage's data-parallel time (closed form, see above)
-  double optimizer_s = 0.0;  ///< the optimizer step every stage runs
-  int micro_batches = 0;     ///< m
+  double iteration_s = 0.0;       ///< the last stage's optimizer step ends
+  double pipeline_s = 0.0;        ///< the last backward of any stage ends (1F1B with its transfers)
+  double compute_s = 0.0;         ///< busiest stage: m x its forward + backward (without p2p)
+  double dp_comm_s = 0.0;         ///< longest stage's data-parallel time after its last backward
+  bool dp_comm_as_flows = false;  ///< the gradient reduction ran as ring flows (see above)
+  double optimizer_s = 0.0;       ///< the optimizer step every stage runs
+  int micro_batches = 0;          ///< m
   std::vector<double> stage_pipeline_s;  ///< each stage's last backward ends, by stage
   std::vector<double> stage_finish_s;    ///< each stage's optimizer step ends, by stage
 };
