@@ -346,6 +346,10 @@ TrainingPlan plan_row(TrainingWorkload job, const PublishedTrainingRun& run,
 
 }  // namespace
 
+ClusterConfig published_run_cluster(const PublishedTrainingRun& run, const Catalog& catalog) {
+  return cluster_for(run, catalog);
+}
+
 TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const Catalog& catalog) {
   const ClusterConfig cluster = cluster_for(run, catalog);
   EconomicsConfig economics;
@@ -419,6 +423,8 @@ TrainingPrediction predict_published_run(const PublishedTrainingRun& run, const 
   prediction.ep_chosen = ep_chosen;
   prediction.fits = plan.estimate.memory.fits;
   prediction.layout = plan.layout;
+  prediction.model = model_shape(job.model);
+  prediction.gpu = plan.gpu;
   return prediction;
 }
 

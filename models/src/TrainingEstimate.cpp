@@ -178,6 +178,26 @@ DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const Loca
   }
 }
 
+// Data-parallel time of the stage `t` is for, over its own local parameters.
+DpComm stage_dp_comm(const ModelShape& model, const TrainingLayout& layout, const CommPaths& comm,
+                     int micro_batches, const MicroBatchTimes& t) {
+  return dp_comm_s(layout, comm, local_stage_parameters(model, layout, t.stage), micro_batches, t);
+}
+
+// The checks estimate_training makes before any time is computed.
+void validate_estimate_inputs(const ModelShape& model, const TrainingLayout& layout,
+                              const GpuPerformance& gpu, const CommPaths& comm, int total_gpus) {
+  validate_training_inputs(model, layout, gpu, total_gpus);
+  check_link("tp", layout.tp, comm.tp);
+  check_link("pp", layout.pp, comm.pp);
+  check_link("dp", layout.dp, comm.dp);
+  check_link("cp", layout.cp, comm.cp);
+  if (layout.ep > 1) {  // validated: an MoE model
+    check_link("ep", layout.ep, comm.ep);
+    check_link("expert-data-parallel", expert_data_parallel_size(layout), comm.ep_dp);
+  }
+}
+
 // One pass over the stages gives the bottleneck and the data-parallel exposure.
 struct StageScan {
   MicroBatchTimes slowest;  ///< the largest micro-batch slot (forward + backward), first on a tie
@@ -198,8 +218,7 @@ StageScan scan_stages(const ModelShape& model, const TrainingLayout& layout,
         t.forward_s + t.backward_s > scan.slowest.forward_s + scan.slowest.backward_s) {
       scan.slowest = t;
     }
-    const DpComm dp =
-        dp_comm_s(layout, comm, local_stage_parameters(model, layout, stage), micro_batches, t);
+    const DpComm dp = stage_dp_comm(model, layout, comm, micro_batches, t);
     scan.dp.total_s = std::max(scan.dp.total_s, dp.total_s);
     scan.dp.exposed_s = std::max(scan.dp.exposed_s, dp.exposed_s);
   }
@@ -211,15 +230,7 @@ StageScan scan_stages(const ModelShape& model, const TrainingLayout& layout,
 TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout& layout,
                                    const GpuPerformance& gpu, const CommPaths& comm,
                                    int total_gpus) {
-  validate_training_inputs(model, layout, gpu, total_gpus);
-  check_link("tp", layout.tp, comm.tp);
-  check_link("pp", layout.pp, comm.pp);
-  check_link("dp", layout.dp, comm.dp);
-  check_link("cp", layout.cp, comm.cp);
-  if (layout.ep > 1) {  // validated: an MoE model
-    check_link("ep", layout.ep, comm.ep);
-    check_link("expert-data-parallel", expert_data_parallel_size(layout), comm.ep_dp);
-  }
+  validate_estimate_inputs(model, layout, gpu, comm, total_gpus);
 
   TrainingEstimate e;
   e.parameters = count_parameters(model);
@@ -261,6 +272,26 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
   e.hfu = e.flops.hardware_per_iteration / peak_flop;
   e.memory = estimate_memory(model, layout, gpu, total_gpus);
   return e;
+}
+
+std::vector<StageEstimate> estimate_stages(const ModelShape& model, const TrainingLayout& layout,
+                                           const GpuPerformance& gpu, const CommPaths& comm,
+                                           int total_gpus) {
+  validate_estimate_inputs(model, layout, gpu, comm, total_gpus);
+  const int micro_batches = layout.global_batch / (layout.dp * layout.micro_batch);
+  const KernelModel kernels(gpu.kernels);
+  const LayerKernelTimes layer = layer_kernel_times(model, layout, kernels);
+  std::vector<StageEstimate> stages;
+  stages.reserve(static_cast<std::size_t>(layout.pp));
+  for (int stage = 0; stage < layout.pp; ++stage) {
+    StageEstimate s;
+    s.micro_batch = micro_batch_times(model, layout, kernels, layer, comm, stage);
+    const DpComm dp = stage_dp_comm(model, layout, comm, micro_batches, s.micro_batch);
+    s.dp_comm_total_s = dp.total_s;
+    s.dp_comm_exposed_s = dp.exposed_s;
+    stages.push_back(s);
+  }
+  return stages;
 }
 
 }  // namespace capsim

@@ -2,10 +2,7 @@
 // step as Mailbox put/get between one actor per member, all collectives at once.
 #include "capsim/sim/CollectiveSimulation.hpp"
 
-#include <xbt/log.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -18,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "SimEngine.hpp"
 #include "SimPlatform.hpp"
 #include "SimRoutes.hpp"
 #include "capsim/models/Errors.hpp"
@@ -29,9 +27,6 @@ using Kind = SimulatedCollective::Kind;
 
 // Larger messages would not fit SimGrid's 64-bit byte counts; no real buffer comes close.
 constexpr double kMaxBytes = 1e18;
-
-// Set by the first simulation in this process: SimGrid's engine is a process-wide singleton.
-std::atomic<bool> engine_used{false};
 
 [[noreturn]] void fail(const std::string& message) {
   throw ConfigurationError(std::string("simulate_collectives: ").append(message));
@@ -128,13 +123,6 @@ RouteTable find_routes(const Topology& topology, sim_detail::FabricRoutes& route
   return table;
 }
 
-void claim_engine() {
-  if (engine_used.exchange(true))
-    fail(
-        "a simulation already ran in this process; SimGrid allows one engine per process, so run "
-        "each simulation in its own process");
-}
-
 // One member of a collective: each step sends to the next member and receives from the previous
 // one; the step ends when both are done.
 void run_member(const SimulatedCollective& c, std::size_t k, std::size_t position,
@@ -172,14 +160,8 @@ double simulate_collectives(const Topology& topology,
   validate(topology, concurrent);
   sim_detail::FabricRoutes routes(topology.graph());
   const RouteTable table = find_routes(topology, routes, concurrent);
-  claim_engine();
-
-  xbt_log_control_set("root.thres:critical");
-  int argc = 1;
-  char program[] = "capsim";
-  char* argv[] = {program, nullptr};
-  simgrid::s4u::Engine engine(&argc, argv);
-  sim_detail::configure_network_model();
+  sim_detail::claim_engine("simulate_collectives");
+  const auto engine = sim_detail::start_engine();
   sim_detail::SimPlatform platform(topology, routes);
   for (const auto& [pair, hops] : table) platform.add_route(pair.first, pair.second, hops);
   platform.seal();
@@ -195,7 +177,7 @@ double simulate_collectives(const Topology& topology,
                                   [&c, k, p, &finish_s] { run_member(c, k, p, &finish_s[k]); });
     }
   }
-  engine.run();
+  engine->run();
 
   if (each_finish_s) *each_finish_s = finish_s;
   return *std::max_element(finish_s.begin(), finish_s.end());

@@ -22,16 +22,14 @@ void configure_network_model() {
 
 namespace {
 
-// Hosts do no computation in this slice; the speed only has to be valid.
-constexpr double kHostFlops = 1e15;
-
 std::string vertex_label(const TopologyGraph& graph, TopologyVertex v) {
   return std::string("v").append(std::to_string(v)).append(":").append(graph[v].name);
 }
 
 }  // namespace
 
-SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes)
+SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes,
+                         LinkEfficiency efficiency)
     : zone_(simgrid::s4u::create_full_zone("capsim")) {
   const TopologyGraph& graph = topology.graph();
   gpu_hosts_.resize(topology.gpu_count());
@@ -51,7 +49,8 @@ SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes)
                                  .append(graph[a].name)
                                  .append("-")
                                  .append(graph[b].name);
-    auto* link = zone_->create_split_duplex_link(name, edge.bandwidth_Bps);
+    const double share = edge.kind == LinkKind::NvLink ? efficiency.scaleup : efficiency.network;
+    auto* link = zone_->create_split_duplex_link(name, edge.bandwidth_Bps * share);
     // Each direction carries the delay of the vertex it enters if that vertex forwards; a GPU or
     // storage node at the end of a route adds none.
     auto entering_s = [&](TopologyVertex v) {

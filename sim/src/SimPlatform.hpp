@@ -30,11 +30,23 @@ namespace capsim::sim_detail {
 /// once, after creating the engine and before building any platform.
 void configure_network_model();
 
+/// Host speed, flop/s. Work is given as seconds x kHostFlops (exact at this scale: SimGrid's
+/// remaining-work precision is far below one flop of it).
+inline constexpr double kHostFlops = 1e15;
+
+/// Fractions of a link's bandwidth that flows get: NVLink links (LinkKind::NvLink) at `scaleup`,
+/// every other link (GPU-NIC, NIC-leaf, switch-switch, storage) at `network`. 1 and 1 = raw.
+struct LinkEfficiency {
+  double scaleup = 1.0;
+  double network = 1.0;
+};
+
 /// Hosts and links of one Topology inside the engine's root zone.
 class SimPlatform {
  public:
   /// Creates the zone, the hosts and the links. `routes` numbers the edges; it must outlive this.
-  SimPlatform(const Topology& topology, const FabricRoutes& routes);
+  SimPlatform(const Topology& topology, const FabricRoutes& routes,
+              LinkEfficiency efficiency = LinkEfficiency{});
 
   /// Host of GPU `rank`.
   simgrid::s4u::Host* gpu_host(int rank) const { return gpu_hosts_.at(rank); }

@@ -4,6 +4,9 @@
 // TrainingTestFixtures.hpp, under tiny_paths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
 #include "models/TrainingTestFixtures.hpp"
@@ -205,6 +208,35 @@ TEST(TrainingEstimate, InterleavingSplitsUnevenLayersOverVirtualStages) {
   layout.vpp = 8;
   EXPECT_THROW(estimate_training(llama_3_1_405b(), layout, hand_gpu(), paths, 16384),
                ConfigurationError);
+}
+
+// estimate_stages gives each stage of the uneven layout above its own times (stage 1's slot and
+// stage 3's are derived in UnevenIterationRunsAtThePaceOfAnInnerStage); the estimate's bottleneck
+// is the slowest of them and its exposed dp time the largest.
+TEST(TrainingEstimate, StageEstimatesAreTheStagesTheEstimateScans) {
+  const TrainingEstimate e =
+      estimate_training(six_layer_gpt(), six_layer_layout(), hand_gpu(), tiny_paths(), 16);
+  const std::vector<StageEstimate> stages =
+      estimate_stages(six_layer_gpt(), six_layer_layout(), hand_gpu(), tiny_paths(), 16);
+  ASSERT_EQ(stages.size(), 4u);
+  constexpr double kTol = 1e-9;
+  double largest_dp = 0.0;
+  for (std::size_t k = 0; k < stages.size(); ++k) {
+    EXPECT_EQ(stages[k].micro_batch.stage, static_cast<int>(k));
+    const double slot = stages[k].micro_batch.forward_s + stages[k].micro_batch.backward_s;
+    EXPECT_LE(slot, e.micro_batch.forward_s + e.micro_batch.backward_s);
+    largest_dp = std::max(largest_dp, stages[k].dp_comm_exposed_s);
+  }
+  EXPECT_EQ(stages[1].micro_batch.layers, 2);
+  EXPECT_LT(relative_error(stages[1].micro_batch.forward_s, 2.36989878784e-4), kTol);
+  EXPECT_LT(relative_error(stages[1].micro_batch.backward_s, 4.12043350528e-4), kTol);
+  EXPECT_LT(relative_error(stages[3].micro_batch.forward_s + stages[3].micro_batch.backward_s,
+                           4.8460519936e-4),
+            kTol);
+  // Stage 1's 12,584,960 local parameters: RS + AG = 5.233984e-4 s, none of it hidden.
+  EXPECT_LT(relative_error(stages[1].dp_comm_exposed_s, 5.233984e-4), kTol);
+  EXPECT_EQ(stages[1].dp_comm_total_s, stages[1].dp_comm_exposed_s);
+  EXPECT_EQ(largest_dp, e.breakdown.dp_comm_s);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "capsim/models/Catalog.hpp"
+#include "capsim/models/Scenario.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
 
 namespace capsim {
@@ -64,8 +65,16 @@ struct TrainingPrediction {
   /// means capsim's memory model overestimates it (the time is predicted all the same).
   bool fits = true;
   TrainingLayout layout;  ///< the layout predicted, with the chosen micro-batch and recompute
+  ModelShape model;       ///< the estimate's shape of the row's model
+  GpuPerformance gpu;     ///< the row's GPU at its precision
   TrainingEstimate estimate;
 };
+
+/// The cluster a row describes: its catalog GPU and NIC, whole nodes, and a non-blocking fabric
+/// of the NICs' technology and speed (single switch, rail-optimized or 3-tier Clos, whichever is
+/// the smallest that connects them). The cluster predict_published_run plans on. Throws
+/// InputError for an unknown GPU, ConfigurationError for GPUs that are not whole nodes.
+ClusterConfig published_run_cluster(const PublishedTrainingRun& run, const Catalog& catalog);
 
 /// Predicts one run with the catalog's hardware: its published layout, what a practitioner would
 /// pick where the row is blank (micro-batch, recompute, expert parallelism; see the .cpp), even

@@ -359,6 +359,20 @@ TrainingEstimate estimate_training(const ModelShape& model, const TrainingLayout
                                    const GpuPerformance& gpu, const CommPaths& comm,
                                    int total_gpus);
 
+/// One pipeline stage's share of the estimate: what the simulator plays out for that stage.
+struct StageEstimate {
+  MicroBatchTimes micro_batch;     ///< one micro-batch on this stage (its own layers and links)
+  double dp_comm_total_s = 0.0;    ///< this stage's data-parallel collectives, hidden or not
+  double dp_comm_exposed_s = 0.0;  ///< the part not hidden behind its compute (overlap_dp_comm)
+};
+
+/// Every pipeline stage's StageEstimate, index = stage, computed as estimate_training computes
+/// them (its micro_batch is the slowest of these, its breakdown.dp_comm_s the largest exposed
+/// dp time). Validates and throws like estimate_training.
+std::vector<StageEstimate> estimate_stages(const ModelShape& model, const TrainingLayout& layout,
+                                           const GpuPerformance& gpu, const CommPaths& comm,
+                                           int total_gpus);
+
 /// One line in GiB, e.g. "stage 1 of 4: weights 3.74 GiB + gradients ... = 71.2 GiB of
 /// 80.0 GiB (fits)".
 std::string describe(const MemoryBreakdown& memory);
