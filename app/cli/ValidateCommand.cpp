@@ -6,6 +6,7 @@
 #include "Commands.hpp"
 #include "TextTable.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/LayoutSearch.hpp"
 #include "capsim/models/PublishedRuns.hpp"
 
 namespace capsim::cli {
@@ -33,23 +34,11 @@ struct ErrorSummary {
   double mape() const { return rows > 0 ? sum_abs / rows : 0; }
 };
 
-const char* recompute_name(Recompute recompute) {
-  switch (recompute) {
-    case Recompute::None:
-      return "none";
-    case Recompute::Selective:
-      return "selective";
-    case Recompute::Full:
-      return "full";
-  }
-  return "";
-}
-
 // Where the predicted iteration goes (the parts sum to predicted_iter_s), to see which part of
 // the model a row's error comes from.
 std::string breakdown_fields(const TrainingPrediction& p) {
   const IterationBreakdown& b = p.estimate.breakdown;
-  std::string fields = recompute_name(p.layout.recompute);
+  std::string fields = recompute_label(p.layout.recompute);
   for (double part : {b.compute_s, b.tp_comm_s, b.cp_comm_s, b.pp_comm_s, b.ep_comm_s, b.dp_comm_s,
                       b.bubble_s, b.optimizer_s}) {
     fields.append(",").append(fixed(part, "%.6g"));

@@ -70,6 +70,21 @@ TEST(TrainingEstimate, UnevenIterationRunsAtThePaceOfAnInnerStage) {
   EXPECT_LT(relative_error(e.mfu, 0.131749834927618), kTol);
 }
 
+// Meta's Llama 3.1 405B layout: TP8 x PP16 x DP128 = 16,384 GPUs, seq 8192, global batch 2048,
+// micro-batch 1 -> m = 16, ZeRO-1, selective recompute.
+TrainingLayout metas_405b_layout() {
+  TrainingLayout layout;
+  layout.tp = 8;
+  layout.pp = 16;
+  layout.dp = 128;
+  layout.micro_batch = 1;
+  layout.global_batch = 2048;
+  layout.seq_len = 8192;
+  layout.zero_stage = 1;
+  layout.recompute = Recompute::Selective;
+  return layout;
+}
+
 // The split "(above)" is LayersPerStageIsTheLlama3SplitFor126Over16 and "the parameter count
 // test" Llama31_405bParameterCount, both in TrainingParameters_test.cpp.
 TEST(TrainingEstimate, Llama405bOnMetasPp16LayoutEstimates) {
@@ -81,15 +96,7 @@ TEST(TrainingEstimate, Llama405bOnMetasPp16LayoutEstimates) {
   //   last:    7 layers + output + final norm = 24,415,289,344
   // stage_parameters = 25,501,630,464 / tp 8 = 3,187,703,808: an inner stage holds 8 layers / 8
   //   GPUs, exactly one layer's parameters per GPU.
-  TrainingLayout layout;
-  layout.tp = 8;
-  layout.pp = 16;
-  layout.dp = 128;
-  layout.micro_batch = 1;
-  layout.global_batch = 2048;
-  layout.seq_len = 8192;
-  layout.zero_stage = 1;
-  layout.recompute = Recompute::Selective;
+  TrainingLayout layout = metas_405b_layout();
   CommPaths paths;
   paths.tp = {450e9, 1e-6};
   paths.pp = {50e9, 5e-6};
@@ -179,15 +186,8 @@ TEST(TrainingEstimate, InterleavedScheduleShrinksTheBubbleAndMultipliesPipelineS
 // r - 1 = 1 (chunk 0) hold 1 layer, every other chunk 2. Stage k runs chunks k, k + 16, k + 32,
 // k + 48: stage 0 = 1 + 2 + 2 + 2 = 7, stage 15 = 2 + 2 + 2 + 1 = 7, stages 1-14 = 8.
 TEST(TrainingEstimate, InterleavingSplitsUnevenLayersOverVirtualStages) {
-  TrainingLayout layout;
-  layout.tp = 8;
-  layout.pp = 16;
-  layout.dp = 128;
+  TrainingLayout layout = metas_405b_layout();
   layout.vpp = 4;
-  layout.micro_batch = 1;
-  layout.global_batch = 2048;
-  layout.seq_len = 8192;
-  layout.recompute = Recompute::Selective;
   int total = 0;
   for (int stage = 0; stage < 16; ++stage) {
     const int expected = stage == 0 || stage == 15 ? 7 : 8;
