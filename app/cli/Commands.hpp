@@ -29,6 +29,7 @@ struct RunArgs : ScenarioArgs {
   std::string out_dir;  ///< empty = out/<scenario file stem>
   std::string formats = "json,md,csv";
   std::optional<std::uint64_t> seed;
+  std::optional<std::string> fidelity;  ///< replaces run.fidelity when given
   bool quiet = false;
 };
 

@@ -27,6 +27,7 @@ int run_command(const RunArgs& args, std::ostream& out) {
   const Scenario scenario = scenario_from(args);
   RunOptions options;
   options.seed = args.seed;
+  options.fidelity = args.fidelity;
   const Result result = run_named(scenario, options);
 
   const std::string out_dir =
@@ -53,7 +54,9 @@ int run_command(const RunArgs& args, std::ostream& out) {
 
 int check_command(const ScenarioArgs& args, std::ostream& out) {
   const Scenario scenario = scenario_from(args);
-  run_named(scenario, RunOptions{});  // builds the topologies and checks every layout
+  RunOptions options;
+  options.fidelity = "estimate";  // builds the topologies and checks every layout, no simulation
+  run_named(scenario, options);
   out << scenario.source_file << ": ok (" << scenario.clusters.size() << " cluster"
       << (scenario.clusters.size() == 1 ? "" : "s") << ", " << scenario.training.size()
       << " workload" << (scenario.training.size() == 1 ? "" : "s") << ")\n";

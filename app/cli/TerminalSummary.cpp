@@ -22,6 +22,8 @@ void print_summary(const Result& result, std::ostream& out) {
       }
     }
     out << "\n";
+    if (i < result.simulations.size())
+      out << "  " << simulation_line(result.simulations[i]) << "\n";
   }
   for (const auto& target : result.targets) {
     out << "  target " << target.name << " (" << target.workload

@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
   run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--fidelity", run_args.fidelity,
+                  "estimate: closed form; simulate: also play one iteration out in SimGrid "
+                  "(replaces run.fidelity)")
+      ->check(CLI::IsMember({"estimate", "simulate"}));
   run->add_flag("--quiet", run_args.quiet, "Print only the report paths");
 
   ScenarioArgs check_args;

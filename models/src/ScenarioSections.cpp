@@ -325,7 +325,7 @@ Targets parse_targets(YamlMap& top) {
 RunSettings parse_run_settings(YamlMap& top) {
   RunSettings run;
   if (auto map = top.optional_map("run")) {
-    run.fidelity = map->choice("fidelity", {"estimate"}, "estimate");
+    run.fidelity = map->choice("fidelity", {"estimate", "simulate"}, "estimate");
     run.seed = static_cast<std::uint64_t>(map->integer_or("seed", 1, 0));
     map->finish();
   }

@@ -171,6 +171,19 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
   return json;
 }
 
+// The `simulate` fidelity's block; the same keys whether or not the workload was simulated.
+Json simulation_json(const SimulationOutcome& outcome) {
+  auto when = [&](double value) { return outcome.simulated ? Json(value) : Json(); };
+  return {{"simulated", outcome.simulated},
+          {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
+          {"iteration_s", when(outcome.iteration_s)},
+          {"pipeline_s", when(outcome.pipeline_s)},
+          {"dp_comm_s", when(outcome.dp_comm_s)},
+          {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
+          {"estimate_iteration_s", outcome.estimate_iteration_s},
+          {"relative_difference", when(outcome.relative_difference())}};
+}
+
 }  // namespace
 
 void write_json_report(const Result& result, std::ostream& out) {
@@ -181,6 +194,8 @@ void write_json_report(const Result& result, std::ostream& out) {
   Json training = Json::array();
   for (std::size_t i = 0; i < result.training.size(); ++i) {
     training.push_back(training_json(result.training[i], result.workloads.at(i)));
+    if (i < result.simulations.size())
+      training.back()["simulation"] = simulation_json(result.simulations[i]);
   }
   Json targets = Json::array();
   for (const auto& target : result.targets) {

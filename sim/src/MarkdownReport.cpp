@@ -63,6 +63,8 @@ void training_section(const Result& result, std::size_t index, std::ostream& out
   for (const auto& row : training_headline(result, index)) {
     out << "| " << row.label << " | " << row.value << " |\n";
   }
+  if (index < result.simulations.size())
+    out << "\n" << simulation_line(result.simulations[index]) << ".\n";
   out << "\n### Where one iteration's time goes\n\n| part | time | share |\n|---|---|---|\n";
   for (const auto& row : iteration_breakdown(plan)) {
     out << "| " << row.label << " | " << format_quantity(row.seconds, Quantity::Time) << " | "

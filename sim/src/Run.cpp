@@ -1,5 +1,8 @@
 #include "capsim/sim/Run.hpp"
 
+#include "WorkloadSimulation.hpp"
+#include "capsim/models/Errors.hpp"
+
 namespace capsim {
 
 std::string capsim_version() { return CAPSIM_VERSION; }
@@ -11,7 +14,27 @@ bool Result::targets_met() const {
   return true;
 }
 
+double SimulationOutcome::relative_difference() const {
+  if (!simulated || estimate_iteration_s <= 0) return 0;
+  return (iteration_s - estimate_iteration_s) / estimate_iteration_s;
+}
+
 namespace {
+
+constexpr const char* kSimulatedAssumption =
+    "Fidelity simulate: one iteration is also played out in SimGrid (1F1B pipeline with its "
+    "transfers as flows on the topology, data-parallel rings as flows where IterationSimulation "
+    "can); the time to train and the cost still use the estimate's iteration time.";
+
+std::string fidelity_of(const Scenario& scenario, const RunOptions& options) {
+  const std::string fidelity = options.fidelity.value_or(scenario.run.fidelity);
+  if (fidelity != "estimate" && fidelity != "simulate")
+    throw ConfigurationError(
+        std::string("fidelity '")
+            .append(fidelity)
+            .append("' is not a known choice; expected one of: estimate, simulate"));
+  return fidelity;
+}
 
 void check_targets(const Scenario& scenario, Result& result) {
   for (const auto& plan : result.training) {
@@ -37,7 +60,8 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   result.scenario_name = scenario.name;
   result.scenario_description = scenario.description;
   result.scenario_file = scenario.source_file;
-  result.fidelity = scenario.run.fidelity;
+  result.fidelity = fidelity_of(scenario, options);
+  const bool simulate = result.fidelity == "simulate";
   result.seed = options.seed.value_or(scenario.run.seed);
   result.ownership = scenario.economics.ownership;
   result.economics = scenario.economics;
@@ -45,7 +69,8 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   result.cluster_configs = scenario.clusters;
   result.workloads = scenario.training;
 
-  const double steps = static_cast<double>(scenario.clusters.size() + scenario.training.size());
+  const double steps =
+      static_cast<double>(scenario.clusters.size() + (simulate ? 2 : 1) * scenario.training.size());
   double done = 0;
   auto report = [&](const std::string& stage) {
     if (progress) progress(done / steps, stage);
@@ -60,6 +85,11 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
     std::size_t index = 0;
     while (scenario.clusters[index].name != job.cluster) ++index;
     result.training.push_back(plan_training(job, scenario.clusters[index], result.clusters[index]));
+    if (!simulate) continue;
+    report("simulating " + job.name);
+    result.simulations.push_back(sim_detail::simulate_workload(
+        job, scenario.clusters[index], result.clusters[index], result.training.back()));
+    result.training.back().assumptions.push_back(kSimulatedAssumption);
   }
   check_targets(scenario, result);
   if (progress) progress(1.0, "done");

@@ -122,6 +122,16 @@ TEST(Scenario, SetErrorsPointAtTheSetting) {
             std::string::npos);
 }
 
+TEST(Scenario, RunFidelityIsEstimateOrSimulate) {
+  EXPECT_EQ(parse(kBase).run.fidelity, "estimate");
+  EXPECT_EQ(parse(kBase + "run:\n  fidelity: simulate\n").run.fidelity, "simulate");
+  const std::string message = error_of(kBase + "run:\n  fidelity: exact\n");
+  EXPECT_NE(message.find("run.fidelity: 'exact' is not a known choice; expected one of: estimate, "
+                         "simulate"),
+            std::string::npos)
+      << message;
+}
+
 TEST(Scenario, MissingFileNamesThePath) {
   try {
     load_scenario("/nonexistent/plan.yaml", catalog());

@@ -33,6 +33,19 @@ std::string json_of(const Result& result) {
   return out.str();
 }
 
+TEST(SimulationLine, SaysWhatWasSimulatedOrWhyNot) {
+  SimulationOutcome outcome;
+  outcome.reason = "vpp is 2";
+  EXPECT_EQ(simulation_line(outcome), "not simulated: vpp is 2");
+  EXPECT_EQ(outcome.relative_difference(), 0);
+  outcome.simulated = true;
+  outcome.iteration_s = 2.5;
+  outcome.estimate_iteration_s = 2.5075;
+  outcome.dp_comm_as_flows = true;
+  EXPECT_EQ(simulation_line(outcome),
+            "simulated iteration 2.5 s (estimate 2.51 s, -0.3%); data-parallel rings as flows");
+}
+
 TEST(Run, DeadlineAndBudgetTargetsAreChecked) {
   const Result met = run_quickstart({"targets.deadline=1d", "targets.budget=$1M"});
   ASSERT_EQ(met.targets.size(), 2u);

@@ -29,6 +29,10 @@ std::string format_target_value(const TargetCheck& target, double value);
 /// The headline of training workload `index` of `result`.
 std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index);
 
+/// The `simulate` fidelity's line for one workload: "simulated iteration 2.5 s (estimate 2.51 s,
+/// -0.3%); data-parallel rings as flows", or "not simulated: REASON".
+std::string simulation_line(const SimulationOutcome& outcome);
+
 /// Where one iteration's time goes, as (label, seconds, share of the iteration) rows.
 struct BreakdownRow {
   std::string label;

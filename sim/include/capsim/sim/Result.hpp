@@ -20,6 +20,21 @@ struct TargetCheck {
   bool met = false;
 };
 
+/// The `simulate` fidelity's outcome for one training workload: one iteration played out in
+/// SimGrid (IterationSimulation.hpp), or why it was not.
+struct SimulationOutcome {
+  bool simulated = false;
+  std::string reason;               ///< why not, when !simulated
+  double iteration_s = 0;           ///< the simulated iteration
+  double pipeline_s = 0;            ///< its 1F1B pipeline, transfers included
+  double dp_comm_s = 0;             ///< its longest data-parallel time after the last backward
+  bool dp_comm_as_flows = false;    ///< the gradient rings ran as flows, else closed form
+  double estimate_iteration_s = 0;  ///< the estimate's iteration, for comparison
+
+  /// (iteration_s - estimate_iteration_s) / estimate_iteration_s; 0 when not simulated.
+  double relative_difference() const;
+};
+
 struct Result {
   std::string capsim_version;
   std::string scenario_name;
@@ -33,6 +48,7 @@ struct Result {
   std::vector<ClusterPlan> clusters;           ///< same order as cluster_configs
   std::vector<TrainingWorkload> workloads;     ///< the scenario's training jobs, as parsed
   std::vector<TrainingPlan> training;          ///< same order as workloads
+  std::vector<SimulationOutcome> simulations;  ///< same order; empty unless fidelity is simulate
   std::vector<TargetCheck> targets;
   std::string effective_yaml;  ///< the scenario as run, after --set overrides
 

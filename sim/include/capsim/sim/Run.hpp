@@ -12,14 +12,18 @@
 namespace capsim {
 
 struct RunOptions {
-  std::optional<std::uint64_t> seed;  ///< replaces the scenario's run.seed when set
+  std::optional<std::uint64_t> seed;    ///< replaces the scenario's run.seed when set
+  std::optional<std::string> fidelity;  ///< replaces run.fidelity when set: estimate or simulate
 };
 
 /// Called as the run advances: fraction done in [0, 1] and what is being worked on.
 using ProgressCallback = std::function<void(double fraction, const std::string& stage)>;
 
 /// Runs every workload of `scenario`. Throws ConfigurationError when a cluster or workload cannot
-/// be built as described (radix, parallel sizes, memory).
+/// be built as described (radix, parallel sizes, memory), or for an unknown fidelity. With
+/// fidelity `simulate` each training workload's iteration is also simulated, each in a child
+/// process (SimGrid allows one engine per process); a workload the simulation cannot play gets
+/// its reason in Result::simulations instead.
 Result run(const Scenario& scenario, const RunOptions& options = {},
            const ProgressCallback& progress = {});
 

@@ -1,0 +1,114 @@
+// `capsim run --fidelity simulate` end to end: each training workload's iteration is also played
+// out in SimGrid (in a child process per workload), reported next to the estimate.
+#include "RunCapsim.hpp"
+
+namespace capsim::test {
+namespace {
+
+class CliSimulate : public CliTest {};
+
+// The simulation block of training workload 0 in `folder`/result.json.
+Json simulation_of(const Json& result) { return result["training"][0]["simulation"]; }
+
+TEST_F(CliSimulate, QuickstartSimulatesTheIterationNextToTheEstimate) {
+  const CliResult run =
+      capsim({"run", quickstart_path().string(), "--fidelity", "simulate", "--out", "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(contains(run.out, "quickstart (capsim "));
+  EXPECT_TRUE(contains(run.out, ", simulate)"));
+  EXPECT_TRUE(contains(run.out, "  simulated iteration "));
+  EXPECT_TRUE(contains(run.out, "; data-parallel time in closed form"));
+
+  const Json result = read_json("out/result.json");
+  EXPECT_EQ(result["scenario"]["fidelity"], "simulate");
+  const Json sim = simulation_of(result);
+  ASSERT_TRUE(sim.is_object()) << result["training"][0].dump(2);
+  EXPECT_EQ(sim["simulated"], true);
+  EXPECT_TRUE(sim["reason"].is_null());
+  const double estimate = result["training"][0]["iteration"]["iteration_s"].get<double>();
+  EXPECT_TRUE(near_rel(sim["estimate_iteration_s"].get<double>(), estimate));
+  // pp 1: no pipeline transfers and no bubble, so the simulation is m forward/backward passes,
+  // then the exposed data-parallel time and the optimizer step: the estimate's own sum, equal up
+  // to rounding (well inside 2%). The dp ring stays closed form: tp 2 puts four dp members in
+  // each server's NVLink domain (IterationSimulation.hpp).
+  const double simulated = sim["iteration_s"].get<double>();
+  EXPECT_TRUE(near_rel(simulated, estimate, 1e-9));
+  EXPECT_EQ(sim["dp_comm_as_flows"], false);
+  EXPECT_GT(sim["pipeline_s"].get<double>(), 0);
+  EXPECT_LT(sim["pipeline_s"].get<double>(), simulated);  // the optimizer step follows
+  EXPECT_GE(sim["dp_comm_s"].get<double>(), 0);           // overlapped with the backward by default
+  EXPECT_TRUE(
+      near_rel(sim["relative_difference"].get<double>(), (simulated - estimate) / estimate, 1e-9));
+  // Time to train and cost stay the estimate's, and the report says so.
+  EXPECT_TRUE(contains(result["training"][0]["assumptions"].dump(), "Fidelity simulate"));
+  EXPECT_TRUE(contains(read_text(dir_ / "out/summary.md"), "simulated iteration "));
+
+  // Same inputs, same numbers.
+  const CliResult again =
+      capsim({"run", quickstart_path().string(), "--fidelity", "simulate", "--out", "again"});
+  ASSERT_EQ(again.exit_code, 0) << again.describe();
+  EXPECT_EQ(simulation_of(read_json("again/result.json")), sim);
+}
+
+TEST_F(CliSimulate, TheScenarioKeySelectsItToo) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--set", "run.fidelity=simulate",
+                                "--out", "out", "--format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(simulation_of(read_json("out/result.json")).is_object());
+  // The flag replaces the scenario's choice.
+  const CliResult flag =
+      capsim({"run", quickstart_path().string(), "--set", "run.fidelity=simulate", "--fidelity",
+              "estimate", "--out", "est", "--format", "json"});
+  ASSERT_EQ(flag.exit_code, 0) << flag.describe();
+  const Json estimate = read_json("est/result.json");
+  EXPECT_EQ(estimate["scenario"]["fidelity"], "estimate");
+  EXPECT_FALSE(estimate["training"][0].contains("simulation"));
+  EXPECT_FALSE(contains(flag.out, "simulated iteration"));
+}
+
+TEST_F(CliSimulate, AnInterleavedScheduleIsNotSimulatedButTheRunGoesOn) {
+  const CliResult run =
+      capsim({"run", (scenarios_dir() / "gpt3-175b-1k-a100.yaml").string(), "--set",
+              "workloads[0].parallelism.vpp=2", "--fidelity", "simulate", "--out", "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(contains(run.out,
+                       "  not simulated: vpp is 2; only the non-interleaved 1F1B "
+                       "schedule is simulated (vpp 1)"));
+  const Json sim = simulation_of(read_json("out/result.json"));
+  EXPECT_EQ(sim["simulated"], false);
+  EXPECT_TRUE(contains(sim["reason"].get<std::string>(), "vpp is 2"));
+  EXPECT_TRUE(sim["iteration_s"].is_null());
+}
+
+TEST_F(CliSimulate, EachWorkloadIsSimulatedInItsOwnProcess) {
+  // A second workload before the quickstart's, with pp 2 (pipeline transfers as flows): SimGrid
+  // allows one engine per process, so both simulating proves each got its own.
+  std::string text = read_text(quickstart_path());
+  const std::string second =
+      "workloads:\n  - name: second\n    kind: training\n"
+      "    model: llama-3.1-8b\n    tokens: 1B\n    seq_len: 8192\n"
+      "    global_batch: 64\n    parallelism: {tp: 1, pp: 2}\n";
+  text.replace(text.find("workloads:\n"), std::string("workloads:\n").size(), second);
+  const CliResult run = capsim({"run", write_file("two.yaml", text), "--fidelity", "simulate",
+                                "--out", "out", "--format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json training = read_json("out/result.json")["training"];
+  ASSERT_EQ(training.size(), 2u);
+  for (const Json& workload : training) {
+    EXPECT_EQ(workload["simulation"]["simulated"], true) << workload["simulation"].dump();
+    // pp 2 plays the pipeline out: faster than the estimate's (m + pp - 1) bottleneck slots.
+    EXPECT_TRUE(near_rel(workload["simulation"]["iteration_s"].get<double>(),
+                         workload["iteration"]["iteration_s"].get<double>(), 0.05));
+  }
+}
+
+TEST_F(CliSimulate, AnUnknownFidelityIsAUsageError) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--fidelity", "bogus"});
+  EXPECT_EQ(run.exit_code, 2) << run.describe();
+  EXPECT_TRUE(contains(run.err, "--fidelity"));
+  EXPECT_TRUE(contains(run.err, "bogus"));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+}  // namespace
+}  // namespace capsim::test
