@@ -1,5 +1,7 @@
 #include "capsim/models/LayerKernels.hpp"
 
+#include <vector>
+
 namespace capsim {
 namespace {
 
@@ -47,6 +49,23 @@ AttentionCoreTimes materialized_attention(double batch, double heads, double seq
     times.backward_s += kernels.memory_bound_s(5 * scores);
   }
   return times;
+}
+
+// The vocab-parallel cross-entropy's kernels, bytes moved per logit by each.
+// Unfused, as Megatron-LM's _VocabParallelCrossEntropy on logits.float() (tensor_parallel/
+// cross_entropy.py), every step a PyTorch op over the whole fp32 tensor:
+//   forward   cast bf16 -> fp32 (read 2, write 4); max (read 4); subtract the max in place
+//             (4 + 4); exp in place (4 + 4); sum (read 4); divide by the sum in place (4 + 4),
+//             the softmax kept for the backward
+//   backward  scale the softmax by the loss gradient in place (4 + 4); the cast's backward to
+//             bf16 (4 + 2)
+// Fused: the least traffic a loss kernel can have, the forward reading the bf16 logits once
+// (online max and sum of exponentials), the backward reading them again and writing their
+// gradient.
+std::vector<double> cross_entropy_passes(bool fused, bool backward) {
+  if (fused) return backward ? std::vector<double>{2 + 2} : std::vector<double>{2};
+  return backward ? std::vector<double>{4 + 4, 4 + 2}
+                  : std::vector<double>{2 + 4, 4, 4 + 4, 4 + 4, 4, 4 + 4};
 }
 
 }  // namespace
@@ -163,14 +182,16 @@ HeadKernelTimes logits_kernel_times(const ModelShape& model, const TrainingLayou
   const double tokens = static_cast<double>(layout.micro_batch) * layout.seq_len / layout.cp;
   const Gemm logits{tokens, static_cast<double>(model.vocab) / layout.tp,
                     static_cast<double>(model.hidden)};
-  // Vocab-parallel cross-entropy in fp32: read the bf16 logits, write fp32 probabilities
-  // forward; read them and write the bf16 logit gradients backward.
   const double logit_elements = tokens * model.vocab / layout.tp;
   HeadKernelTimes times;
-  times.forward_s = forward_s(logits, kernels, precision) +
-                    kernels.memory_bound_s(logit_elements * (kActivationBytes + kLogitBytes));
-  times.backward_s = backward_s(logits, kernels, precision) +
-                     kernels.memory_bound_s(logit_elements * (kLogitBytes + kActivationBytes));
+  times.forward_s = forward_s(logits, kernels, precision);
+  times.backward_s = backward_s(logits, kernels, precision);
+  for (double bytes : cross_entropy_passes(layout.fused_cross_entropy, false)) {
+    times.forward_s += kernels.memory_bound_s(bytes * logit_elements);
+  }
+  for (double bytes : cross_entropy_passes(layout.fused_cross_entropy, true)) {
+    times.backward_s += kernels.memory_bound_s(bytes * logit_elements);
+  }
   return times;
 }
 

@@ -208,6 +208,8 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
     job.sequence_parallel = implementation->boolean_or("sequence_parallel", true);
     job.dropout = implementation->boolean_or("dropout", false);
     job.grad_accumulation_fusion = implementation->boolean_or("gradient_accumulation_fusion", true);
+    job.fused_cross_entropy =
+        implementation->choice("cross_entropy", {"fp32", "fused"}, "fp32") == "fused";
     implementation->finish();
   }
   if (auto overlap = map.optional_map("overlap")) {

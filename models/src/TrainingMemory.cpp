@@ -46,7 +46,8 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
   if (stage == layout.pp - 1) {
     const double local_tokens =
         static_cast<double>(layout.micro_batch) * (layout.seq_len / layout.cp);
-    memory.logits_bytes = kLogitBytes * local_tokens * model.vocab / tp;
+    memory.logits_bytes = (layout.fused_cross_entropy ? kFusedLogitBytes : kLogitBytes) *
+                          local_tokens * model.vocab / tp;
   }
   memory.total_bytes = memory.weights_bytes + memory.gradients_bytes + memory.optimizer_bytes +
                        memory.activations_bytes + memory.logits_bytes;

@@ -156,6 +156,7 @@ TrainingLayout scenario_layout(const TrainingWorkload& job) {
   layout.sequence_parallel = job.sequence_parallel;
   layout.dropout = job.dropout;
   layout.grad_accumulation_fusion = job.grad_accumulation_fusion;
+  layout.fused_cross_entropy = job.fused_cross_entropy;
   return layout;
 }
 
@@ -317,6 +318,7 @@ std::string implementation_assumption(const TrainingLayout& l) {
   text += l.dropout ? ", dropout" : ", no dropout";
   text += l.grad_accumulation_fusion ? ", fused gradient accumulation"
                                      : ", unfused gradient accumulation";
+  text += l.fused_cross_entropy ? ", fused cross-entropy" : ", cross-entropy on fp32 logits";
   text += l.grad_reduce_fp32 ? "; gradients reduced in fp32." : "; gradients reduced in bf16.";
   return text;
 }

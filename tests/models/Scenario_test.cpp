@@ -174,7 +174,8 @@ TEST(Scenario, ImplementationAndGradientReductionKeys) {
       parse(replace(kBase, "    parallelism: {tp: 2}\n",
                     "    parallelism: {tp: 2}\n    grad_reduce: bf16\n"
                     "    implementation: {attention: materialized, sequence_parallel: false, "
-                    "dropout: true, gradient_accumulation_fusion: false}\n"))
+                    "dropout: true, gradient_accumulation_fusion: false, "
+                    "cross_entropy: fused}\n"))
           .training[0];
   EXPECT_EQ(old_stack.attention, AttentionKernel::Materialized);
   EXPECT_FALSE(old_stack.sequence_parallel);
@@ -182,6 +183,8 @@ TEST(Scenario, ImplementationAndGradientReductionKeys) {
   EXPECT_FALSE(old_stack.grad_reduce_fp32);
   EXPECT_FALSE(old_stack.grad_accumulation_fusion);
   EXPECT_TRUE(defaults.grad_accumulation_fusion);
+  EXPECT_TRUE(old_stack.fused_cross_entropy);
+  EXPECT_FALSE(defaults.fused_cross_entropy);
   const std::string message = error_of(replace(kBase, "    parallelism: {tp: 2}\n",
                                                "    parallelism: {tp: 2}\n"
                                                "    implementation: {attention: flash}\n"));

@@ -80,6 +80,13 @@ TEST(TrainingEstimate, Llama8bZero1MemoryByHand) {
   EXPECT_EQ(memory.logits_bytes, 4202692608.0);
   EXPECT_EQ(memory.total_bytes, 103084357632.0);
   EXPECT_FALSE(memory.fits);
+  // A fused cross-entropy keeps the bf16 logits instead of an fp32 softmax: 2 x 8192 x 128256 =
+  //   2,101,346,304 bytes, the total 2,101,346,304 less.
+  TrainingLayout fused = llama_8b_on_8_gpus(1);
+  fused.fused_cross_entropy = true;
+  const MemoryBreakdown fused_memory = estimate_memory(llama_3_1_8b(), fused, hand_gpu(), 8);
+  EXPECT_EQ(fused_memory.logits_bytes, 2101346304.0);
+  EXPECT_EQ(fused_memory.total_bytes, 100983011328.0);
   EXPECT_EQ(describe(memory),
             "stage 1 of 1: weights 14.96 GiB + gradients 29.92 GiB + optimizer states 11.22 GiB"
             " + activations 36.00 GiB + logits buffer 3.91 GiB = 96.00 GiB of 74.51 GiB (does not"

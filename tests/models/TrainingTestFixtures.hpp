@@ -131,12 +131,13 @@ inline CommPaths tiny_paths() {
 //   layer forward 6.6051899392e-5 s, backward 1.53578635264e-4 s.
 // Logits on the last stage: 2048 x (32768 / 2 = 16384) x 1024 GEMM, 2^36 FLOPs / 5e14 =
 //   1.37438953472e-4 s, backward 2.74877906944e-4 s; cross-entropy over 2048 x 16384 logits,
-//   2 + 4 bytes each way: 201,326,592 / 1e13 = 2.01326592e-5 s. Forward 1.57571612672e-4 s,
-//   backward 2.95010566144e-4 s.
+//   38 bytes each forward (1.275068416e-4 s) and 14 backward (4.69762048e-5 s), see
+//   LogitsAreOneVocabParallelGemmPlusCrossEntropyTraffic. Forward 2.64945795072e-4 s,
+//   backward 3.21854111744e-4 s.
 // Per micro-batch, last stage (2 layers + logits), which is the bottleneck (stage 0 has the same
 // layers and communication and no logits):
-//   compute forward  2 x 6.6051899392e-5 + 1.57571612672e-4  = 2.89675411456e-4 s
-//   compute backward 2 x 1.53578635264e-4 + 2.95010566144e-4 = 6.02167836672e-4 s
+//   compute forward  2 x 6.6051899392e-5 + 2.64945795072e-4  = 3.97049593856e-4 s
+//   compute backward 2 x 1.53578635264e-4 + 3.21854111744e-4 = 6.29011382272e-4 s
 // TP: S = 1 x 2048 x 1024 x 2 = 4,194,304 bytes; all-gather = reduce-scatter =
 //   1 x (2e-6 + 4,194,304 / (2 x 400e9)) = 7.24288e-6 s; per layer 2 AG + 2 RS = 2.897152e-5 s;
 //   2 layers: 5.794304e-5 s forward, the same backward.

@@ -75,6 +75,7 @@ struct TrainingWorkload {
   bool sequence_parallel = true;                       ///< with tp > 1
   bool dropout = false;                                ///< hidden and attention dropout
   bool grad_accumulation_fusion = true;  ///< wgrad GEMMs accumulate into fp32 main grads
+  bool fused_cross_entropy = false;      ///< single-pass loss kernel, not ops on fp32 logits
 };
 
 /// Owning versus renting, and the TCO parameters.

@@ -50,7 +50,7 @@
 //   pipeline-stage rule above.
 // - Memory: the stage with the largest need over all pp stages (the first such on a tie). Stage k
 //   keeps min(pp - k, m) micro-batches of its own layers in flight; the first also holds the
-//   embedding, the last the output layer and an fp32 logits buffer. With an even split the
+//   embedding, the last the output layer and the logits kept for the loss's backward. With an even split the
 //   first or the last is the peak, but with an uneven one a full inner stage can exceed both
 //   (Llama 3.1 405B PP16: stage 1, 8 layers x 15 micro-batches, over stage 0, 7 x 16).
 //   Activations follow Korthikanti et al. 2022 with tensor widths generalised to grouped-query
@@ -168,6 +168,10 @@ struct TrainingLayout {
   /// ends with Megatron's DDP hook `main_grad.add_(grad)` over every local parameter: a
   /// memory-bound pass of kGradAccumulateBytesPerParam.
   bool grad_accumulation_fusion = true;
+  /// The loss over the vocabulary as a single-pass fused kernel instead of PyTorch ops over an
+  /// fp32 copy of the logits (Megatron-LM's default vocab-parallel cross-entropy, and
+  /// `F.cross_entropy(logits.float(), ...)`); passes and bytes in LayerKernels.cpp.
+  bool fused_cross_entropy = false;
 };
 
 /// What one GPU achieves: its kernels' physical parameters (KernelModel.hpp), the peak MFU and
@@ -252,7 +256,7 @@ struct MemoryBreakdown {
   double gradients_bytes = 0.0;    ///< fp32 main gradients (4 bytes/param), /dp under ZeRO >= 2
   double optimizer_bytes = 0.0;    ///< Adam fp32 master + 2 moments (12 bytes/param), /dp ZeRO >= 1
   double activations_bytes = 0.0;  ///< stored activations of all micro-batches in flight
-  double logits_bytes = 0.0;       ///< fp32 logits working buffer (last stage only)
+  double logits_bytes = 0.0;       ///< logits kept for the loss's backward (last stage only)
   double total_bytes = 0.0;        ///< sum of the above
   double capacity_bytes = 0.0;     ///< GpuPerformance::memory_bytes
   bool fits = false;               ///< total_bytes <= capacity_bytes
@@ -287,7 +291,10 @@ inline constexpr double kAdamStateBytesPerParam = 12.0;  ///< fp32 master, momen
 /// HBM traffic of one Adam step per owned parameter: read grad, master, m, v (16); write
 /// master, m, v (12) and the bf16 weight (2).
 inline constexpr double kAdamStepBytesPerParam = 30.0;
-inline constexpr double kLogitBytes = 4.0;  ///< fp32 logits for the cross-entropy
+/// Logits kept for the backward per element: the fp32 softmax of an unfused cross-entropy, or
+/// the bf16 logits a fused one reads again.
+inline constexpr double kLogitBytes = 4.0;
+inline constexpr double kFusedLogitBytes = 2.0;
 /// Unfused gradient accumulation per parameter and micro-batch: read the fp32 main gradient (4)
 /// and the bf16 gradient (2), write the main gradient (4).
 inline constexpr double kGradAccumulateBytesPerParam = 10.0;
