@@ -99,18 +99,26 @@ double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_
 }
 
 double KernelModel::gemm_s(double m, double n, double k, MatmulPrecision precision) const {
-  return gemm_time_s(m, n, k, precision, true);
+  return gemm_time_s(m, n, k, precision, true, 1.0);
+}
+
+double KernelModel::gemm_sharing_s(double m, double n, double k, MatmulPrecision precision,
+                                   double sm_share) const {
+  if (!(sm_share > 0.0) || sm_share > 1.0) {
+    throw ConfigurationError("kernel model: a GEMM's share of the SMs must be in (0, 1]");
+  }
+  return gemm_time_s(m, n, k, precision, true, sm_share);
 }
 
 double KernelModel::gemm_isolated_s(double m, double n, double k, MatmulPrecision precision) const {
-  return gemm_time_s(m, n, k, precision, false);
+  return gemm_time_s(m, n, k, precision, false, 1.0);
 }
 
 double KernelModel::gemm_time_s(double m, double n, double k, MatmulPrecision precision,
-                                bool sustained) const {
+                                bool sustained, double sm_share) const {
   if (m <= 0 || n <= 0 || k <= 0) return 0.0;
   const PrecisionFigures f = figures(p_, precision);
-  const double rate = f.peak_flop_per_s * f.efficiency;
+  const double rate = f.peak_flop_per_s * f.efficiency * sm_share;
   if (!(rate > 0)) {
     throw ConfigurationError(std::string("kernel model: no ") + f.name +
                              " matmul rate for this GPU (peak or efficiency is 0)");

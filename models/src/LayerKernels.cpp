@@ -7,17 +7,21 @@ namespace {
 
 // Y[T x n] = X[T x k] W[k x n] forward; backward dX = dY W^T (T x k, inner n) and
 // dW = X^T dY (k x n, inner T).
-struct Gemm {
-  double tokens, n, k;
-};
+using Gemm = LinearShape;
+
+LinearGemmTimes linear_times(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
+  return {kernels.gemm_s(g.tokens, g.n, g.k, precision),
+          kernels.gemm_s(g.tokens, g.k, g.n, precision),
+          kernels.gemm_s(g.k, g.n, g.tokens, precision)};
+}
 
 double forward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
-  return kernels.gemm_s(g.tokens, g.n, g.k, precision);
+  return linear_times(g, kernels, precision).forward_s;
 }
 
 double backward_s(const Gemm& g, const KernelModel& kernels, MatmulPrecision precision) {
-  return kernels.gemm_s(g.tokens, g.k, g.n, precision) +
-         kernels.gemm_s(g.k, g.n, g.tokens, precision);
+  const LinearGemmTimes t = linear_times(g, kernels, precision);
+  return t.dgrad_s + t.wgrad_s;
 }
 
 // Attention with the s x s scores in memory, per micro-batch on one GPU (b sequences, a local
@@ -74,6 +78,24 @@ MatmulPrecision matmul_precision(const TrainingLayout& layout) {
   return layout.precision == Precision::FP8 ? MatmulPrecision::FP8 : MatmulPrecision::BF16;
 }
 
+LayerLinearShapes layer_linear_shapes(const ModelShape& model, const TrainingLayout& layout) {
+  const double t = layout.tp;
+  const double tokens = layout.micro_batch * (static_cast<double>(layout.seq_len) / layout.cp);
+  const double h = model.hidden;
+  const double head_dim = h / model.heads;
+  const double q_width = model.heads * head_dim;
+  const double kv_width = model.kv_heads * head_dim;
+  const double ffn = model.ffn_hidden;
+  LayerLinearShapes shapes;
+  shapes.qkv = {tokens, (q_width + 2 * kv_width) / t, h};
+  shapes.out = {tokens, h, q_width / t};
+  if (model.moe_experts == 0) {
+    shapes.up = {tokens, (model.gated_mlp ? 2 : 1) * ffn / t, h};
+    shapes.down = {tokens, h, ffn / t};
+  }
+  return shapes;
+}
+
 LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayout& layout,
                                     const KernelModel& kernels) {
   const MatmulPrecision precision = matmul_precision(layout);
@@ -82,32 +104,24 @@ LayerKernelTimes layer_kernel_times(const ModelShape& model, const TrainingLayou
   const double tokens = layout.micro_batch * seq;
   const double h = model.hidden;
   const double head_dim = h / model.heads;
-  const double q_width = model.heads * head_dim;
-  const double kv_width = model.kv_heads * head_dim;
   const double ffn = model.ffn_hidden;
 
   const bool moe = model.moe_experts > 0;
   const double up_width = (model.gated_mlp ? 2 : 1) * ffn / t;
 
-  const Gemm attention_gemms[] = {
-      {tokens, (q_width + 2 * kv_width) / t, h},  // QKV projection
-      {tokens, h, q_width / t},                   // attention output projection
-  };
-  const Gemm mlp_gemms[] = {
-      {tokens, up_width, h},  // MLP up (and gate)
-      {tokens, h, ffn / t},   // MLP down
-  };
+  const LayerLinearShapes shapes = layer_linear_shapes(model, layout);
   LayerKernelTimes times;
-  for (const Gemm& g : attention_gemms) {
-    times.gemm_forward_s += forward_s(g, kernels, precision);
-    times.gemm_backward_s += backward_s(g, kernels, precision);
-  }
+  times.qkv = linear_times(shapes.qkv, kernels, precision);
+  times.out = linear_times(shapes.out, kernels, precision);
   if (!moe) {
-    for (const Gemm& g : mlp_gemms) {
-      times.gemm_forward_s += forward_s(g, kernels, precision);
-      times.gemm_backward_s += backward_s(g, kernels, precision);
-    }
-  } else {
+    times.up = linear_times(shapes.up, kernels, precision);
+    times.down = linear_times(shapes.down, kernels, precision);
+  }
+  for (const LinearGemmTimes* g : {&times.qkv, &times.out, &times.up, &times.down}) {
+    times.gemm_forward_s += g->forward_s;
+    times.gemm_backward_s += g->dgrad_s + g->wgrad_s;
+  }
+  if (moe) {
     // Router on the sequence-parallel tokens; then each of the E / ep local experts gets
     // t k ep / E routed tokens (balanced routing), its GEMMs timed one by one and launched as
     // one grouped kernel per GEMM kind (forward: up, down; backward: their dX and dW).

@@ -215,6 +215,10 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   if (auto overlap = map.optional_map("overlap")) {
     job.overlap_dp_comm = overlap->boolean_or("data_parallel", job.overlap_dp_comm);
     job.overlap_tp_comm = overlap->boolean_or("tensor_parallel", job.overlap_tp_comm);
+    if (job.overlap_tp_comm && !job.sequence_parallel) {
+      overlap->fail("tensor_parallel", "is true while implementation.sequence_parallel is false",
+                    "sequence parallelism on (Megatron's --tp-comm-overlap requires it) or false");
+    }
     overlap->finish();
   }
   if (auto checkpoint = map.optional_map("checkpoint")) {

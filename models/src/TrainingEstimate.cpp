@@ -11,6 +11,7 @@
 #include "capsim/models/Collectives.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/LayerKernels.hpp"
+#include "capsim/models/TensorParallelComm.hpp"
 
 namespace capsim {
 
@@ -67,27 +68,11 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
         kGradAccumulateBytesPerParam * local_stage_parameters(model, layout, stage).total());
   }
 
-  // Tensor parallelism with sequence parallelism: per layer, forward all-gathers before the
-  // attention and MLP blocks and reduce-scatters after them, each on the full b x s/cp x h
-  // activation; backward mirrors them. Full recompute replays the forward's. With overlap,
-  // each transfer hides behind the GEMMs next to it and only the excess is exposed.
-  // In an MoE layer the MLP block's pair moves the k routed copies of each token (Megatron's
-  // all-to-all dispatcher gathers the dispatched tokens over the expert tensor-parallel group).
-  const double tp_bytes = local_tokens * model.hidden * kActivationBytes;
-  const double routed_bytes = model.moe_topk * tp_bytes;
-  const double tp_layer_s = model.moe_experts > 0
-                                ? all_gather_s(tp_bytes, layout.tp, comm.tp) +
-                                      reduce_scatter_s(tp_bytes, layout.tp, comm.tp) +
-                                      all_gather_s(routed_bytes, layout.tp, comm.tp) +
-                                      reduce_scatter_s(routed_bytes, layout.tp, comm.tp)
-                                : 2.0 * all_gather_s(tp_bytes, layout.tp, comm.tp) +
-                                      2.0 * reduce_scatter_s(tp_bytes, layout.tp, comm.tp);
-  auto exposed = [&](double comm_s, double gemm_s) {
-    return layout.overlap_tp_comm ? std::max(0.0, comm_s - gemm_s) : comm_s;
-  };
-  t.tp_forward_s = layers * exposed(tp_layer_s, layer.gemm_forward_s);
-  t.tp_backward_s = layers * (exposed(tp_layer_s, layer.gemm_backward_s) +
-                              (full ? exposed(tp_layer_s, layer.gemm_forward_s) : 0.0));
+  // Tensor parallelism (TensorParallelComm.hpp); full recompute replays the forward's.
+  const TensorParallelLayerTimes tp =
+      tensor_parallel_layer_times(model, layout, kernels, layer, comm.tp);
+  t.tp_forward_s = layers * tp.forward_s;
+  t.tp_backward_s = layers * (tp.backward_s + (full ? tp.forward_s : 0.0));
 
   // Context parallelism: ring attention passes this rank's K and V chunk (cp - 1) steps around
   // the ring per layer; backward passes K, V and their gradients (2x). Not overlapped with the

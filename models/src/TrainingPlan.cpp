@@ -391,7 +391,11 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
           (plan.layout.overlap_dp_comm ? "overlap the backward and forward passes; "
                                        : "do not overlap compute; ") +
           "tensor-parallel transfers " +
-          (plan.layout.overlap_tp_comm ? "overlap their GEMMs; " : "are exposed; ") +
+          (plan.layout.overlap_tp_comm
+               ? "overlap their GEMMs as Transformer Engine's userbuffers do (chunked GEMMs, "
+                 "communication kernels holding SMs); "
+               : "are exposed, except the backward's input all-gathers and gradient "
+                 "reduce-scatters, which run beside the GEMMs; ") +
           "context- and pipeline-parallel transfers are exposed.",
       "Checkpoints (bf16 weights + fp32 Adam states, 14 bytes per parameter) are written "
       "synchronously at the storage's aggregate write bandwidth.",

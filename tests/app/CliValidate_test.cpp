@@ -1,5 +1,7 @@
 // End-to-end tests of `capsim validate training`: the real binary on the published runs of
 // shared/validation, its table, its summary lines, its CSV and its accuracy.
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <regex>
 
@@ -72,24 +74,26 @@ TEST_F(CliValidate, TheCsvBreakdownAddsUpToThePrediction) {
   EXPECT_EQ(rows.back().at("recompute"), "selective");
 }
 
-// Accuracy as measured on 2026-11-26 (A100 MAPE 7.3%, H100 13.1%, all 10.0%): a guard against
-// regressions, not the target (5% overall, 6% per GPU, 12% worst), which the model
+// Accuracy as measured on 2026-11-26 (A100 MAPE 7.0%, H100 11.7%, all 9.2%, worst 24.4%): a guard
+// against regressions, not the target (5% overall, 6% per GPU, 12% worst), which the model
 // does not reach yet.
 TEST_F(CliValidate, AccuracyDoesNotRegress) {
   const CliResult r = capsim({"validate", "training", kPublic, "--out", "validation.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::map<std::string, std::pair<double, int>> by_gpu;
-  double sum = 0;
+  double sum = 0, worst = 0;
   const auto rows = read_csv(dir_ / "validation.csv");
   for (const auto& row : rows) {
     const double error = std::fabs(std::stod(row.at("error")));
     by_gpu[row.at("gpu")].first += error;
     ++by_gpu[row.at("gpu")].second;
     sum += error;
+    worst = std::max(worst, error);
   }
-  EXPECT_LE(sum / rows.size(), 0.105);
-  EXPECT_LE(by_gpu["a100-sxm-80gb"].first / by_gpu["a100-sxm-80gb"].second, 0.08);
-  EXPECT_LE(by_gpu["h100-sxm-80gb"].first / by_gpu["h100-sxm-80gb"].second, 0.14);
+  EXPECT_LE(sum / rows.size(), 0.095);
+  EXPECT_LE(by_gpu["a100-sxm-80gb"].first / by_gpu["a100-sxm-80gb"].second, 0.075);
+  EXPECT_LE(by_gpu["h100-sxm-80gb"].first / by_gpu["h100-sxm-80gb"].second, 0.12);
+  EXPECT_LE(worst, 0.25);
 }
 
 TEST_F(CliValidate, AMissingFileExitsWithTwoAndNamesIt) {

@@ -185,6 +185,15 @@ TEST(Scenario, ImplementationAndGradientReductionKeys) {
   EXPECT_TRUE(defaults.grad_accumulation_fusion);
   EXPECT_TRUE(old_stack.fused_cross_entropy);
   EXPECT_FALSE(defaults.fused_cross_entropy);
+  const std::string overlap_message =
+      error_of(replace(kBase, "    parallelism: {tp: 2}\n",
+                       "    parallelism: {tp: 2}\n"
+                       "    implementation: {sequence_parallel: false}\n"
+                       "    overlap: {tensor_parallel: true}\n"));
+  EXPECT_NE(overlap_message.find("workloads[0].overlap.tensor_parallel: is true while "
+                                 "implementation.sequence_parallel is false"),
+            std::string::npos)
+      << overlap_message;
   const std::string message = error_of(replace(kBase, "    parallelism: {tp: 2}\n",
                                                "    parallelism: {tp: 2}\n"
                                                "    implementation: {attention: flash}\n"));

@@ -140,7 +140,11 @@ inline CommPaths tiny_paths() {
 //   compute backward 2 x 1.53578635264e-4 + 3.21854111744e-4 = 6.29011382272e-4 s
 // TP: S = 1 x 2048 x 1024 x 2 = 4,194,304 bytes; all-gather = reduce-scatter =
 //   1 x (2e-6 + 4,194,304 / (2 x 400e9)) = 7.24288e-6 s; per layer 2 AG + 2 RS = 2.897152e-5 s;
-//   2 layers: 5.794304e-5 s forward, the same backward.
+//   2 layers: 5.794304e-5 s forward. Backward (TensorParallelComm.hpp) the out and down
+//   projections' output-gradient AGs are exposed; QKV's and up's input AG and dgrad RS hide
+//   behind their dgrad and wgrad GEMMs (the shortest, QKV's, take 2 x 2048 x 1024 x 1536 /
+//   5e14 = 1.2884901888e-5 s > 7.24288e-6 s): per layer 2 x 7.24288e-6 = 1.448576e-5 s, 2 layers
+//   2.897152e-5 s.
 // PP: 4,194,304 / tp = 2,097,152 bytes; 5e-6 + 2,097,152 / 50e9 = 4.694304e-5 s each way.
 // DP, ZeRO-1, largest stage (the last: 58,725,376 params) / tp = 29,362,688 local params:
 //   reduce-scatter of 2-byte grads = all-gather of 2-byte weights = 58,725,376 bytes:

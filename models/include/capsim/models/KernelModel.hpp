@@ -77,6 +77,10 @@ class KernelModel {
   /// TF32), seconds, including one launch, on a GPU at its power cap (a training step); 0 when
   /// any dimension is 0. Throws ConfigurationError when the GPU has no rate for `precision`.
   double gemm_s(double m, double n, double k, MatmulPrecision precision) const;
+  /// The same GEMM while other kernels (communication) hold 1 - sm_share of the SMs: the
+  /// matmul rate scales by sm_share in (0, 1]; the power floor stays that of the whole GPU.
+  double gemm_sharing_s(double m, double n, double k, MatmulPrecision precision,
+                        double sm_share) const;
   /// The same GEMM alone on a GPU below its cap, as a microbenchmark times it.
   double gemm_isolated_s(double m, double n, double k, MatmulPrecision precision) const;
 
@@ -102,7 +106,8 @@ class KernelModel {
   /// The power floor on `flops` of bf16 matmul work: the sustained rate when `sustained` and it
   /// was measured, else none (see the overview). 0 = no floor.
   double power_floor_s(double flops, bool sustained) const;
-  double gemm_time_s(double m, double n, double k, MatmulPrecision precision, bool sustained) const;
+  double gemm_time_s(double m, double n, double k, MatmulPrecision precision, bool sustained,
+                     double sm_share) const;
   double attention_time_s(double batch, double heads, double seq_len, double head_dim,
                           bool backward, bool sustained) const;
   double gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n, int split,

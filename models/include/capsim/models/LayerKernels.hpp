@@ -34,8 +34,32 @@
 
 namespace capsim {
 
+/// One linear layer on one GPU: Y[tokens x n] = X[tokens x k] W[k x n].
+struct LinearShape {
+  double tokens = 0, n = 0, k = 0;
+};
+
+/// The dense linear layers of one transformer layer under `layout` (tokens = b s / cp, the
+/// widths split by tp); up and down are zero for an MoE layer.
+struct LayerLinearShapes {
+  LinearShape qkv, out, up, down;
+};
+LayerLinearShapes layer_linear_shapes(const ModelShape& model, const TrainingLayout& layout);
+
+/// One linear layer's GEMMs, one micro-batch, one GPU, seconds: Y = X W forward, the data
+/// gradient dX = dY W^T and the weight gradient dW = X^T dY.
+struct LinearGemmTimes {
+  double forward_s = 0;
+  double dgrad_s = 0;
+  double wgrad_s = 0;
+};
+
 /// One layer, one micro-batch, one GPU, seconds.
 struct LayerKernelTimes {
+  LinearGemmTimes qkv;   ///< QKV projection (column-parallel)
+  LinearGemmTimes out;   ///< attention output projection (row-parallel)
+  LinearGemmTimes up;    ///< MLP up (and gate), column-parallel; zero in an MoE layer
+  LinearGemmTimes down;  ///< MLP down, row-parallel; zero in an MoE layer
   double gemm_forward_s = 0;
   double gemm_backward_s = 0;
   double attention_forward_s = 0;

@@ -32,7 +32,8 @@
 //   shop is m slots of the bottleneck plus one slot of each other stage). Compute is every kernel
 //   of the stage timed by the GPU's KernelModel (LayerKernels.hpp). Context- and
 //   pipeline-parallel transfers sit on the critical path of every micro-batch; tensor-parallel
-//   transfers too unless overlap_tp_comm hides them behind the layer's GEMMs. With
+//   transfers add what TensorParallelComm.hpp says is not hidden (asynchronous backward
+//   collectives; Transformer Engine's userbuffer schedule with overlap_tp_comm). With
 //   overlap_dp_comm each stage's gradient reduction hides behind its last backward and its
 //   parameter gather behind its first forward; the stage exposing the most sets the exposed
 //   time. dp_comm_total_s keeps the full collective time.
@@ -148,7 +149,8 @@ struct TrainingLayout {
   /// Off by default, as in Megatron-LM's arguments.
   bool overlap_dp_comm = false;
   /// Tensor-parallel all-gathers/reduce-scatters overlap the GEMMs next to them
-  /// (Transformer Engine's userbuffers, Megatron's --tp-comm-overlap).
+  /// (Transformer Engine's userbuffers, Megatron's --tp-comm-overlap; TensorParallelComm.hpp).
+  /// Needs sequence_parallel.
   bool overlap_tp_comm = false;
   /// Data-parallel gradient reductions in fp32 (Megatron-LM's rule for bf16 training); false
   /// reduces them in bf16, half the bytes.
