@@ -1,10 +1,13 @@
-// capsim-sustained-gemm: how fast one bf16 GEMM runs alone and how fast the same GEMM runs when
+// capsim-sustained-gemm: how fast one bf16 (or fp8) GEMM runs alone and how fast the same GEMM runs when
 // the GPU does nothing else for many seconds, as in training, where the board sits at its power
 // cap and the SM clock drops (shared/calibration's power rows: H100 1350 MHz of 1980 under a
 // GEMM loop). The sweep in shared/calibration times kernels over a few repeats only, so the
 // kernel model's efficiencies describe short bursts; this measures the sustained rate.
 //
-//   capsim-sustained-gemm M N K SECONDS [COPY_BYTES]
+//   capsim-sustained-gemm [--fp8] M N K SECONDS [COPY_BYTES]
+//
+// --fp8: E4M3 inputs through cuBLASLt (Hopper runs FP8 only as "TN": A transposed), bf16 output,
+// fp32 accumulation, unit scales; without it bf16 inputs and output through cublasGemmEx.
 //
 // With COPY_BYTES, every GEMM of the sustained phase is followed by a device copy of that many
 // bytes (a memory-bound kernel, as the norms and activations between a layer's GEMMs), and only
@@ -17,13 +20,17 @@
 // phase "isolated": single GEMMs, each after 0.5 s of idle; phase "sustained": GEMMs back to back
 // for SECONDS (with COPY_BYTES, each followed by the copy), every GEMM timed with CUDA events
 // (start_s from the first sustained GEMM).
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -44,30 +51,104 @@ void check_cublas(cublasStatus_t status, const char* what) {
 }
 
 // A counter-based hash (splitmix64) mapped to [-1, 1]: reproducible, no cuRAND needed.
-__global__ void fill_random(__nv_bfloat16* data, size_t count, unsigned long long seed) {
+__device__ float random_unit(size_t i, unsigned long long seed) {
+  unsigned long long z = seed + i * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<float>(z >> 40) / static_cast<float>(1ull << 23) - 1.0f;
+}
+
+template <typename T>
+__global__ void fill_random(T* data, size_t count, unsigned long long seed) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
        i += size_t(gridDim.x) * blockDim.x) {
-    unsigned long long z = seed + i * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    data[i] = __float2bfloat16(static_cast<float>(z >> 40) / static_cast<float>(1ull << 23) - 1.0f);
+    data[i] = T(random_unit(i, seed));
   }
 }
 
-__nv_bfloat16* random_matrix(size_t count, unsigned long long seed) {
-  __nv_bfloat16* data = nullptr;
-  check_cuda(cudaMalloc(&data, count * sizeof(__nv_bfloat16)), "cudaMalloc");
+template <typename T>
+T* random_matrix(size_t count, unsigned long long seed) {
+  T* data = nullptr;
+  check_cuda(cudaMalloc(&data, count * sizeof(T)), "cudaMalloc");
   fill_random<<<1024, 256>>>(data, count, seed);
   check_cuda(cudaGetLastError(), "fill_random");
   return data;
 }
 
+// C[m x n] (bf16, column-major) = A B with A stored k x m (transposed, "TN") and B k x n, both
+// E4M3, through cuBLASLt with a 32 MiB workspace and its first heuristic's algorithm.
+std::function<void()> fp8_gemm(long m, long n, long k) {
+  auto* a = random_matrix<__nv_fp8_e4m3>(size_t(k) * m, 1);
+  auto* b = random_matrix<__nv_fp8_e4m3>(size_t(k) * n, 2);
+  auto* c = random_matrix<__nv_bfloat16>(size_t(m) * n, 3);
+  const size_t workspace_bytes = size_t(32) << 20;
+  void* workspace = nullptr;
+  check_cuda(cudaMalloc(&workspace, workspace_bytes), "cudaMalloc");
+  cublasLtHandle_t handle;
+  check_cublas(cublasLtCreate(&handle), "cublasLtCreate");
+  cublasLtMatmulDesc_t op;
+  check_cublas(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "MatmulDescCreate");
+  const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
+  check_cublas(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &transpose,
+                                              sizeof transpose),
+               "TRANSA");
+  check_cublas(
+      cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof keep),
+      "TRANSB");
+  cublasLtMatrixLayout_t a_layout, b_layout, c_layout;
+  check_cublas(cublasLtMatrixLayoutCreate(&a_layout, CUDA_R_8F_E4M3, k, m, k), "layout A");
+  check_cublas(cublasLtMatrixLayoutCreate(&b_layout, CUDA_R_8F_E4M3, k, n, k), "layout B");
+  check_cublas(cublasLtMatrixLayoutCreate(&c_layout, CUDA_R_16BF, m, n, m), "layout C");
+  cublasLtMatmulPreference_t preference;
+  check_cublas(cublasLtMatmulPreferenceCreate(&preference), "PreferenceCreate");
+  check_cublas(cublasLtMatmulPreferenceSetAttribute(preference,
+                                                    CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                    &workspace_bytes, sizeof workspace_bytes),
+               "workspace preference");
+  cublasLtMatmulHeuristicResult_t heuristic;
+  int found = 0;
+  check_cublas(cublasLtMatmulAlgoGetHeuristic(handle, op, a_layout, b_layout, c_layout, c_layout,
+                                              preference, 1, &heuristic, &found),
+               "AlgoGetHeuristic");
+  if (found == 0) {
+    std::fprintf(stderr, "error: cuBLASLt has no FP8 algorithm for %ld x %ld x %ld\n", m, n, k);
+    std::exit(1);
+  }
+  const cublasLtMatmulAlgo_t algo = heuristic.algo;
+  return [=] {
+    static const float alpha = 1.0f, beta = 0.0f;
+    check_cublas(cublasLtMatmul(handle, op, &alpha, a, a_layout, b, b_layout, &beta, c, c_layout,
+                                c, c_layout, &algo, workspace, workspace_bytes, 0),
+                 "cublasLtMatmul");
+  };
+}
+
+std::function<void()> bf16_gemm(long m, long n, long k) {
+  auto* a = random_matrix<__nv_bfloat16>(size_t(m) * k, 1);
+  auto* b = random_matrix<__nv_bfloat16>(size_t(k) * n, 2);
+  auto* c = random_matrix<__nv_bfloat16>(size_t(m) * n, 3);
+  cublasHandle_t handle;
+  check_cublas(cublasCreate(&handle), "cublasCreate");
+  return [=] {
+    static const float alpha = 1.0f, beta = 0.0f;
+    check_cublas(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(m), int(n), int(k), &alpha, a,
+                              CUDA_R_16BF, int(m), b, CUDA_R_16BF, int(k), &beta, c, CUDA_R_16BF,
+                              int(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx");
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool fp8 = argc > 1 && std::strcmp(argv[1], "--fp8") == 0;
+  if (fp8) {
+    --argc;
+    ++argv;
+  }
   if (argc != 5 && argc != 6) {
-    std::fprintf(stderr, "usage: %s M N K SECONDS [COPY_BYTES]\n", argv[0]);
+    std::fprintf(stderr, "usage: capsim-sustained-gemm [--fp8] M N K SECONDS [COPY_BYTES]\n");
     return 2;
   }
   const size_t copy_bytes = argc == 6 ? std::strtoull(argv[5], nullptr, 10) : 0;
@@ -77,9 +158,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: M, N, K and SECONDS must be positive\n");
     return 2;
   }
-  __nv_bfloat16* a = random_matrix(size_t(m) * k, 1);
-  __nv_bfloat16* b = random_matrix(size_t(k) * n, 2);
-  __nv_bfloat16* c = random_matrix(size_t(m) * n, 3);
+  if (fp8 && (m % 16 != 0 || n % 16 != 0 || k % 16 != 0)) {
+    std::fprintf(stderr, "error: FP8 GEMMs need M, N and K divisible by 16\n");
+    return 2;
+  }
+  const std::function<void()> gemm = fp8 ? fp8_gemm(m, n, k) : bf16_gemm(m, n, k);
   void* copy_from = nullptr;
   void* copy_to = nullptr;
   if (copy_bytes > 0) {
@@ -87,15 +170,6 @@ int main(int argc, char** argv) {
     check_cuda(cudaMalloc(&copy_to, copy_bytes), "cudaMalloc");
     check_cuda(cudaMemset(copy_from, 1, copy_bytes), "cudaMemset");
   }
-  cublasHandle_t handle;
-  check_cublas(cublasCreate(&handle), "cublasCreate");
-  const float alpha = 1.0f, beta = 0.0f;
-  auto gemm = [&] {
-    check_cublas(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, int(m), int(n), int(k), &alpha, a,
-                              CUDA_R_16BF, int(m), b, CUDA_R_16BF, int(k), &beta, c, CUDA_R_16BF,
-                              int(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-                 "cublasGemmEx");
-  };
   const double flops = 2.0 * m * n * k;
   gemm();  // warm-up: cuBLAS heuristics, module load
   check_cuda(cudaDeviceSynchronize(), "warm-up");
