@@ -119,7 +119,9 @@ TEST(CalibrationProfile, ChoicesNameAProfileAndMaybeAGpuType) {
   const CalibrationChoice named = parse_calibration_choice("a100-sxm-80gb=/abs.json", "/base", "x");
   EXPECT_EQ(named.gpu_id, "a100-sxm-80gb");
   EXPECT_EQ(named.path, "/abs.json");
-  EXPECT_EQ(parse_calibration_choice("dir=1/p.json", "", "x").gpu_id, "");  // '/' before '='
+  const CalibrationChoice path_with_equals = parse_calibration_choice("a/b=c.json", "", "x");
+  EXPECT_EQ(path_with_equals.gpu_id, "");  // a '/' before the '=': all of it is the path
+  EXPECT_EQ(path_with_equals.path, "a/b=c.json");
   EXPECT_THROW(parse_calibration_choice("=p.json", "", "x"), InputError);
   EXPECT_THROW(parse_calibration_choice("h100-sxm-80gb=", "", "x"), InputError);
 }
