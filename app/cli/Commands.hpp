@@ -16,13 +16,15 @@ namespace capsim::cli {
 
 struct ScenarioArgs {
   std::string scenario;
-  std::vector<std::string> settings;  ///< --set key=value
-  std::string catalog_dir;            ///< empty = default_catalog_dir()
+  std::vector<std::string> settings;     ///< --set key=value
+  std::string catalog_dir;               ///< empty = default_catalog_dir()
+  std::vector<std::string> calibration;  ///< --calibration PROFILE or GPU_ID=PROFILE
 };
 
 /// The catalog in `catalog_dir`, or the default one when it is empty.
 Catalog catalog_from(const std::string& catalog_dir);
-/// The scenario the arguments name, with their --set overrides applied.
+/// The scenario the arguments name, with their --set overrides and --calibration profiles
+/// applied (a --calibration replaces the scenario's profile for the same GPU type).
 Scenario scenario_from(const ScenarioArgs& args);
 
 struct RunArgs : ScenarioArgs {
@@ -54,6 +56,7 @@ struct ValidateArgs {
   std::string csv;  ///< published runs in the format of shared/validation/training_public.csv
   std::string out;  ///< optional CSV of the per-row table
   std::string catalog_dir;
+  std::vector<std::string> calibration;  ///< --calibration PROFILE or GPU_ID=PROFILE
 };
 /// Exit 1 when a row could not be predicted (the others are still reported).
 int validate_command(const ValidateArgs& args, std::ostream& out);
@@ -65,5 +68,22 @@ struct SearchArgs : ScenarioArgs {
 };
 /// Ranks the layouts of one training workload on its cluster; 0 also when none fits.
 int search_command(const SearchArgs& args, std::ostream& out);
+
+struct CalibrateArgs {
+  std::vector<std::string> inputs;  ///< import: CUBLAS_CSV ATTENTION_CSV; fit, check: PROFILE
+  std::string out;                  ///< import: the profile; fit: the fitted section (optional)
+  std::string gpu;                  ///< catalog GPU whose peaks the fit uses; empty = by device
+  std::string date;                 ///< import: when the CSVs were measured
+  std::string reference;            ///< check: a *.cublas-sweep.csv of the same GPU
+  double tolerance = 0.05;          ///< check: largest |profile / reference - 1| accepted
+  std::string catalog_dir;
+};
+/// Converts CSV measurements into a profile (exit 0).
+int calibrate_import_command(const CalibrateArgs& args, std::ostream& out);
+/// Prints the fit of a profile beside the catalog's figures (exit 0).
+int calibrate_fit_command(const CalibrateArgs& args, std::ostream& out);
+/// Compares a profile's bf16 8192^3 GEMM and largest copy with a reference sweep: exit 1 when
+/// either differs by more than the tolerance or is missing.
+int calibrate_check_command(const CalibrateArgs& args, std::ostream& out);
 
 }  // namespace capsim::cli

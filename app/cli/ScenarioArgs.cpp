@@ -1,4 +1,5 @@
 #include "Commands.hpp"
+#include "capsim/models/CalibrationProfile.hpp"
 
 namespace capsim::cli {
 
@@ -10,7 +11,13 @@ Scenario scenario_from(const ScenarioArgs& args) {
   const Catalog catalog = catalog_from(args.catalog_dir);
   std::vector<KeyOverride> overrides;
   for (const auto& setting : args.settings) overrides.push_back(parse_key_override(setting));
-  return load_scenario(args.scenario, catalog, overrides);
+  Scenario scenario = load_scenario(args.scenario, catalog, overrides);
+  std::vector<CalibrationChoice> choices;
+  for (const auto& text : args.calibration) {
+    choices.push_back(parse_calibration_choice(text, "", "--calibration " + text));
+  }
+  apply_calibrations(scenario.clusters, choices);
+  return scenario;
 }
 
 }  // namespace capsim::cli

@@ -1,6 +1,9 @@
 #include "TerminalSummary.hpp"
 
+#include <set>
+
 #include "TextTable.hpp"
+#include "capsim/models/CalibrationProfile.hpp"
 #include "capsim/models/Units.hpp"
 #include "capsim/sim/Report.hpp"
 
@@ -9,6 +12,13 @@ namespace capsim::cli {
 void print_summary(const Result& result, std::ostream& out) {
   out << result.scenario_name << " (capsim " << result.capsim_version << ", " << result.fidelity
       << ")\n";
+  std::set<std::string> gpus;
+  for (const auto& cluster : result.cluster_configs) {
+    if (!gpus.insert(cluster.gpu.id).second) continue;
+    out << "  kernel figures of " << cluster.gpu.id << ": "
+        << (from_calibration_profile(cluster.gpu) ? "" : "catalog defaults (")
+        << cluster.gpu.kernel_source << (from_calibration_profile(cluster.gpu) ? "" : ")") << "\n";
+  }
   for (std::size_t i = 0; i < result.training.size(); ++i) {
     out << "\n";
     const auto rows = training_headline(result, i);

@@ -5,6 +5,7 @@
 
 #include "Commands.hpp"
 #include "TextTable.hpp"
+#include "capsim/models/CalibrationProfile.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/LayoutSearch.hpp"
 #include "capsim/models/PublishedRuns.hpp"
@@ -62,7 +63,15 @@ std::string notes(const TrainingPrediction& p) {
 }  // namespace
 
 int validate_command(const ValidateArgs& args, std::ostream& out) {
-  const Catalog catalog = catalog_from(args.catalog_dir);
+  Catalog catalog = catalog_from(args.catalog_dir);
+  std::vector<CalibrationChoice> choices;
+  for (const auto& text : args.calibration) {
+    choices.push_back(parse_calibration_choice(text, "", "--calibration " + text));
+  }
+  apply_calibrations(catalog, choices);
+  for (const auto& [id, gpu] : catalog.gpus) {
+    if (from_calibration_profile(gpu)) out << id << ": " << gpu.kernel_source << "\n";
+  }
   const auto runs = load_published_training_runs(args.csv);
 
   TextTable table({"id", "predicted_s", "measured_s", "error_%", "predicted_TFLOP/s",

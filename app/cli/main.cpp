@@ -1,4 +1,5 @@
-// capsim: run scenario files headlessly, check them, browse the catalog, compare results.
+// capsim: run scenario files headlessly, check them, browse the catalog, compare results,
+// validate against published runs, search layouts and handle calibration profiles.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -17,6 +18,10 @@ void add_scenario_options(CLI::App& command, capsim::cli::ScenarioArgs& args) {
                      "Override a scenario key, e.g. --set workloads[0].tokens=2T (repeatable)");
   command.add_option("--catalog", args.catalog_dir,
                      "Catalog folder (default: $CAPSIM_CATALOG_DIR or the built-in catalog)");
+  command.add_option("--calibration", args.calibration,
+                     "Calibration profile for the GPU type it was measured on, or GPU_ID=PROFILE "
+                     "to apply it to that type whatever the device (repeatable; replaces the "
+                     "scenario's run.calibration for that type)");
 }
 
 }  // namespace
@@ -74,6 +79,47 @@ int main(int argc, char** argv) {
       ->required();
   validate_training->add_option("--out", validate_args.out, "Also write the table as CSV here");
   validate_training->add_option("--catalog", validate_args.catalog_dir, "Catalog folder");
+  validate_training->add_option("--calibration", validate_args.calibration,
+                                "Calibration profile replacing the catalog's kernel figures of "
+                                "the GPU type it was measured on, or GPU_ID=PROFILE (repeatable)");
+
+  CalibrateArgs calibrate_args;
+  auto* calibrate = app.add_subcommand("calibrate", "Make, fit and check calibration profiles");
+  calibrate->require_subcommand(1);
+  auto* calibrate_import = calibrate->add_subcommand(
+      "import", "Convert a GPU's CSV measurements (shared/calibration) into a profile");
+  calibrate_import
+      ->add_option("CSV", calibrate_args.inputs, "CUBLAS_SWEEP.csv TORCH_ATTENTION_POWER.csv")
+      ->required()
+      ->expected(2);
+  calibrate_import->add_option("--out", calibrate_args.out, "Profile to write")->required();
+  calibrate_import->add_option("--date", calibrate_args.date, "When the CSVs were measured")
+      ->required();
+  auto* calibrate_fit = calibrate->add_subcommand(
+      "fit", "Fit the kernel model to a profile and show it beside the catalog's figures");
+  calibrate_fit->add_option("PROFILE", calibrate_args.inputs, "Calibration profile (JSON)")
+      ->required()
+      ->expected(1);
+  calibrate_fit->add_option("--out", calibrate_args.out, "Also write the fitted figures (JSON)");
+  auto* calibrate_check = calibrate->add_subcommand(
+      "check", "Compare a profile's bf16 8192^3 GEMM and largest copy with a reference sweep");
+  calibrate_check->add_option("PROFILE", calibrate_args.inputs, "Calibration profile (JSON)")
+      ->required()
+      ->expected(1);
+  calibrate_check
+      ->add_option("--reference", calibrate_args.reference,
+                   "*.cublas-sweep.csv of the same GPU (shared/calibration)")
+      ->required();
+  calibrate_check
+      ->add_option("--tolerance", calibrate_args.tolerance,
+                   "Largest accepted |profile / reference - 1| (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
+  for (auto* command : {calibrate_import, calibrate_fit}) {
+    command->add_option("--gpu", calibrate_args.gpu,
+                        "Catalog GPU whose peaks the fit uses (default: the one the device "
+                        "name matches)");
+    command->add_option("--catalog", calibrate_args.catalog_dir, "Catalog folder");
+  }
 
   SearchArgs search_args;
   auto* search = app.add_subcommand(
@@ -106,6 +152,9 @@ int main(int argc, char** argv) {
     if (*compare) return compare_command(compare_args, std::cout);
     if (*validate_training) return validate_command(validate_args, std::cout);
     if (*search) return search_command(search_args, std::cout);
+    if (*calibrate_import) return calibrate_import_command(calibrate_args, std::cout);
+    if (*calibrate_fit) return calibrate_fit_command(calibrate_args, std::cout);
+    if (*calibrate_check) return calibrate_check_command(calibrate_args, std::cout);
   } catch (const capsim::InputError& error) {
     std::cerr << "error: " << error.what() << "\n";
     return kExitBadInput;

@@ -225,6 +225,34 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
       },
       0.05, 1.0);
 
+  // Stage 3b: FP8 (profiles of capsim-calibrate; the CSVs have none): its rate, on the same tiles.
+  bool has_fp8 = false;
+  for (const auto& g : sweep.gemms) has_fp8 = has_fp8 || g.dtype == "fp8";
+  if (has_fp8 && p.fp8_peak_flop_per_s > 0) {
+    const auto fp8 = gemm_rows(sweep, "fp8");
+    p.gemm_efficiency_fp8 = golden_section(
+        [&](double x) {
+          KernelParameters q = p;
+          q.gemm_efficiency_fp8 = x;
+          return gemm_error(q, fp8);
+        },
+        0.05, 1.0);
+  }
+
+  auto base_name = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };
+  if (attention.attention.empty()) {
+    // No attention rows (capsim-calibrate times no fused attention): the GPU's figures, scaled
+    // by how its measured GEMM efficiency compares with the one they were set beside.
+    const double scale =
+        gpu.matmul_efficiency_bf16 > 0 ? p.gemm_efficiency_bf16 / gpu.matmul_efficiency_bf16 : 1;
+    p.attention_efficiency_fwd = gpu.attention_efficiency_fwd * scale;
+    p.attention_efficiency_bwd = gpu.attention_efficiency_bwd * scale;
+    p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
+    p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
+    p.provenance = "calibrated: " + base_name(sweep.file) + " (attention scaled from the catalog)";
+    return p;
+  }
+
   // Stage 4: the backward time is the forward+backward row less the forward of the same shape.
   std::vector<AttentionRow> forward, backward;
   for (const auto& a : attention.attention) {
@@ -245,7 +273,6 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
   fit_attention(p, backward, true, p.attention_efficiency_bwd, p.attention_half_seq_bwd,
                 attention.file);
 
-  auto base_name = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };
   p.provenance = "calibrated: " + base_name(sweep.file) + ", " + base_name(attention.file);
   return p;
 }

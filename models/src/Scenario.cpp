@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "CatalogParsing.hpp"
 #include "ScenarioSections.hpp"
 #include "YamlReader.hpp"
+#include "capsim/models/CalibrationProfile.hpp"
 
 namespace capsim {
 
@@ -130,6 +132,16 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
   scenario.targets = parse_targets(top);
   scenario.run = parse_run_settings(top);
   top.finish();
+  // Profiles are named relative to the scenario file; applied once every section is parsed.
+  std::vector<CalibrationChoice> calibrations;
+  const std::string base_dir =
+      file.empty() || file[0] == '<' ? "" : std::filesystem::path(file).parent_path().string();
+  for (std::size_t i = 0; i < scenario.run.calibration.size(); ++i) {
+    calibrations.push_back(
+        parse_calibration_choice(scenario.run.calibration[i], base_dir,
+                                 file + ": run.calibration[" + std::to_string(i) + "]"));
+  }
+  apply_calibrations(scenario.clusters, calibrations);
 
   YAML::Emitter emitter;
   emitter << root;

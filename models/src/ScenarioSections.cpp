@@ -333,6 +333,23 @@ RunSettings parse_run_settings(YamlMap& top) {
   if (auto map = top.optional_map("run")) {
     run.fidelity = map->choice("fidelity", {"estimate", "simulate"}, "estimate");
     run.seed = static_cast<std::uint64_t>(map->integer_or("seed", 1, 0));
+    const YAML::Node calibration = map->raw("calibration");
+    if (calibration.IsDefined() && !calibration.IsNull()) {
+      const bool scalar = calibration.IsScalar();
+      if (!scalar && !calibration.IsSequence()) {
+        map->fail("calibration", "is a mapping",
+                  "a profile path, \"GPU_ID=path\", or a list of them");
+      }
+      for (const auto& entry :
+           scalar ? std::vector<YAML::Node>{calibration}
+                  : std::vector<YAML::Node>(calibration.begin(), calibration.end())) {
+        if (!entry.IsScalar() || entry.Scalar().empty()) {
+          map->fail("calibration", "has an entry that is not a path",
+                    "a profile path, \"GPU_ID=path\", or a list of them");
+        }
+        run.calibration.push_back(entry.Scalar());
+      }
+    }
     map->finish();
   }
   return run;

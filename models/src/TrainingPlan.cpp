@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "capsim/models/CalibrationProfile.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/Units.hpp"
 
@@ -381,7 +382,9 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
 
   plan.assumptions = {
       "Each kernel (GEMMs, attention, memory-bound kernels) is timed by " + cluster.gpu.id +
-          "'s kernel model: " + cluster.gpu.kernel_source,
+          "'s kernel model, " +
+          (from_calibration_profile(cluster.gpu) ? "fitted to a " : "from the catalog defaults: ") +
+          cluster.gpu.kernel_source,
       power_limit_assumption(cluster.gpu),
       implementation_assumption(plan.layout),
       "Collectives are alpha-beta rings on the topology's per-GPU bandwidth share (a ring "

@@ -11,8 +11,13 @@
 //      turn until the bandwidth stops moving (it depends on the launch cost, the GEMMs' memory
 //      term on the bandwidth);
 //   3. gemm_efficiency_tf32 over the tf32 rows;
+//   3b. gemm_efficiency_fp8 over the fp8 rows, when there are any (calibration profiles measured
+//      by capsim-calibrate; the CSVs have none and keep the GPU's published figure);
 //   4. attention efficiency and half-saturation length, forward over the sdpa_fwd rows and
 //      backward over (sdpa_fwd_bwd - sdpa_fwd) of the same shape, head dimension 128 only.
+//      Without attention rows (capsim-calibrate times no fused attention) the GPU's attention
+//      efficiencies are kept, scaled by fitted / catalog bf16 GEMM efficiency, and its
+//      half-saturation lengths kept as they are.
 // fp16 rows are parsed but not fitted: the model runs FP16 at the BF16 rate, while the fp16 rows
 // measure about 10% slower at large sizes (likely data-dependent power under the 700 W cap, as
 // the README shows for zero inputs); the tests report how far they sit from the bf16 fit.
@@ -28,7 +33,7 @@ namespace capsim {
 
 /// One cuBLAS GEMM of a *.cublas-sweep.csv file.
 struct GemmMeasurement {
-  std::string dtype;                                  ///< "bf16", "fp16" or "tf32"
+  std::string dtype;                                  ///< "bf16", "fp16", "tf32" or "fp8"
   MatmulPrecision precision = MatmulPrecision::BF16;  ///< BF16 for bf16 and fp16
   double m = 0, n = 0, k = 0;
   double seconds = 0;
@@ -102,9 +107,9 @@ AttentionPowerSweep read_attention_power(const std::string& path);
 KernelMeasurements read_kernel_measurements(const std::string& cublas_path,
                                             const std::string& attention_path);
 
-/// Fits the kernel model to `measurements` (see the top of this file). Peaks and the FP8
-/// efficiency (not measured) come from `gpu`; sm_count from the sweep's header. Throws
-/// InputError when a stage has no rows to fit.
+/// Fits the kernel model to `measurements` (see the top of this file). Peaks, the FP8
+/// efficiency when not measured and the attention figures when not measured come from `gpu`;
+/// sm_count from the sweep's header. Throws InputError when stage 1-3 has no rows to fit.
 KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, const GpuSpec& gpu);
 
 }  // namespace capsim

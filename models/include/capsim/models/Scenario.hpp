@@ -98,6 +98,9 @@ struct Targets {
 struct RunSettings {
   std::string fidelity = "estimate";
   std::uint64_t seed = 1;
+  /// run.calibration: "PROFILE" or "GPU_ID=PROFILE" as written (CalibrationProfile.hpp); the
+  /// clusters' GPUs already carry the fitted figures.
+  std::vector<std::string> calibration;
 };
 
 struct Scenario {
