@@ -64,6 +64,7 @@ KernelParameters kernel_parameters(const GpuSpec& gpu) {
   p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
   p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
   p.sustained_bf16_flop_per_s = gpu.sustained_matmul_bf16_flop_per_s;
+  p.sustained_fp8_flop_per_s = gpu.sustained_matmul_fp8_flop_per_s;
   p.provenance = gpu.kernel_source;
   return p;
 }
@@ -79,9 +80,12 @@ KernelModel::KernelModel(KernelParameters parameters) : p_(std::move(parameters)
   }
 }
 
-double KernelModel::power_floor_s(double flops, bool sustained) const {
-  if (!sustained || !(p_.sustained_bf16_flop_per_s > 0)) return 0.0;
-  return flops / p_.sustained_bf16_flop_per_s;
+double KernelModel::power_floor_s(double flops, bool sustained, MatmulPrecision precision) const {
+  const double rate = precision == MatmulPrecision::BF16  ? p_.sustained_bf16_flop_per_s
+                      : precision == MatmulPrecision::FP8 ? p_.sustained_fp8_flop_per_s
+                                                          : 0.0;
+  if (!sustained || !(rate > 0)) return 0.0;
+  return flops / rate;
 }
 
 double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n,
@@ -136,9 +140,8 @@ double KernelModel::gemm_time_s(double m, double n, double k, MatmulPrecision pr
           best, gemm_configuration_s(m, n, k, tile_m, tile_n, split, rate, f.bytes_per_element));
     }
   }
-  // The floor was measured for bf16 (fp16 runs at the same rate in this model).
-  const bool bf16 = precision == MatmulPrecision::BF16;
-  return p_.launch_s + std::max(best, power_floor_s(2.0 * m * n * k, sustained && bf16));
+  // Floors were measured for bf16 (fp16 runs at the same rate in this model) and fp8.
+  return p_.launch_s + std::max(best, power_floor_s(2.0 * m * n * k, sustained, precision));
 }
 
 double KernelModel::attention_time_s(double batch, double heads, double seq_len, double head_dim,
@@ -154,7 +157,7 @@ double KernelModel::attention_time_s(double batch, double heads, double seq_len,
                        causal_attention_flops(batch, heads, seq_len, head_dim);
   const double compute_s =
       flops / (p_.bf16_peak_flop_per_s * efficiency) * (1 + half_seq / seq_len);
-  return p_.launch_s + std::max(compute_s, power_floor_s(flops, sustained));
+  return p_.launch_s + std::max(compute_s, power_floor_s(flops, sustained, MatmulPrecision::BF16));
 }
 
 double KernelModel::attention_forward_s(double batch, double heads, double seq_len,

@@ -305,10 +305,15 @@ std::string power_limit_assumption(const GpuSpec& gpu) {
            "'s power limit: its sustained matmul rate was not measured, so the estimate uses "
            "short-burst rates and may be optimistic.";
   }
-  return "A training step keeps the GPU at its power limit: no bf16 GEMM or attention kernel "
-         "runs faster than " +
-         format_quantity(gpu.sustained_matmul_bf16_flop_per_s, Quantity::FlopRate) +
-         ", the rate measured on " + gpu.id + " after seconds of back-to-back GEMMs.";
+  std::string text =
+      "A training step keeps the GPU at its power limit: no bf16 GEMM or attention kernel "
+      "runs faster than " +
+      format_quantity(gpu.sustained_matmul_bf16_flop_per_s, Quantity::FlopRate);
+  if (gpu.sustained_matmul_fp8_flop_per_s > 0) {
+    text += " and no FP8 GEMM faster than " +
+            format_quantity(gpu.sustained_matmul_fp8_flop_per_s, Quantity::FlopRate);
+  }
+  return text + ", the rates measured on " + gpu.id + " after seconds of back-to-back GEMMs.";
 }
 
 std::string implementation_assumption(const TrainingLayout& l) {

@@ -358,25 +358,44 @@ std::vector<SustainedRow> sustained_rows(const std::string& file) {
   return rows;
 }
 
-// GEMM-time-weighted rate of the sustained rows from 10 s on, all shapes.
-double measured_sustained_rate(const std::string& id) {
+// GEMM-time-weighted rate of a file's sustained rows from `from_s` on, all shapes; at least
+// `min_seconds` of GEMM time must be in it.
+double measured_sustained_rate(const std::string& file, double from_s, double min_seconds) {
   double flops = 0, seconds = 0;
-  for (const SustainedRow& r : sustained_rows(id + ".sustained-gemm.csv")) {
-    if (r.start_s < 10) continue;
+  for (const SustainedRow& r : sustained_rows(file)) {
+    if (r.start_s < from_s) continue;
     flops += 2 * r.m * r.n * r.k * r.gemms;
     seconds += r.seconds;
   }
-  EXPECT_GT(seconds, 25.0) << id;  // three shapes x the last ~10 s
+  EXPECT_GT(seconds, min_seconds) << file;
   return flops / seconds;
 }
 
 TEST(KernelPowerFloor, CatalogRateIsTheMeasuredSustainedRate) {
-  for (const char* id : {"h100-sxm-80gb", "h200-sxm-141gb"}) {
-    const double measured = measured_sustained_rate(id);
-    EXPECT_NEAR(shipped().gpus.at(id).sustained_matmul_bf16_flop_per_s / measured, 1, 0.001) << id;
+  for (const std::string id : {"h100-sxm-80gb", "h200-sxm-141gb"}) {
+    // bf16: three shapes x the last ~10 s of 20 s runs; fp8: two or three shapes x the last
+    // 7 s of 12 s runs.
+    const double bf16 = measured_sustained_rate(id + ".sustained-gemm.csv", 10, 25);
+    const double fp8 = measured_sustained_rate(id + ".sustained-gemm-fp8.csv", 5, 12);
+    EXPECT_NEAR(shipped().gpus.at(id).sustained_matmul_bf16_flop_per_s / bf16, 1, 0.001) << id;
+    EXPECT_NEAR(shipped().gpus.at(id).sustained_matmul_fp8_flop_per_s / fp8, 1, 0.001) << id;
   }
   // Other GPUs have no measurement and so no floor.
   EXPECT_EQ(shipped().gpus.at("a100-sxm-80gb").sustained_matmul_bf16_flop_per_s, 0.0);
+  EXPECT_EQ(shipped().gpus.at("a100-sxm-80gb").sustained_matmul_fp8_flop_per_s, 0.0);
+}
+
+TEST(KernelPowerFloor, Fp8GemmsRunNoFasterThanTheSustainedFp8Rate) {
+  // H100: an FP8 8192^3 GEMM, 1.0995e12 FLOPs, in short bursts at the fitted fp8 rate, in a
+  // busy step no faster than 1218.5 TFLOP/s; bf16 floors do not apply to it.
+  const GpuSpec& gpu = shipped().gpus.at("h100-sxm-80gb");
+  const KernelModel model(kernel_parameters(gpu));
+  const double flops = 2 * std::pow(8192.0, 3);
+  const double sustained = model.gemm_s(8192, 8192, 8192, MatmulPrecision::FP8);
+  const double burst = model.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::FP8);
+  EXPECT_NEAR(sustained, gpu.launch_overhead_s + flops / 1218.5e12, 1e-9);
+  EXPECT_LT(burst, sustained);
+  EXPECT_GT(flops / burst, 1218.5e12);
 }
 
 // Held-out shapes: the GEMMs of a 2B GPT layer measured at the power limit (not used to set any
@@ -417,9 +436,9 @@ TEST(KernelPowerFloor, SustainedGemmsRunNoFasterThanThePowerLimitAllows) {
   // A GEMM slower than the floor is unchanged: 2048 x 256 x 256 is wave- and memory-bound.
   EXPECT_DOUBLE_EQ(h100.gemm_s(2048, 256, 256, MatmulPrecision::BF16),
                    h100.gemm_isolated_s(2048, 256, 256, MatmulPrecision::BF16));
-  // FP8 was not measured: no floor.
-  EXPECT_DOUBLE_EQ(h100.gemm_s(8192, 8192, 8192, MatmulPrecision::FP8),
-                   h100.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::FP8));
+  // TF32 was not measured at the power limit: no floor (FP8 has its own, tested below).
+  EXPECT_DOUBLE_EQ(h100.gemm_s(8192, 8192, 8192, MatmulPrecision::TF32),
+                   h100.gemm_isolated_s(8192, 8192, 8192, MatmulPrecision::TF32));
   // Attention forward at s = 16384: 0.6954 x 989 / (1 + 1053 / 16384) = 646 TFLOP/s, under the
   // floor, so unchanged; with a floor of 600 TFLOP/s it would run at 600.
   const double attention_flops = 2.0 * 4 * 32 * 16384.0 * 16384.0 * 128;

@@ -44,7 +44,8 @@ struct GpuSpec {
   double attention_half_seq_bwd = 0;  ///< half its long-sequence efficiency
   /// BF16 matmul rate the GPU sustains at its power cap (KernelModel.hpp); 0 = not measured.
   double sustained_matmul_bf16_flop_per_s = 0;
-  std::string kernel_source;  ///< where the kernel-model figures come from
+  double sustained_matmul_fp8_flop_per_s = 0;  ///< the same for FP8 (E4M3) GEMMs; 0 = not measured
+  std::string kernel_source;                   ///< where the kernel-model figures come from
 };
 
 /// A server (or rack-scale system) type: its GPUs, NVLink domain, NICs, power and price.

@@ -31,7 +31,9 @@
 //          673-676 (1455-1530 MHz). So the plain GEMM and attention functions take at least
 //          FLOPs / sustained_bf16 (the rate the GPU holds at its cap; no floor where it was not
 //          measured); the *_isolated_s functions omit that floor, as a microbenchmark of short
-//          bursts measures them (the calibration fits those).
+//          bursts measures them (the calibration fits those). FP8 GEMMs have their own measured
+//          sustained rate (H100 1219, H200 1231 TFLOP/s against ~1400 in short bursts); TF32
+//          has none.
 #pragma once
 
 #include <string>
@@ -61,6 +63,7 @@ struct KernelParameters {
   double attention_half_seq_fwd = 0;     ///< sequence length at half that efficiency, fwd
   double attention_half_seq_bwd = 0;     ///< same for the backward pass
   double sustained_bf16_flop_per_s = 0;  ///< matmul rate held at the power cap; 0 = no floor
+  double sustained_fp8_flop_per_s = 0;   ///< the same for FP8 GEMMs; 0 = no floor
   std::string provenance;                ///< "calibrated: <file>" or "default: <sources>"
 };
 
@@ -103,9 +106,9 @@ class KernelModel {
   const KernelParameters& parameters() const { return p_; }
 
  private:
-  /// The power floor on `flops` of bf16 matmul work: the sustained rate when `sustained` and it
-  /// was measured, else none (see the overview). 0 = no floor.
-  double power_floor_s(double flops, bool sustained) const;
+  /// The power floor on `flops` of matmul work in `precision`: its sustained rate when
+  /// `sustained` and it was measured, else none (see the overview). 0 = no floor.
+  double power_floor_s(double flops, bool sustained, MatmulPrecision precision) const;
   double gemm_time_s(double m, double n, double k, MatmulPrecision precision, bool sustained,
                      double sm_share) const;
   double attention_time_s(double batch, double heads, double seq_len, double head_dim,
