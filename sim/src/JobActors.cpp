@@ -1,0 +1,190 @@
+// start_jobs(): one actor per pipeline rank of every job playing its PipelineProgram, its
+// gradient ring (members on the other replicas' GPUs) and its optimizer, iteration after
+// iteration with a barrier in between.
+#include "JobActors.hpp"
+
+#include <algorithm>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Barrier.hpp>
+#include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
+#include <string>
+
+#include "PipelineProgram.hpp"
+
+namespace capsim::sim_detail {
+namespace {
+
+namespace s4u = simgrid::s4u;
+
+int payload = 0;  // SimGrid moves only the simulated size; the pointer is never read
+
+double now() { return s4u::Engine::get_clock(); }
+
+void busy(double seconds) {
+  if (seconds > 0) s4u::this_actor::execute(seconds * kHostFlops);
+}
+
+std::string job_prefix(int job) { return std::string("j").append(std::to_string(job)); }
+
+// Mailbox of what pipeline rank `rank` of `job` sends: activations ('a') or gradients ('g').
+s4u::Mailbox* channel(int job, char kind, int rank) {
+  return s4u::Mailbox::by_name(
+      job_prefix(job).append(".").append(1, kind).append(std::to_string(rank)));
+}
+
+s4u::Mailbox* ring_box(int job, int stage, std::size_t position) {
+  return s4u::Mailbox::by_name(job_prefix(job)
+                                   .append(".d")
+                                   .append(std::to_string(stage))
+                                   .append(".")
+                                   .append(std::to_string(position)));
+}
+
+double slowdown(const JobRun& run, int iteration, int stage) {
+  return run.stage_slowdown.empty() ? 1.0 : run.stage_slowdown.at(iteration).at(stage);
+}
+
+// Member `position` of pipeline rank `stage`'s data-parallel ring: every phase's steps, each
+// sending to the next member and receiving from the previous one.
+void play_ring(int job, int stage, const StagePlan& plan, std::size_t position) {
+  const std::size_t n = plan.dp_ranks.size();
+  s4u::Mailbox* outbox = ring_box(job, stage, (position + 1) % n);
+  s4u::Mailbox* inbox = ring_box(job, stage, position);
+  for (const RingPhase& phase : plan.phases) {
+    for (int step = 0; step < phase.steps; ++step) {
+      s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
+      inbox->get<int>();
+      send->wait();
+    }
+  }
+}
+
+class StageActor {
+ public:
+  StageActor(const SimPlatform& platform, const std::vector<JobRun>& jobs, int job, int stage,
+             int iterations, JobOutcomes& out, s4u::BarrierPtr barrier)
+      : platform_(platform),
+        run_(jobs[job]),
+        plan_(run_.plan),
+        job_(job),
+        stage_(stage),
+        iterations_(iterations),
+        out_(out),
+        barrier_(std::move(barrier)) {}
+
+  void operator()() {
+    const int pp = plan_.pp;
+    const std::vector<PipelineStep> program =
+        pipeline_program(pp, plan_.vpp, plan_.micro_batches, stage_);
+    s4u::Mailbox* send_forward = channel(job_, 'a', stage_);
+    s4u::Mailbox* send_backward = channel(job_, 'g', stage_);
+    s4u::Mailbox* recv_forward = channel(job_, 'a', (stage_ + pp - 1) % pp);
+    s4u::Mailbox* recv_backward = channel(job_, 'g', (stage_ + 1) % pp);
+    for (int it = 0; it < iterations_; ++it) {
+      IterationTiming& timing = out_.timings[job_][it];
+      const double start = now();
+      timing.start_s = start;
+      const double factor = slowdown(run_, it, stage_);
+      const StagePlan& work = plan_.stages[stage_];
+      for (const PipelineStep& step : program) {
+        if (step.compute) {
+          const bool forward = step.pass == Pass::Forward;
+          const double t0 = now();
+          busy(factor * (forward ? work.forward_s : work.backward_s)[step.chunk]);
+          span(it,
+               std::string(forward ? "F" : "B")
+                   .append(std::to_string(step.micro_batch))
+                   .append(".")
+                   .append(std::to_string(step.chunk)),
+               t0);
+        }
+        std::vector<s4u::CommPtr> comms;
+        int* sink[2] = {nullptr, nullptr};
+        if (step.send_forward) comms.push_back(send_forward->put_async(&payload, plan_.p2p_bytes));
+        if (step.send_backward)
+          comms.push_back(send_backward->put_async(&payload, plan_.p2p_bytes));
+        if (step.recv_forward) comms.push_back(recv_forward->get_async<int>(&sink[0]));
+        if (step.recv_backward) comms.push_back(recv_backward->get_async<int>(&sink[1]));
+        if (!comms.empty()) s4u::Comm::wait_all(comms);
+      }
+      const double pipeline_end = now();
+      timing.stage_pipeline_s[stage_] = pipeline_end - start;
+      reduce_gradients(it, work);
+      timing.dp_comm_s = std::max(timing.dp_comm_s, now() - pipeline_end);
+      const double t0 = now();
+      busy(factor * plan_.optimizer_s);
+      span(it, "optimizer", t0);
+      timing.stage_finish_s[stage_] = now() - start;
+      barrier_->wait();
+      timing.iteration_s = now() - start;
+    }
+  }
+
+ private:
+  void span(int iteration, std::string name, double start) {
+    if (!out_.record_spans) return;
+    out_.spans.push_back(WorkSpan{job_, stage_, run_.gpus[plan_.stages[stage_].rank], iteration,
+                                  std::move(name), start, now()});
+  }
+
+  // After the last backward: the closed-form exposed time, or the ring as flows. The other
+  // replicas' copies of this rank finish their backward now too (identical work): their ring
+  // members start now, on their GPUs, and this actor plays member 0.
+  void reduce_gradients(int iteration, const StagePlan& work) {
+    const double t0 = now();
+    if (!plan_.dp_as_flows) {
+      busy(work.dp_s);
+    } else {
+      std::vector<s4u::ActorPtr> members;
+      const int job = job_, stage = stage_;
+      for (std::size_t j = 1; j < work.dp_ranks.size(); ++j) {
+        members.push_back(
+            s4u::Actor::create(job_prefix(job_)
+                                   .append(".s")
+                                   .append(std::to_string(stage_))
+                                   .append(".dp")
+                                   .append(std::to_string(j)),
+                               platform_.gpu_host(run_.gpus[work.dp_ranks[j]]),
+                               [job, stage, &work, j] { play_ring(job, stage, work, j); }));
+      }
+      play_ring(job_, stage_, work, 0);
+      for (const auto& member : members) member->join();
+    }
+    span(iteration, "dp", t0);
+  }
+
+  const SimPlatform& platform_;
+  const JobRun& run_;
+  const IterationPlan& plan_;
+  int job_;
+  int stage_;
+  int iterations_;
+  JobOutcomes& out_;
+  s4u::BarrierPtr barrier_;
+};
+
+}  // namespace
+
+void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
+                JobOutcomes& out) {
+  out.timings.assign(jobs.size(), {});
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int pp = jobs[j].plan.pp;
+    IterationTiming blank;
+    blank.stage_pipeline_s.assign(pp, 0.0);
+    blank.stage_finish_s.assign(pp, 0.0);
+    out.timings[j].assign(iterations, blank);
+    const s4u::BarrierPtr barrier = s4u::Barrier::create(pp);
+    for (int k = 0; k < pp; ++k) {
+      const int gpu = jobs[j].gpus[jobs[j].plan.stages[k].rank];
+      s4u::Actor::create(
+          job_prefix(static_cast<int>(j)).append(".s").append(std::to_string(k)),
+          platform.gpu_host(gpu),
+          StageActor(platform, jobs, static_cast<int>(j), k, iterations, out, barrier));
+    }
+  }
+}
+
+}  // namespace capsim::sim_detail
