@@ -17,7 +17,8 @@ namespace {
 // flows would not: it would squeeze the whole buffer through one NIC per server.
 bool dp_as_flows(const TrainingLayout& layout, bool ring_alone_in_domain) {
   return layout.dp >= 2 && layout.zero_stage <= 1 && !layout.overlap_dp_comm && layout.ep == 1 &&
-         static_cast<long>(layout.dp) * layout.pp <= kMaxRingFlows && ring_alone_in_domain;
+         static_cast<long>(layout.dp) * layout.tp * layout.cp * layout.pp <= kMaxRingFlows &&
+         ring_alone_in_domain;
 }
 
 // The stage's ring collectives with Collectives.hpp's steps and the estimate's bytes: gradients
@@ -87,8 +88,14 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
                                          last ? head.backward_s : 0.0);
     stage.dp_s = stages[k].dp_comm_exposed_s;
     if (plan.dp_as_flows) {
-      for (int j = 0; j < layout.dp; ++j)
-        stage.dp_ranks.push_back(stage.rank + j * layout.tp * layout.cp);
+      // Every tensor and context rank reduces its own shard over its own ring (its own NIC
+      // where each GPU has one): all of them are played, since on a shared fabric they meet.
+      const int group = layout.tp * layout.cp;
+      for (int o = 0; o < group; ++o) {
+        std::vector<int> ring;
+        for (int j = 0; j < layout.dp; ++j) ring.push_back(stage.rank + o + j * group);
+        stage.rings.push_back(std::move(ring));
+      }
       stage.phases = ring_phases(model, layout, k);
     }
     plan.stages.push_back(std::move(stage));
@@ -107,9 +114,9 @@ std::vector<std::pair<int, int>> communicating_pairs(const IterationPlan& plan) 
       pairs.emplace_back(stage.rank, next);
       pairs.emplace_back(next, stage.rank);
     }
-    const std::size_t n = stage.dp_ranks.size();
-    for (std::size_t j = 0; j < n; ++j)
-      pairs.emplace_back(stage.dp_ranks[j], stage.dp_ranks[(j + 1) % n]);
+    for (const std::vector<int>& ring : stage.rings)
+      for (std::size_t j = 0; j < ring.size(); ++j)
+        pairs.emplace_back(ring[j], ring[(j + 1) % ring.size()]);
   }
   return pairs;
 }

@@ -23,8 +23,10 @@ struct StagePlan {
   std::vector<double> forward_s;   ///< per model chunk: one micro-batch's forward, no p2p send
   std::vector<double> backward_s;  ///< per model chunk: its backward
   double dp_s = 0.0;               ///< exposed data-parallel time (when not played as flows)
-  std::vector<int> dp_ranks;       ///< the stage's data-parallel ring, rank first (flows only)
-  std::vector<RingPhase> phases;   ///< its collectives in order (flows only)
+  /// The stage's data-parallel rings (flows only): one per tensor x context rank o, members
+  /// rank + o + j x tp x cp for replicas j = 0 .. dp - 1; rings[0][0] is `rank`.
+  std::vector<std::vector<int>> rings;
+  std::vector<RingPhase> phases;  ///< its collectives in order (flows only)
 };
 
 /// One job's iteration as the simulator plays it. Ranks are job-local (0 .. GPUs - 1, ordered
@@ -40,8 +42,8 @@ struct IterationPlan {
   std::vector<StagePlan> stages;  ///< by pipeline rank
 };
 
-/// Largest data-parallel ring played as flows: dp x pp flows per ring step.
-inline constexpr long kMaxRingFlows = 512;
+/// Most data-parallel ring flows per ring step played as flows: dp x tp x cp x pp (every GPU).
+inline constexpr long kMaxRingFlows = 4096;
 
 /// The plan of `layout` on a job whose comm_paths() are `comm`; `ring_alone_in_domain` says
 /// whether replica 0's data-parallel ring members each sit alone in their NVLink domain (see

@@ -34,10 +34,12 @@ s4u::Mailbox* channel(int job, char kind, int rank) {
       job_prefix(job).append(".").append(1, kind).append(std::to_string(rank)));
 }
 
-s4u::Mailbox* ring_box(int job, int stage, std::size_t position) {
+s4u::Mailbox* ring_box(int job, int stage, std::size_t ring, std::size_t position) {
   return s4u::Mailbox::by_name(job_prefix(job)
                                    .append(".d")
                                    .append(std::to_string(stage))
+                                   .append(".")
+                                   .append(std::to_string(ring))
                                    .append(".")
                                    .append(std::to_string(position)));
 }
@@ -46,12 +48,12 @@ double slowdown(const JobRun& run, int iteration, int stage) {
   return run.stage_slowdown.empty() ? 1.0 : run.stage_slowdown.at(iteration).at(stage);
 }
 
-// Member `position` of pipeline rank `stage`'s data-parallel ring: every phase's steps, each
-// sending to the next member and receiving from the previous one.
-void play_ring(int job, int stage, const StagePlan& plan, std::size_t position) {
-  const std::size_t n = plan.dp_ranks.size();
-  s4u::Mailbox* outbox = ring_box(job, stage, (position + 1) % n);
-  s4u::Mailbox* inbox = ring_box(job, stage, position);
+// Member `position` of data-parallel ring `ring` of pipeline rank `stage`: every phase's steps,
+// each sending to the next member and receiving from the previous one.
+void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std::size_t position) {
+  const std::size_t n = plan.rings[ring].size();
+  s4u::Mailbox* outbox = ring_box(job, stage, ring, (position + 1) % n);
+  s4u::Mailbox* inbox = ring_box(job, stage, ring, position);
   for (const RingPhase& phase : plan.phases) {
     for (int step = 0; step < phase.steps; ++step) {
       s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
@@ -129,9 +131,9 @@ class StageActor {
                                   std::move(name), start, now()});
   }
 
-  // After the last backward: the closed-form exposed time, or the ring as flows. The other
-  // replicas' copies of this rank finish their backward now too (identical work): their ring
-  // members start now, on their GPUs, and this actor plays member 0.
+  // After the last backward: the closed-form exposed time, or the rings as flows. The other
+  // tensor ranks and replicas of this rank finish their backward now too (identical work):
+  // their ring members start now, on their GPUs, and this actor plays member 0 of ring 0.
   void reduce_gradients(int iteration, const StagePlan& work) {
     const double t0 = now();
     if (!plan_.dp_as_flows) {
@@ -139,17 +141,21 @@ class StageActor {
     } else {
       std::vector<s4u::ActorPtr> members;
       const int job = job_, stage = stage_;
-      for (std::size_t j = 1; j < work.dp_ranks.size(); ++j) {
-        members.push_back(
-            s4u::Actor::create(job_prefix(job_)
-                                   .append(".s")
-                                   .append(std::to_string(stage_))
-                                   .append(".dp")
-                                   .append(std::to_string(j)),
-                               platform_.gpu_host(run_.gpus[work.dp_ranks[j]]),
-                               [job, stage, &work, j] { play_ring(job, stage, work, j); }));
+      for (std::size_t r = 0; r < work.rings.size(); ++r) {
+        for (std::size_t j = r == 0 ? 1 : 0; j < work.rings[r].size(); ++j) {
+          const std::string name = job_prefix(job_)
+                                       .append(".s")
+                                       .append(std::to_string(stage_))
+                                       .append(".dp")
+                                       .append(std::to_string(r))
+                                       .append(".")
+                                       .append(std::to_string(j));
+          members.push_back(
+              s4u::Actor::create(name, platform_.gpu_host(run_.gpus[work.rings[r][j]]),
+                                 [job, stage, &work, r, j] { play_ring(job, stage, work, r, j); }));
+        }
       }
-      play_ring(job_, stage_, work, 0);
+      play_ring(job_, stage_, work, 0, 0);
       for (const auto& member : members) member->join();
     }
     span(iteration, "dp", t0);

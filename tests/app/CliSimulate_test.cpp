@@ -111,5 +111,42 @@ TEST_F(CliSimulate, AnUnknownFidelityIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
+// scenarios/two-jobs-shared-spine.yaml: scattered placement deals the 8 servers round robin
+// (alpha 0, 2, 4, 6; bravo 1, 3, 5, 7, as docs/scenario-format.md says); both jobs are simulated
+// together and alone, and sharing the 2:1 spine costs each of them time.
+TEST_F(CliSimulate, ScatteredJobsShareTheSpineAndSayWhatItCosts) {
+  const CliResult run =
+      capsim({"run", (scenarios_dir() / "two-jobs-shared-spine.yaml").string(), "--out", "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(contains(run.out, "  runs on servers 0, 2, 4, 6 (scattered)"));
+  EXPECT_TRUE(contains(run.out, "sharing the fabric with bravo: +"));
+  const Json training = read_json("out/result.json")["training"];
+  ASSERT_EQ(training.size(), 2u);
+  EXPECT_EQ(training[0]["placement"]["servers"], Json::parse("[0, 2, 4, 6]"));
+  EXPECT_EQ(training[1]["placement"]["servers"], Json::parse("[1, 3, 5, 7]"));
+  EXPECT_EQ(training[0]["placement"]["gpus"], 32);
+  for (const Json& job : training) {
+    const Json& sim = job["simulation"];
+    EXPECT_EQ(sim["iterations"]["count"], 3);
+    EXPECT_EQ(sim["iteration_times_s"].size(), 3u);
+    EXPECT_GT(sim["alone_iteration_s"].get<double>(), 0);
+    EXPECT_GT(sim["contention_slowdown"].get<double>(), 0.01);
+    EXPECT_DOUBLE_EQ(sim["iteration_s"].get<double>() / sim["alone_iteration_s"].get<double>() - 1,
+                     sim["contention_slowdown"].get<double>());
+  }
+}
+
+// Packed, the first job takes servers 0-3 and the second 4-7.
+TEST_F(CliSimulate, PackedPlacementTakesConsecutiveServers) {
+  const CliResult run = capsim({"run", (scenarios_dir() / "two-jobs-shared-spine.yaml").string(),
+                                "--set", "infrastructure.clusters[0].placement=packed",
+                                "--fidelity", "estimate", "--out", "out", "--format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json training = read_json("out/result.json")["training"];
+  EXPECT_EQ(training[0]["placement"]["servers"], Json::parse("[0, 1, 2, 3]"));
+  EXPECT_EQ(training[1]["placement"]["servers"], Json::parse("[4, 5, 6, 7]"));
+  EXPECT_EQ(training[0]["placement"]["policy"], "packed");
+}
+
 }  // namespace
 }  // namespace capsim::test

@@ -35,11 +35,14 @@
 //   As flows (SimulatedIteration::dp_comm_as_flows) when the reduction is the estimate's plain
 //   end-of-iteration collective and small: ZeRO-0 (ring all-reduce) or ZeRO-1 (ring
 //   reduce-scatter of the gradients, then ring all-gather of the bf16 weights), no overlap, ep 1,
-//   dp x pp <= 512 flows per ring step. Then the stage's dp group of tensor-rank-0 GPUs (ranks
-//   stage rank + j x tp x cp) runs the ring with Collectives.hpp's steps and the estimate's bytes
-//   (its local parameters x bytes per parameter / dp per step), every member starting when the
-//   stage's replica 0 finishes its backward (the replicas are identical). Each ring step pays
-//   its neighbours' route latency, where the estimate charges the farthest pair's.
+//   dp x tp x cp x pp <= 4096 flows per ring step. Then each of the stage's tp x cp data-parallel
+//   groups (ranks stage rank + o + j x tp x cp, o its tensor/context rank: every GPU of the
+//   stage, each on its own NIC where the server has one per GPU) runs its ring with
+//   Collectives.hpp's steps and the estimate's bytes (its local parameters x bytes per parameter
+//   / dp per step), every member starting when the stage's replica 0 finishes its backward (the
+//   replicas are identical). All the rings are played, not one for all: on a shared fabric the
+//   rings of different tensor ranks meet on leaf uplinks. Each ring step pays its neighbours'
+//   route latency, where the estimate charges the farthest pair's.
 //   Otherwise as computation of the estimate's exposed dp time for that stage (closed form; the
 //   overlap windows, ZeRO-2/3's per-micro-batch reductions and the expert-data-parallel groups
 //   are all counted there).
@@ -51,10 +54,9 @@
 // bottleneck plus one of the other stage, each slot with one transfer time). With p2p transfers
 // small against compute the two agree closely: the simulation is 0.27% faster on
 // megatron-core-h100-70b (pp 2), 0.79% on -177b (pp 6: five stages lighter than the last, which
-// holds the logits) and 0.15% on megatron-sc21-76.1b (pp 4, dp rings as flows). Where the stages'
-// dp rings share fabric links while they overlap in time (statically routed strided ranks), the
-// simulation is slower: megatron-sc21-145.6b takes 2.1% longer, its slowest reduction 1.75x the
-// estimate's (tests/sim/IterationSimulation_test).
+// holds the logits). Where the stages' dp rings share fabric links while they overlap in time
+// (statically routed), the simulation is slower: megatron-sc21-39.1b, -76.1b and -145.6b take
+// 2-4% longer (docs/simulation.md, tests/sim/PublishedAgreement_test).
 //
 // SimGrid allows one engine per process: simulate_training_iteration() runs at most once per
 // process, and not after simulate_collectives() (a second simulation throws ConfigurationError).
