@@ -1,6 +1,8 @@
 // `capsim run --fidelity simulate` end to end: each training workload's iteration is also played
 // out in SimGrid (in a child process per workload), reported next to the estimate.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "RunCapsim.hpp"
 
@@ -146,6 +148,35 @@ TEST_F(CliSimulate, PackedPlacementTakesConsecutiveServers) {
   EXPECT_EQ(training[0]["placement"]["servers"], Json::parse("[0, 1, 2, 3]"));
   EXPECT_EQ(training[1]["placement"]["servers"], Json::parse("[4, 5, 6, 7]"));
   EXPECT_EQ(training[0]["placement"]["policy"], "packed");
+}
+
+// scenarios/stragglers-llama70b-h100.yaml: 20 iterations with one slow server and jitter; the
+// reports give the distribution, ordered as percentiles must be, and the server drawn slow.
+TEST_F(CliSimulate, StragglersGiveAnIterationTimeDistribution) {
+  const CliResult run =
+      capsim({"run", (scenarios_dir() / "stragglers-llama70b-h100.yaml").string(), "--out", "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_TRUE(contains(run.out, "simulated iteration, mean of 20, "));
+  EXPECT_TRUE(contains(run.out, "slow servers drawn (run.variability): pod "));
+  const Json result = read_json("out/result.json");
+  ASSERT_EQ(result["clusters"][0]["slow_servers"].size(), 1u);
+  const Json& sim = simulation_of(result);
+  const Json& it = sim["iterations"];
+  EXPECT_EQ(it["count"], 20);
+  const std::vector<double> times = sim["iteration_times_s"].get<std::vector<double>>();
+  ASSERT_EQ(times.size(), 20u);
+  EXPECT_EQ(it["min_s"].get<double>(), *std::min_element(times.begin(), times.end()));
+  EXPECT_EQ(it["max_s"].get<double>(), *std::max_element(times.begin(), times.end()));
+  EXPECT_LE(it["min_s"].get<double>(), it["p50_s"].get<double>());
+  EXPECT_LE(it["p50_s"].get<double>(), it["p90_s"].get<double>());
+  EXPECT_LE(it["p90_s"].get<double>(), it["p99_s"].get<double>());
+  EXPECT_LE(it["p99_s"].get<double>(), it["max_s"].get<double>());
+  EXPECT_LT(it["min_s"].get<double>(), it["max_s"].get<double>());  // the jitter varies them
+  // Every GPU is at least nominal and one server is 20% slow: slower than the estimate.
+  EXPECT_GT(it["min_s"].get<double>(), sim["estimate_iteration_s"].get<double>());
+  const std::string summary = read_text(dir_ / "out" / "summary.md");
+  EXPECT_TRUE(contains(summary, "p50 ")) << summary;
+  EXPECT_TRUE(contains(summary, "Simulated with slow servers drawn")) << summary;
 }
 
 }  // namespace

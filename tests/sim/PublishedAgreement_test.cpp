@@ -28,7 +28,8 @@ namespace {
 // each ring alone on its own path. See docs/simulation.md.
 const std::map<std::string, std::string> kKnownDifferences = {
     // rail-optimized, 40-port leaves: stage 0's wrap-around flow (server 31 -> 0) and stage 1's
-    // 39 -> 40 leave rail leaf 1 on the same uplink (destination GPUs 0 and 320, both 0 mod 20 uplinks).
+    // 39 -> 40 leave rail leaf 1 on the same uplink (destination GPUs 0 and 320, both 0 mod 20
+    // uplinks).
     {"megatron-sc21-39.1b", "stage 0 and stage 1 rings share a rail-leaf uplink"},
     // three-tier Clos: rings of different stages (and tensor ranks) collide on leaf and spine
     // uplinks.
