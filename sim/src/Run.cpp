@@ -77,6 +77,10 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   result.scenario_file = scenario.source_file;
   result.fidelity = fidelity_of(scenario, options);
   const bool simulate = result.fidelity == "simulate";
+  if (options.trace && !simulate)
+    throw ConfigurationError(
+        "a trace records the simulated timeline, but the fidelity is estimate; expected "
+        "--fidelity simulate (or run.fidelity: simulate) with --trace");
   result.seed = options.seed.value_or(scenario.run.seed);
   result.ownership = scenario.economics.ownership;
   result.economics = scenario.economics;

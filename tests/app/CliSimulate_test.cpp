@@ -179,5 +179,57 @@ TEST_F(CliSimulate, StragglersGiveAnIterationTimeDistribution) {
   EXPECT_TRUE(contains(summary, "Simulated with slow servers drawn")) << summary;
 }
 
+// --trace writes the simulated timeline in the Chrome trace event format: one process per
+// workload, named after it, and complete events with times in microseconds.
+TEST_F(CliSimulate, TraceWritesChromeTraceEvents) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--fidelity", "simulate",
+                                "--trace", "timeline.json", "--out", "out", "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json trace = read_json("timeline.json");
+  int complete = 0;
+  bool named = false;
+  for (const Json& event : trace["traceEvents"]) {
+    if (event["ph"] == "M" && event["name"] == "process_name")
+      named = event["args"]["name"] == "finetune-8b";
+    if (event["ph"] != "X") continue;
+    ++complete;
+    EXPECT_EQ(event["pid"], 0);
+    EXPECT_GE(event["dur"].get<double>(), 0);
+  }
+  EXPECT_TRUE(named);
+  // pp 1, m micro-batches: m forwards, m backwards, the reduction and the optimizer.
+  const int m = read_json("out/result.json")["training"][0]["iteration"]["micro_batches"];
+  EXPECT_EQ(complete, 2 * m + 2);
+}
+
+TEST_F(CliSimulate, TraceNeedsTheSimulation) {
+  const CliResult run = capsim({"run", quickstart_path().string(), "--fidelity", "estimate",
+                                "--trace", "timeline.json", "--out", "out"});
+  EXPECT_EQ(run.exit_code, 2) << run.describe();
+  EXPECT_TRUE(contains(run.err, "expected --fidelity simulate")) << run.err;
+  EXPECT_FALSE(fs::exists(dir_ / "timeline.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+// The bar is drawn on stderr only for runs longer than a second, and only on a terminal unless
+// --progress forces it (the tests' stderr is a pipe). GPT-3 175B, 8 iterations: ~2-3 s.
+TEST_F(CliSimulate, ProgressBarOnlyWhenForcedOrOnATerminal) {
+  const std::vector<std::string> args = {
+      "run",        (scenarios_dir() / "gpt3-175b-1k-a100.yaml").string(),
+      "--fidelity", "simulate",
+      "--set",      "run.iterations=8",
+      "--out",      "out",
+      "--quiet"};
+  std::vector<std::string> forced = args;
+  forced.push_back("--progress");
+  const CliResult bar = capsim(forced);
+  ASSERT_EQ(bar.exit_code, 0) << bar.describe();
+  EXPECT_TRUE(contains(bar.err, "% simulating gpt3")) << bar.err;
+  EXPECT_EQ(bar.err.substr(bar.err.size() - 4), "\r\033[K");  // the bar's line cleared
+  const CliResult plain = capsim(args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.describe();
+  EXPECT_EQ(plain.err, "");
+}
+
 }  // namespace
 }  // namespace capsim::test
