@@ -42,8 +42,9 @@ struct IterationPlan {
   std::vector<StagePlan> stages;  ///< by pipeline rank
 };
 
-/// Most data-parallel ring flows per ring step played as flows: dp x tp x cp x pp (every GPU).
-inline constexpr long kMaxRingFlows = 4096;
+/// Most data-parallel ring flows played at once: dp x tp x cp x pp (every GPU of the job; the
+/// 16,384 of Llama 3.1 405B's TP8 x PP16 x DP128 fit).
+inline constexpr long kMaxRingFlows = 32768;
 
 /// The plan of `layout` on a job whose comm_paths() are `comm`; `ring_alone_in_domain` says
 /// whether replica 0's data-parallel ring members each sit alone in their NVLink domain (see

@@ -8,6 +8,7 @@
 #include <simgrid/s4u/Barrier.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
 #include <string>
 
@@ -48,12 +49,35 @@ double slowdown(const JobRun& run, int iteration, int stage) {
   return run.stage_slowdown.empty() ? 1.0 : run.stage_slowdown.at(iteration).at(stage);
 }
 
-// Member `position` of data-parallel ring `ring` of pipeline rank `stage`: every phase's steps,
-// each sending to the next member and receiving from the previous one.
-void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std::size_t position) {
+// Member `position` of data-parallel ring `ring` of pipeline rank `stage`, sending to the next
+// member (on `next`) and receiving from the previous one.
+// Replayed: every step of every phase as its own transfer, each step waiting for the previous
+// one's receive. Reduced (the default): the ring's steps are identical (same neighbours, same
+// bytes), so they are played as ONE transfer of all their bytes per ring edge, after the
+// latency of the steps but one (the transfer pays the last): uncontended, exactly the steps'
+// time; under contention each edge gets its fair share for as long as it lasts, where the replay
+// also makes every step wait for the ring's slowest edge (docs/simulation.md measures both).
+void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std::size_t position,
+               s4u::Host* next, bool replay) {
   const std::size_t n = plan.rings[ring].size();
   s4u::Mailbox* outbox = ring_box(job, stage, ring, (position + 1) % n);
   s4u::Mailbox* inbox = ring_box(job, stage, ring, position);
+  if (!replay) {
+    std::uint64_t bytes = 0;
+    int steps = 0;
+    for (const RingPhase& phase : plan.phases) {
+      bytes += static_cast<std::uint64_t>(phase.steps) * phase.bytes;
+      steps += phase.steps;
+    }
+    std::vector<s4u::Link*> links;
+    double latency_s = 0;
+    s4u::this_actor::get_host()->route_to(next, links, &latency_s);
+    if (steps > 1) s4u::this_actor::sleep_for((steps - 1) * latency_s);
+    s4u::CommPtr send = outbox->put_async(&payload, bytes);
+    inbox->get<int>();
+    send->wait();
+    return;
+  }
   for (const RingPhase& phase : plan.phases) {
     for (int step = 0; step < phase.steps; ++step) {
       s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
@@ -150,12 +174,19 @@ class StageActor {
                                        .append(std::to_string(r))
                                        .append(".")
                                        .append(std::to_string(j));
-          members.push_back(
-              s4u::Actor::create(name, platform_.gpu_host(run_.gpus[work.rings[r][j]]),
-                                 [job, stage, &work, r, j] { play_ring(job, stage, work, r, j); }));
+          const std::size_t n = work.rings[r].size();
+          s4u::Host* next = platform_.gpu_host(run_.gpus[work.rings[r][(j + 1) % n]]);
+          const bool replay = run_.replay_ring_steps;
+          members.push_back(s4u::Actor::create(name,
+                                               platform_.gpu_host(run_.gpus[work.rings[r][j]]),
+                                               [job, stage, &work, r, j, next, replay] {
+                                                 play_ring(job, stage, work, r, j, next, replay);
+                                               }));
         }
       }
-      play_ring(job_, stage_, work, 0, 0);
+      play_ring(job_, stage_, work, 0, 0,
+                platform_.gpu_host(run_.gpus[work.rings[0][1 % work.rings[0].size()]]),
+                run_.replay_ring_steps);
       for (const auto& member : members) member->join();
     }
     span(iteration, "dp", t0);

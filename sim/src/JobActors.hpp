@@ -21,6 +21,7 @@ struct JobRun {
   /// Compute-time factor of each pipeline rank per iteration ([iteration][rank], 1 = nominal,
   /// 1.2 = 20% slower); empty = 1 everywhere.
   std::vector<std::vector<double>> stage_slowdown;
+  bool replay_ring_steps = false;  ///< every ring step as flows, not one flow per ring edge
 };
 
 /// One iteration of one job, seconds from its start.

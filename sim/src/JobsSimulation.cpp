@@ -115,6 +115,7 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     }
     run.gpus = job.gpus;
     run.stage_slowdown = stage_slowdown(job, settings);
+    run.replay_ring_steps = settings.replay_ring_steps;
     runs.push_back(std::move(run));
   }
 
@@ -141,6 +142,8 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
                                   cluster.nic.collective_efficiency};
   SimPlatform platform(topology, routes, efficiency);
   for (const auto& [pair, hops] : table) platform.add_route(pair.first, pair.second, hops);
+  for (const JobRun& run : runs)
+    for (const StagePlan& stage : run.plan.stages) platform.use_gpu(run.gpus[stage.rank]);
   platform.seal();
 
   JobOutcomes outcomes;

@@ -61,6 +61,9 @@ struct SimulationSettings {
   /// nominal, 1.2 = 20% slower, every value >= 1 finite); empty = 1 everywhere.
   std::vector<std::vector<double>> gpu_slowdown;
   bool record_trace = false;  ///< fill JobsSimulation::trace
+  /// Play every step of the gradient rings as its own flows (the full replay) instead of one
+  /// flow per ring edge carrying all the steps' bytes (the default reduction; docs/simulation.md).
+  bool replay_ring_steps = false;
   /// Called as simulated time advances with the fraction done (simulated time over the jobs'
   /// expected end, capped below 1); may be empty.
   std::function<void(double)> progress;
