@@ -21,10 +21,15 @@ namespace s4u = simgrid::s4u;
 
 int payload = 0;  // SimGrid moves only the simulated size; the pointer is never read
 
+// Activities played in this process: computations and transfers (one engine per process).
+std::uint64_t activity_count = 0;
+
 double now() { return s4u::Engine::get_clock(); }
 
 void busy(double seconds) {
-  if (seconds > 0) s4u::this_actor::execute(seconds * kHostFlops);
+  if (seconds <= 0) return;
+  ++activity_count;
+  s4u::this_actor::execute(seconds * kHostFlops);
 }
 
 std::string job_prefix(int job) { return std::string("j").append(std::to_string(job)); }
@@ -74,6 +79,7 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
     s4u::this_actor::get_host()->route_to(next, links, &latency_s);
     if (steps > 1) s4u::this_actor::sleep_for((steps - 1) * latency_s);
     s4u::CommPtr send = outbox->put_async(&payload, bytes);
+    ++activity_count;
     inbox->get<int>();
     send->wait();
     return;
@@ -81,6 +87,7 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
   for (const RingPhase& phase : plan.phases) {
     for (int step = 0; step < phase.steps; ++step) {
       s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
+      ++activity_count;
       inbox->get<int>();
       send->wait();
     }
@@ -133,6 +140,7 @@ class StageActor {
           comms.push_back(send_backward->put_async(&payload, plan_.p2p_bytes));
         if (step.recv_forward) comms.push_back(recv_forward->get_async<int>(&sink[0]));
         if (step.recv_backward) comms.push_back(recv_backward->get_async<int>(&sink[1]));
+        activity_count += step.send_forward + step.send_backward;
         if (!comms.empty()) s4u::Comm::wait_all(comms);
       }
       const double pipeline_end = now();
@@ -203,6 +211,8 @@ class StageActor {
 };
 
 }  // namespace
+
+std::uint64_t played_activities() { return activity_count; }
 
 void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
                 JobOutcomes& out) {

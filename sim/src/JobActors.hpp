@@ -6,6 +6,7 @@
 // every rank. Several jobs play in the same run, on disjoint GPUs, and share the links.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ struct JobOutcomes {
   std::vector<WorkSpan> spans;                        ///< filled only when record_spans
   bool record_spans = false;
 };
+
+/// Computations and transfers the actors have played so far in this process (the simulation's
+/// events, for the benchmarks' events per second).
+std::uint64_t played_activities();
 
 /// Creates the actors of every job for `iterations` iterations. Routes between every pair of
 /// communicating_pairs() of each job (mapped through JobRun::gpus) must already be on the

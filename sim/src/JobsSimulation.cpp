@@ -161,6 +161,7 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
   engine->run();
 
   JobsSimulation result;
+  result.events = played_activities();
   for (const JobRun& run : runs) {
     std::vector<SimulatedIteration> iterations;
     for (const IterationTiming& timing : outcomes.timings[result.jobs.size()])

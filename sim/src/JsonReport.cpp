@@ -195,6 +195,7 @@ Json simulation_json(const SimulationOutcome& outcome) {
           {"relative_difference", when(outcome.relative_difference())},
           {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
           {"iteration_times_s", outcome.iteration_times_s},
+          {"events", outcome.simulated ? Json(outcome.events) : Json()},
           {"shared_with", outcome.shared_with},
           {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
                                     ? Json(outcome.alone_iteration_s)

@@ -56,6 +56,7 @@ void record_main(const Result& result, const SimulationRun& run, const ChildSimu
                  std::size_t position, SimulationOutcome& outcome) {
   const std::vector<SimulatedIteration>& iterations = sim.jobs.at(position);
   outcome.simulated = true;
+  outcome.events = sim.events;
   outcome.iteration_times_s = times_of(iterations);
   outcome.stats = iteration_stats(outcome.iteration_times_s);
   outcome.iteration_s = outcome.stats.mean_s;

@@ -41,10 +41,10 @@ std::string reason_of(const std::string& message) {
   return message;
 }
 
-// "I job start iteration pipeline dp flows" per iteration, "T job stage gpu iteration start end
-// name" per span.
+// "E events", then "I job start iteration pipeline dp flows" per iteration, "T job stage gpu
+// iteration start end name" per span.
 std::string encode(const JobsSimulation& result) {
-  std::string text;
+  std::string text = std::string("E ").append(std::to_string(result.events)).append("\n");
   for (std::size_t j = 0; j < result.jobs.size(); ++j) {
     for (const SimulatedIteration& it : result.jobs[j]) {
       text.append("I ")
@@ -112,6 +112,8 @@ ChildSimulation simulate_in_child(const std::vector<PlacedJob>& jobs, const Topo
       it.dp_comm_s = read<double>(in);
       it.dp_comm_as_flows = read<int>(in) != 0;
       out.jobs[j].push_back(it);
+    } else if (line.rfind("E ", 0) == 0) {
+      out.events = read<std::uint64_t>(in);
     } else if (line.rfind("T ", 0) == 0) {
       TraceSpan span;
       span.job = read<int>(in);

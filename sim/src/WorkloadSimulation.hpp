@@ -3,6 +3,7 @@
 // simulations gives each its own.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct ChildSimulation {
   std::string reason;  ///< the ConfigurationError's message (prefix removed) when not simulated
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration], stage lists empty
   std::vector<TraceSpan> trace;
+  std::uint64_t events = 0;  ///< JobsSimulation::events
 };
 
 /// Runs simulate_training_jobs(jobs, topology, cluster, settings) in a child; its progress goes

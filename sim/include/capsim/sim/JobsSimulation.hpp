@@ -23,6 +23,7 @@
 // (a second throws ConfigurationError).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -72,6 +73,7 @@ struct SimulationSettings {
 struct JobsSimulation {
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration]; times from its start
   std::vector<TraceSpan> trace;                       ///< every job's spans, when recorded
+  std::uint64_t events = 0;  ///< activities played: computations and transfers (flows)
 };
 
 /// Plays `jobs` together on `topology` (the cluster's; `cluster` gives the link efficiencies).

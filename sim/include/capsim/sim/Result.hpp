@@ -40,6 +40,8 @@ struct SimulationOutcome {
   /// Mean iteration of the same workload, servers and slow GPUs simulated alone (0 unless
   /// shared_with is non-empty).
   double alone_iteration_s = 0;
+  /// Activities (computations and transfers) the simulation that played it ran, all its jobs.
+  std::uint64_t events = 0;
 
   /// (iteration_s - estimate_iteration_s) / estimate_iteration_s; 0 when not simulated.
   double relative_difference() const;
