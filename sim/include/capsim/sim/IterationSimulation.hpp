@@ -35,14 +35,16 @@
 //   As flows (SimulatedIteration::dp_comm_as_flows) when the reduction is the estimate's plain
 //   end-of-iteration collective and small: ZeRO-0 (ring all-reduce) or ZeRO-1 (ring
 //   reduce-scatter of the gradients, then ring all-gather of the bf16 weights), no overlap, ep 1,
-//   dp x tp x cp x pp <= 4096 flows per ring step. Then each of the stage's tp x cp data-parallel
+//   dp x tp x cp x pp <= 32768 ring flows. Then each of the stage's tp x cp data-parallel
 //   groups (ranks stage rank + o + j x tp x cp, o its tensor/context rank: every GPU of the
 //   stage, each on its own NIC where the server has one per GPU) runs its ring with
 //   Collectives.hpp's steps and the estimate's bytes (its local parameters x bytes per parameter
 //   / dp per step), every member starting when the stage's replica 0 finishes its backward (the
 //   replicas are identical). All the rings are played, not one for all: on a shared fabric the
-//   rings of different tensor ranks meet on leaf uplinks. Each ring step pays its neighbours'
-//   route latency, where the estimate charges the farthest pair's.
+//   rings of different tensor ranks meet on leaf uplinks. A ring's identical steps are played as
+//   one transfer per ring edge of all their bytes after their latencies (JobActors.cpp; the
+//   full step-by-step replay agrees to 4 digits at 512 GPUs, docs/simulation.md). Each ring step
+//   pays its neighbours' route latency, where the estimate charges the farthest pair's.
 //   Otherwise as computation of the estimate's exposed dp time for that stage (closed form; the
 //   overlap windows, ZeRO-2/3's per-micro-batch reductions and the expert-data-parallel groups
 //   are all counted there).
