@@ -67,6 +67,8 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
   plan.pp = layout.pp;
   plan.vpp = layout.vpp;
   plan.micro_batches = estimate.micro_batches;
+  plan.dp = layout.dp;
+  plan.replica_stride = layout.tp * layout.cp;
   plan.optimizer_s = estimate.breakdown.optimizer_s;
   plan.expected_s = estimate.iteration_s;
   // The estimate's message: micro_batch x (seq_len / cp) tokens of hidden 16-bit values, each
@@ -103,16 +105,17 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
   return plan;
 }
 
-std::vector<std::pair<int, int>> communicating_pairs(const IterationPlan& plan) {
+std::vector<std::pair<int, int>> communicating_pairs(const IterationPlan& plan, int replicas) {
   std::vector<std::pair<int, int>> pairs;
   const std::size_t pp = plan.stages.size();
   for (std::size_t k = 0; k < pp; ++k) {
     const StagePlan& stage = plan.stages[k];
     const bool wraps = plan.vpp > 1 && k + 1 == pp && pp > 2;
-    if (k + 1 < pp || wraps) {
-      const int next = plan.stages[(k + 1) % pp].rank;
-      pairs.emplace_back(stage.rank, next);
-      pairs.emplace_back(next, stage.rank);
+    for (int j = 0; j < replicas && (k + 1 < pp || wraps); ++j) {
+      const int offset = j * plan.replica_stride;
+      const int from = stage.rank + offset, next = plan.stages[(k + 1) % pp].rank + offset;
+      pairs.emplace_back(from, next);
+      pairs.emplace_back(next, from);
     }
     for (const std::vector<int>& ring : stage.rings)
       for (std::size_t j = 0; j < ring.size(); ++j)

@@ -35,6 +35,8 @@ struct IterationPlan {
   int pp = 1;
   int vpp = 1;
   int micro_batches = 0;
+  int dp = 1;                   ///< data-parallel replicas
+  int replica_stride = 1;       ///< job ranks between replica j and j + 1 of a stage: tp x cp
   std::uint64_t p2p_bytes = 0;  ///< activation (or gradient) message between adjacent stages
   double optimizer_s = 0.0;
   double expected_s = 0.0;  ///< the estimate's iteration (for progress)
@@ -54,8 +56,8 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
                              bool ring_alone_in_domain);
 
 /// The job-local GPU pairs that exchange data: adjacent pipeline ranks both ways (with the
-/// interleaved schedule's wrap-around from the last rank to the first) and each ring's
-/// neighbours.
-std::vector<std::pair<int, int>> communicating_pairs(const IterationPlan& plan);
+/// interleaved schedule's wrap-around from the last rank to the first) of the first `replicas`
+/// replicas' pipelines, and each ring's neighbours.
+std::vector<std::pair<int, int>> communicating_pairs(const IterationPlan& plan, int replicas = 1);
 
 }  // namespace capsim::sim_detail

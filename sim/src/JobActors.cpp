@@ -34,10 +34,15 @@ void busy(double seconds) {
 
 std::string job_prefix(int job) { return std::string("j").append(std::to_string(job)); }
 
-// Mailbox of what pipeline rank `rank` of `job` sends: activations ('a') or gradients ('g').
-s4u::Mailbox* channel(int job, char kind, int rank) {
-  return s4u::Mailbox::by_name(
-      job_prefix(job).append(".").append(1, kind).append(std::to_string(rank)));
+// Mailbox of what pipeline rank `rank` of replica `replica` of `job` sends: activations ('a')
+// or gradients ('g').
+s4u::Mailbox* channel(int job, int replica, char kind, int rank) {
+  return s4u::Mailbox::by_name(job_prefix(job)
+                                   .append(".r")
+                                   .append(std::to_string(replica))
+                                   .append(".")
+                                   .append(1, kind)
+                                   .append(std::to_string(rank)));
 }
 
 s4u::Mailbox* ring_box(int job, int stage, std::size_t ring, std::size_t position) {
@@ -50,8 +55,10 @@ s4u::Mailbox* ring_box(int job, int stage, std::size_t ring, std::size_t positio
                                    .append(std::to_string(position)));
 }
 
-double slowdown(const JobRun& run, int iteration, int stage) {
-  return run.stage_slowdown.empty() ? 1.0 : run.stage_slowdown.at(iteration).at(stage);
+double slowdown(const JobRun& run, int iteration, int replica, int stage) {
+  return run.stage_slowdown.empty()
+             ? 1.0
+             : run.stage_slowdown.at(iteration).at(replica * run.plan.pp + stage);
 }
 
 // Member `position` of data-parallel ring `ring` of pipeline rank `stage`, sending to the next
@@ -96,12 +103,13 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
 
 class StageActor {
  public:
-  StageActor(const SimPlatform& platform, const std::vector<JobRun>& jobs, int job, int stage,
-             int iterations, JobOutcomes& out, s4u::BarrierPtr barrier)
+  StageActor(const SimPlatform& platform, const std::vector<JobRun>& jobs, int job, int replica,
+             int stage, int iterations, JobOutcomes& out, s4u::BarrierPtr barrier)
       : platform_(platform),
         run_(jobs[job]),
         plan_(run_.plan),
         job_(job),
+        replica_(replica),
         stage_(stage),
         iterations_(iterations),
         out_(out),
@@ -111,15 +119,15 @@ class StageActor {
     const int pp = plan_.pp;
     const std::vector<PipelineStep> program =
         pipeline_program(pp, plan_.vpp, plan_.micro_batches, stage_);
-    s4u::Mailbox* send_forward = channel(job_, 'a', stage_);
-    s4u::Mailbox* send_backward = channel(job_, 'g', stage_);
-    s4u::Mailbox* recv_forward = channel(job_, 'a', (stage_ + pp - 1) % pp);
-    s4u::Mailbox* recv_backward = channel(job_, 'g', (stage_ + 1) % pp);
+    s4u::Mailbox* send_forward = channel(job_, replica_, 'a', stage_);
+    s4u::Mailbox* send_backward = channel(job_, replica_, 'g', stage_);
+    s4u::Mailbox* recv_forward = channel(job_, replica_, 'a', (stage_ + pp - 1) % pp);
+    s4u::Mailbox* recv_backward = channel(job_, replica_, 'g', (stage_ + 1) % pp);
     for (int it = 0; it < iterations_; ++it) {
       IterationTiming& timing = out_.timings[job_][it];
       const double start = now();
       timing.start_s = start;
-      const double factor = slowdown(run_, it, stage_);
+      const double factor = slowdown(run_, it, replica_, stage_);
       const StagePlan& work = plan_.stages[stage_];
       for (const PipelineStep& step : program) {
         if (step.compute) {
@@ -144,13 +152,14 @@ class StageActor {
         if (!comms.empty()) s4u::Comm::wait_all(comms);
       }
       const double pipeline_end = now();
-      timing.stage_pipeline_s[stage_] = pipeline_end - start;
+      timing.stage_pipeline_s[stage_] =
+          std::max(timing.stage_pipeline_s[stage_], pipeline_end - start);
       reduce_gradients(it, work);
       timing.dp_comm_s = std::max(timing.dp_comm_s, now() - pipeline_end);
       const double t0 = now();
       busy(factor * plan_.optimizer_s);
       span(it, "optimizer", t0);
-      timing.stage_finish_s[stage_] = now() - start;
+      timing.stage_finish_s[stage_] = std::max(timing.stage_finish_s[stage_], now() - start);
       barrier_->wait();
       timing.iteration_s = now() - start;
     }
@@ -158,7 +167,7 @@ class StageActor {
 
  private:
   void span(int iteration, std::string name, double start) {
-    if (!out_.record_spans) return;
+    if (!out_.record_spans || replica_ != 0) return;
     out_.spans.push_back(WorkSpan{job_, stage_, run_.gpus[plan_.stages[stage_].rank], iteration,
                                   std::move(name), start, now()});
   }
@@ -171,10 +180,18 @@ class StageActor {
     if (!plan_.dp_as_flows) {
       busy(work.dp_s);
     } else {
+      // Reduced: this actor (replica 0) starts every member but its own (ring 0, position 0).
+      // Full replay: each replica's actor plays its own position of ring 0 and starts its
+      // tensor ranks' members of the other rings.
       std::vector<s4u::ActorPtr> members;
       const int job = job_, stage = stage_;
+      const bool replay = run_.replay_ring_steps;
+      const bool all = run_.replicas == 1;
+      const auto own = static_cast<std::size_t>(replica_);
       for (std::size_t r = 0; r < work.rings.size(); ++r) {
-        for (std::size_t j = r == 0 ? 1 : 0; j < work.rings[r].size(); ++j) {
+        const std::size_t n = work.rings[r].size();
+        for (std::size_t j = 0; j < n; ++j) {
+          if ((r == 0 && j == own) || (!all && j != own)) continue;
           const std::string name = job_prefix(job_)
                                        .append(".s")
                                        .append(std::to_string(stage_))
@@ -182,9 +199,7 @@ class StageActor {
                                        .append(std::to_string(r))
                                        .append(".")
                                        .append(std::to_string(j));
-          const std::size_t n = work.rings[r].size();
           s4u::Host* next = platform_.gpu_host(run_.gpus[work.rings[r][(j + 1) % n]]);
-          const bool replay = run_.replay_ring_steps;
           members.push_back(s4u::Actor::create(name,
                                                platform_.gpu_host(run_.gpus[work.rings[r][j]]),
                                                [job, stage, &work, r, j, next, replay] {
@@ -192,9 +207,9 @@ class StageActor {
                                                }));
         }
       }
-      play_ring(job_, stage_, work, 0, 0,
-                platform_.gpu_host(run_.gpus[work.rings[0][1 % work.rings[0].size()]]),
-                run_.replay_ring_steps);
+      const std::size_t n0 = work.rings[0].size();
+      play_ring(job_, stage_, work, 0, own,
+                platform_.gpu_host(run_.gpus[work.rings[0][(own + 1) % n0]]), replay);
       for (const auto& member : members) member->join();
     }
     span(iteration, "dp", t0);
@@ -204,6 +219,7 @@ class StageActor {
   const JobRun& run_;
   const IterationPlan& plan_;
   int job_;
+  int replica_;
   int stage_;
   int iterations_;
   JobOutcomes& out_;
@@ -223,13 +239,20 @@ void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, in
     blank.stage_pipeline_s.assign(pp, 0.0);
     blank.stage_finish_s.assign(pp, 0.0);
     out.timings[j].assign(iterations, blank);
-    const s4u::BarrierPtr barrier = s4u::Barrier::create(pp);
-    for (int k = 0; k < pp; ++k) {
-      const int gpu = jobs[j].gpus[jobs[j].plan.stages[k].rank];
-      s4u::Actor::create(
-          job_prefix(static_cast<int>(j)).append(".s").append(std::to_string(k)),
-          platform.gpu_host(gpu),
-          StageActor(platform, jobs, static_cast<int>(j), k, iterations, out, barrier));
+    const int replicas = jobs[j].replicas;
+    const s4u::BarrierPtr barrier = s4u::Barrier::create(pp * replicas);
+    for (int replica = 0; replica < replicas; ++replica) {
+      for (int k = 0; k < pp; ++k) {
+        const int rank = jobs[j].plan.stages[k].rank + replica * jobs[j].plan.replica_stride;
+        s4u::Actor::create(
+            job_prefix(static_cast<int>(j))
+                .append(".r")
+                .append(std::to_string(replica))
+                .append(".s")
+                .append(std::to_string(k)),
+            platform.gpu_host(jobs[j].gpus[rank]),
+            StageActor(platform, jobs, static_cast<int>(j), replica, k, iterations, out, barrier));
+      }
     }
   }
 }

@@ -1,9 +1,10 @@
 // The actors that play training jobs on a SimPlatform (private to sim/). One actor per pipeline
-// rank runs its PipelineProgram with the plan's costs, then its data-parallel reduction (closed
-// form, or as ring flows with one actor per ring member) and the optimizer step; the job's
-// actors meet at a barrier after every iteration (Megatron's end-of-step synchronisation: the
-// loss and gradient-norm all-reduces), so iteration i + 1 starts when iteration i has ended on
-// every rank. Several jobs play in the same run, on disjoint GPUs, and share the links.
+// rank (of replica 0, or of every replica in the full replay) runs its PipelineProgram with the
+// plan's costs, then its data-parallel reduction (closed form, or as ring flows with one actor per
+// ring member) and the optimizer step; the job's actors meet at a barrier after every iteration
+// (Megatron's end-of-step synchronisation: the loss and gradient-norm all-reduces), so iteration i
+// + 1 starts when iteration i has ended on every rank. Several jobs play in the same run, on
+// disjoint GPUs, and share the links.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,11 @@ namespace capsim::sim_detail {
 struct JobRun {
   IterationPlan plan;
   std::vector<int> gpus;  ///< job-local rank -> the cluster's GPU rank
-  /// Compute-time factor of each pipeline rank per iteration ([iteration][rank], 1 = nominal,
-  /// 1.2 = 20% slower); empty = 1 everywhere.
+  /// Pipelines played: 1 (replica 0's stands for all: the reduction) or plan.dp (every
+  /// replica's, tensor rank 0 each: the full replay).
+  int replicas = 1;
+  /// Compute-time factor of each played pipeline rank per iteration ([iteration][replica x pp +
+  /// rank], 1 = nominal, 1.2 = 20% slower); empty = 1 everywhere.
   std::vector<std::vector<double>> stage_slowdown;
   bool replay_ring_steps = false;  ///< every ring step as flows, not one flow per ring edge
 };

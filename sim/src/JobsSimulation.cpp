@@ -62,19 +62,24 @@ void check_settings(const SimulationSettings& settings, int gpus, const Failure&
   }
 }
 
-// Each pipeline rank's compute factor per iteration: the slowest of all its GPUs (see the header).
-std::vector<std::vector<double>> stage_slowdown(const PlacedJob& job,
+// Each played pipeline rank's compute factor per iteration ([iteration][replica x pp + rank]):
+// the slowest of its GPUs, those of every replica when one pipeline stands for all (see the
+// header), its own replica's when every replica is played.
+std::vector<std::vector<double>> stage_slowdown(const PlacedJob& job, int replicas,
                                                 const SimulationSettings& settings) {
   if (settings.gpu_slowdown.empty()) return {};
-  const int per_stage = job.layout.tp * job.layout.cp * job.layout.dp;
+  const TrainingLayout& l = job.layout;
+  const int group = l.tp * l.cp, per_stage = group * l.dp;
   std::vector<std::vector<double>> out;
   for (const auto& row : settings.gpu_slowdown) {
-    std::vector<double> stages(job.layout.pp, 1.0);
+    std::vector<double> factors(static_cast<std::size_t>(replicas) * l.pp, 1.0);
     for (std::size_t r = 0; r < job.gpus.size(); ++r) {
-      const std::size_t k = r / per_stage;
-      stages[k] = std::max(stages[k], row[job.gpus[r]]);
+      const int k = static_cast<int>(r) / per_stage;
+      const int replica = replicas == 1 ? 0 : static_cast<int>(r) % per_stage / group;
+      double& factor = factors[static_cast<std::size_t>(replica) * l.pp + k];
+      factor = std::max(factor, row[job.gpus[r]]);
     }
-    out.push_back(std::move(stages));
+    out.push_back(std::move(factors));
   }
   return out;
 }
@@ -114,7 +119,8 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
       fail(who + ": " + error.what());
     }
     run.gpus = job.gpus;
-    run.stage_slowdown = stage_slowdown(job, settings);
+    run.replicas = settings.replay_replicas ? l.dp : 1;
+    run.stage_slowdown = stage_slowdown(job, run.replicas, settings);
     run.replay_ring_steps = settings.replay_ring_steps;
     runs.push_back(std::move(run));
   }
@@ -122,7 +128,7 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
   FabricRoutes routes(topology.graph());
   std::vector<std::pair<std::pair<int, int>, std::vector<RouteHop>>> table;
   for (const JobRun& run : runs) {
-    for (const auto& [a, b] : communicating_pairs(run.plan)) {
+    for (const auto& [a, b] : communicating_pairs(run.plan, run.replicas)) {
       const int from = run.gpus[a], to = run.gpus[b];
       auto hops = routes.route(topology.gpu_vertex(from), topology.gpu_vertex(to));
       if (hops.empty())
@@ -143,7 +149,9 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
   SimPlatform platform(topology, routes, efficiency);
   for (const auto& [pair, hops] : table) platform.add_route(pair.first, pair.second, hops);
   for (const JobRun& run : runs)
-    for (const StagePlan& stage : run.plan.stages) platform.use_gpu(run.gpus[stage.rank]);
+    for (int j = 0; j < run.replicas; ++j)
+      for (const StagePlan& stage : run.plan.stages)
+        platform.use_gpu(run.gpus[stage.rank + j * run.plan.replica_stride]);
   platform.seal();
 
   JobOutcomes outcomes;

@@ -25,7 +25,7 @@ namespace {
 // the gradient reduction, so iteration 1 is the derivation above with stage 1's F1, B1 and
 // optimizer x 1.2 (the bottleneck only gets slower, so its premise holds): it follows the slow
 // stage, m x 0.2 (F1 + B1) + ... longer. Iterations 0 and 2 are nominal.
-TEST(Straggler, OneSlowServerInAPipelineByHand) {
+void expect_one_slow_server_by_hand(bool replay_replicas) {
   const Topology topology = two_gpu_servers(4);
   const ClusterConfig cluster = efficiencies(0.9, 0.8);
   const TrainingLayout layout = tiny_layout();
@@ -55,6 +55,7 @@ TEST(Straggler, OneSlowServerInAPipelineByHand) {
   settings.iterations = 3;
   settings.gpu_slowdown.assign(3, std::vector<double>(8, 1.0));
   settings.gpu_slowdown[1][6] = settings.gpu_slowdown[1][7] = 1.2;
+  settings.replay_replicas = replay_replicas;
   const JobsSimulation result = simulate_training_jobs({job}, topology, cluster, settings);
   ASSERT_EQ(result.jobs.at(0).size(), 3u);
   const auto& its = result.jobs[0];
@@ -70,6 +71,12 @@ TEST(Straggler, OneSlowServerInAPipelineByHand) {
   // The slow iteration is longer by at least the bottleneck's m x 20% of its slot.
   EXPECT_GT(its[1].iteration_s - its[0].iteration_s, m * 0.2 * (forward(1) + backward(1)));
 }
+
+TEST(Straggler, OneSlowServerInAPipelineByHand) { expect_one_slow_server_by_hand(false); }
+
+// Played replica by replica, replica 0 runs at the nominal pace and waits for replica 1 at the
+// gradient ring: the same iterations, so the reduction is exact for one slow replica.
+TEST(Straggler, EveryReplicaPlayedGivesTheSameByHand) { expect_one_slow_server_by_hand(true); }
 
 TEST(Straggler, AFactorBelowOneIsRejected) {
   const Topology topology = two_gpu_servers(4);

@@ -1,6 +1,7 @@
-// The reduction of the gradient rings (one flow per ring edge for all of a ring's identical
-// steps) against the full replay (every step of every ring as its own flows) at 512 GPUs, where
-// the replay is affordable: megatron-sc21-39.1b, whose two stages' rings also collide on a
+// The structure reduction (replica 0's pipeline standing for every replica's; one flow per ring
+// edge for all of a ring's identical steps) against the full replay (every replica's pipeline
+// with its own transfers, every step of every ring as its own flows) at 512 GPUs, where the
+// replay is affordable: megatron-sc21-39.1b, whose two stages' rings also collide on a
 // rail-leaf uplink (PublishedAgreement_test), so contention is part of what must agree.
 // Each simulation runs in its own child process (one SimGrid engine per process).
 #include <gtest/gtest.h>
@@ -33,6 +34,7 @@ SimulatedIteration simulate_row(const std::string& id, bool replay) {
         for (int g = 0; g < run->gpus; ++g) job.gpus.push_back(g);
         SimulationSettings settings;
         settings.replay_ring_steps = replay;
+        settings.replay_replicas = replay;
         const SimulatedIteration it =
             simulate_training_jobs({job}, plan.topology, cluster, settings).jobs.at(0).at(0);
         char text[64];
@@ -45,14 +47,17 @@ SimulatedIteration simulate_row(const std::string& id, bool replay) {
   return it;
 }
 
-TEST(StructureReduction, AggregatedRingStepsMatchTheFullReplayAt512Gpus) {
+TEST(StructureReduction, ReducedMatchesTheFullReplayAt512Gpus) {
   const SimulatedIteration reduced = simulate_row("megatron-sc21-39.1b", false);
   const SimulatedIteration replay = simulate_row("megatron-sc21-39.1b", true);
   std::printf("megatron-sc21-39.1b: reduced %.4f s (dp %.4f s), full replay %.4f s (dp %.4f s)\n",
               reduced.iteration_s, reduced.dp_comm_s, replay.iteration_s, replay.dp_comm_s);
   ASSERT_GT(replay.iteration_s, 0);
   EXPECT_LT(relative_error(reduced.iteration_s, replay.iteration_s), 0.02);
-  EXPECT_LT(relative_error(reduced.dp_comm_s, replay.dp_comm_s), 0.02);
+  // The replay's replicas finish their backward at slightly different times (their pipeline
+  // transfers meet on the fabric), so a member may wait longer in its ring: its reduction is
+  // measured from its own pipeline's end and only bounded here.
+  EXPECT_LT(relative_error(reduced.dp_comm_s, replay.dp_comm_s), 0.05);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 // (every tensor, context and data-parallel rank). This is exact when the slow GPUs of an
 // iteration sit in one replica (one slow server, any number of slow GPUs in it) and an upper
 // bound otherwise (replicas slow in different stages are played as one pipeline slow in both).
+// With replay_replicas every replica's pipeline is played and runs at its own GPUs' pace.
 //
 // SimGrid allows one engine per process: one call per process, not after any other simulation
 // (a second throws ConfigurationError).
@@ -65,6 +66,9 @@ struct SimulationSettings {
   /// Play every step of the gradient rings as its own flows (the full replay) instead of one
   /// flow per ring edge carrying all the steps' bytes (the default reduction; docs/simulation.md).
   bool replay_ring_steps = false;
+  /// Play every data-parallel replica's pipeline (tensor rank 0 of each) instead of replica 0's
+  /// standing for all (the default reduction); slow GPUs then slow only their own replica.
+  bool replay_replicas = false;
   /// Called as simulated time advances with the fraction done (simulated time over the jobs'
   /// expected end, capped below 1); may be empty.
   std::function<void(double)> progress;
