@@ -82,6 +82,19 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
         "a trace records the simulated timeline, but the fidelity is estimate; expected "
         "--fidelity simulate (or run.fidelity: simulate) with --trace");
   result.seed = options.seed.value_or(scenario.run.seed);
+  // The variability model draws servers per cluster; checked whatever the fidelity.
+  for (const auto& cluster : scenario.clusters) {
+    const int slow = scenario.run.variability.slow_servers;
+    if (slow > cluster.server_count)
+      throw ConfigurationError(std::string("run.variability: slow_servers is ")
+                                   .append(std::to_string(slow))
+                                   .append(" but cluster '")
+                                   .append(cluster.name)
+                                   .append("' has ")
+                                   .append(std::to_string(cluster.server_count))
+                                   .append(" servers; expected 0 .. ")
+                                   .append(std::to_string(cluster.server_count)));
+  }
   result.ownership = scenario.economics.ownership;
   result.economics = scenario.economics;
   result.effective_yaml = scenario.effective_yaml;

@@ -122,9 +122,9 @@ TEST_F(BadInput, PlacedWorkloadsBeyondTheClusterAreRejected) {
 
 TEST_F(BadInput, MoreSlowServersThanTheClusterHas) {
   std::string text = quickstart_with("  seed: 1", "  seed: 1\n  variability: {slow_servers: 5}");
-  const std::string message =
-      expect_bad_input({"run", write_file("slow.yaml", text), "--fidelity", "simulate"});
-  EXPECT_TRUE(contains(message, "run.variability: slow_servers is 5")) << message;
+  const std::string message = expect_bad_input({"run", write_file("slow.yaml", text)});
+  EXPECT_TRUE(contains(message, "run.variability: slow_servers is 5 but cluster 'lab' has 4"))
+      << message;
 }
 
 TEST_F(BadInput, ValueWithWrongUnit) {
