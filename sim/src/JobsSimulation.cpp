@@ -162,8 +162,12 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     for (const JobRun& run : runs) expected_s = std::max(expected_s, run.plan.expected_s);
     expected_s *= settings.iterations;
     const auto& progress = settings.progress;
-    simgrid::s4u::Engine::on_time_advance_cb([&progress, expected_s](double) {
-      progress(std::min(0.99, simgrid::s4u::Engine::get_clock() / expected_s));
+    // Reported in steps of 0.1% at most: the clock advances at every event.
+    simgrid::s4u::Engine::on_time_advance_cb([&progress, expected_s, last = -1.0](double) mutable {
+      const double fraction = std::min(0.99, simgrid::s4u::Engine::get_clock() / expected_s);
+      if (fraction < last + 0.001) return;
+      last = fraction;
+      progress(fraction);
     });
   }
   engine->run();
