@@ -33,9 +33,12 @@ struct RunArgs : ScenarioArgs {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> fidelity;  ///< replaces run.fidelity when given
   bool quiet = false;
+  std::string trace_file;  ///< --trace: Chrome trace of the simulation; empty = none
+  bool progress = false;   ///< --progress: draw the progress bar even when stderr is no terminal
 };
 
-int run_command(const RunArgs& args, std::ostream& out);
+/// Runs the scenario; progress goes to `err` as a bar (ProgressBar.hpp).
+int run_command(const RunArgs& args, std::ostream& out, std::ostream& err);
 int check_command(const ScenarioArgs& args, std::ostream& out);
 
 struct CatalogArgs {

@@ -32,9 +32,13 @@ void print_summary(const Result& result, std::ostream& out) {
       }
     }
     out << "\n";
+    const std::string placement = placement_of(result, i);
+    if (!placement.empty()) out << "  " << placement << "\n";
     if (i < result.simulations.size())
       out << "  " << simulation_line(result.simulations[i]) << "\n";
   }
+  const std::string slow = slow_servers_line(result);
+  if (!slow.empty()) out << "  " << slow << "\n";
   for (const auto& target : result.targets) {
     out << "  target " << target.name << " (" << target.workload
         << "): " << format_target_value(target, target.value) << " vs limit "

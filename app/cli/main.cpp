@@ -41,10 +41,16 @@ int main(int argc, char** argv) {
   run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--fidelity", run_args.fidelity,
-                  "estimate: closed form; simulate: also play one iteration out in SimGrid "
-                  "(replaces run.fidelity)")
+                  "estimate: closed form; simulate: also play run.iterations iterations out in "
+                  "SimGrid (replaces run.fidelity)")
       ->check(CLI::IsMember({"estimate", "simulate"}));
   run->add_flag("--quiet", run_args.quiet, "Print only the report paths");
+  run->add_option("--trace", run_args.trace_file,
+                  "Write the simulated timeline to this file in the Chrome trace event format "
+                  "(Perfetto, chrome://tracing); needs fidelity simulate");
+  run->add_flag("--progress", run_args.progress,
+                "Draw the progress bar on stderr even when it is not a terminal (it is drawn "
+                "on a terminal for runs longer than a second)");
 
   ScenarioArgs check_args;
   auto* check = app.add_subcommand("check", "Validate a scenario without running it");
@@ -146,7 +152,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run) return run_command(run_args, std::cout);
+    if (*run) return run_command(run_args, std::cout, std::cerr);
     if (*check) return check_command(check_args, std::cout);
     if (*catalog) return catalog_command(catalog_args, std::cout);
     if (*compare) return compare_command(compare_args, std::cout);

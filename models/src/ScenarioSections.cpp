@@ -128,6 +128,7 @@ ClusterConfig parse_cluster(YamlMap& map, const Catalog& catalog, int index) {
   cluster.server_count = read_int(map, "count", 1);
   cluster.fabric = parse_fabric(map, catalog);
   cluster.storage = parse_storage(map, catalog);
+  cluster.placement = map.choice("placement", {"packed", "scattered"}, "packed");
   map.finish();
   return cluster;
 }
@@ -194,6 +195,13 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   }
   job.global_batch = bounded_int(map, "global_batch", map.integer("global_batch"));
   job.micro_batch = read_int(map, "micro_batch", 0, 1);
+  job.servers = read_int(map, "servers", 0, 1);
+  if (job.servers > cluster->server_count) {
+    map.fail("servers",
+             std::to_string(job.servers) + " is more than cluster '" + cluster->name + "' has (" +
+                 std::to_string(cluster->server_count) + ")",
+             "at most " + std::to_string(cluster->server_count));
+  }
   parse_parallelism(map, job);
   job.zero_stage = read_int(map, "zero_stage", 1, 0);
   if (job.zero_stage > 3) map.fail("zero_stage", "is above 3", "0, 1, 2 or 3");
@@ -293,9 +301,22 @@ std::vector<TrainingWorkload> parse_workloads(YamlMap& top, const Catalog& catal
                      "a list with at least one workload");
   }
   std::vector<TrainingWorkload> jobs;
+  std::vector<int> placed(clusters.size(), 0);  // servers given to placed workloads so far
   for (std::size_t i = 0; i < entries.size(); ++i) {
     entries[i].choice("kind", {"training"});
     jobs.push_back(parse_training(entries[i], catalog, clusters, static_cast<int>(i)));
+    const TrainingWorkload& job = jobs.back();
+    if (job.servers == 0) continue;
+    std::size_t c = 0;
+    while (clusters[c].name != job.cluster) ++c;
+    placed[c] += job.servers;
+    if (placed[c] > clusters[c].server_count) {
+      entries[i].fail("servers",
+                      "brings the servers of the workloads placed on cluster '" + job.cluster +
+                          "' to " + std::to_string(placed[c]) + ", more than its " +
+                          std::to_string(clusters[c].server_count),
+                      "workloads whose servers add up to at most the cluster's count");
+    }
   }
   return jobs;
 }
@@ -349,6 +370,14 @@ RunSettings parse_run_settings(YamlMap& top) {
         }
         run.calibration.push_back(entry.Scalar());
       }
+    }
+    run.iterations = read_int(*map, "iterations", 1, 1);
+    if (auto variability = map->optional_map("variability")) {
+      VariabilityConfig& v = run.variability;
+      v.gpu_jitter = variability->quantity_or("gpu_jitter", Quantity::Fraction, 0.0);
+      v.slow_servers = read_int(*variability, "slow_servers", 0, 0);
+      v.slowdown = variability->quantity_or("slowdown", Quantity::Fraction, 0.2);
+      variability->finish();
     }
     map->finish();
   }

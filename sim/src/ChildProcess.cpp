@@ -13,7 +13,9 @@
 namespace capsim::sim_detail {
 namespace {
 
-// The child's first byte says what follows.
+// Each record's first byte says what follows: a progress record is 'P' and one double (native
+// layout: parent and child are the same program); the last record runs to the end of the pipe.
+constexpr char kProgress = 'P';
 constexpr char kOk = 'O';
 constexpr char kConfiguration = 'C';
 constexpr char kOther = 'X';
@@ -33,10 +35,16 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-[[noreturn]] void child(int fd, const std::function<std::string()>& work) {
+[[noreturn]] void child(int fd, const std::function<std::string(const ChildProgress&)>& work) {
   std::string message;
+  const ChildProgress report = [fd](double fraction) {
+    char record[1 + sizeof(double)];
+    record[0] = kProgress;
+    std::memcpy(record + 1, &fraction, sizeof(double));
+    write_all(fd, std::string(record, sizeof record));
+  };
   try {
-    message = std::string(1, kOk).append(work());
+    message = std::string(1, kOk).append(work(report));
   } catch (const ConfigurationError& error) {
     message = std::string(1, kConfiguration).append(error.what());
   } catch (const std::exception& error) {
@@ -49,7 +57,9 @@ void write_all(int fd, const std::string& text) {
   _exit(0);  // no destructors or atexit handlers: they belong to the parent
 }
 
-std::string read_all(int fd) {
+// Reads to the end of the pipe, handing progress records to `on_progress` as they arrive;
+// returns the last record.
+std::string read_all(int fd, const ChildProgress& on_progress) {
   std::string text;
   char buffer[4096];
   while (true) {
@@ -57,13 +67,22 @@ std::string read_all(int fd) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
+    std::size_t used = 0;
+    while (text.size() - used >= 1 + sizeof(double) && text[used] == kProgress) {
+      double fraction = 0;
+      std::memcpy(&fraction, text.data() + used + 1, sizeof(double));
+      if (on_progress) on_progress(fraction);
+      used += 1 + sizeof(double);
+    }
+    text.erase(0, used);
   }
   return text;
 }
 
 }  // namespace
 
-ChildOutcome run_in_child(const std::function<std::string()>& work) {
+ChildOutcome run_in_child(const std::function<std::string(const ChildProgress&)>& work,
+                          const ChildProgress& on_progress) {
   int fds[2];
   if (pipe(fds) != 0) fail("pipe");
   std::fflush(nullptr);  // buffered output would otherwise be written twice
@@ -78,7 +97,7 @@ ChildOutcome run_in_child(const std::function<std::string()>& work) {
     child(fds[1], work);
   }
   close(fds[1]);
-  const std::string message = read_all(fds[0]);
+  const std::string message = read_all(fds[0], on_progress);
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -13,6 +13,18 @@ Json optional_value(const std::optional<T>& value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
+// A cluster's hourly rates (CostRates.hpp).
+Json rates_json(const CostRates& rates) {
+  return {{"it_power_W", rates.it_power_W},
+          {"facility_power_W", rates.facility_power_W},
+          {"amortisation_usd_per_h", rates.amortisation_usd_per_h},
+          {"maintenance_usd_per_h", rates.maintenance_usd_per_h},
+          {"energy_usd_per_h", rates.energy_usd_per_h},
+          {"owned_usd_per_h", rates.owned_usd_per_h},
+          {"rental_usd_per_h", optional_value(rates.rental_usd_per_h)},
+          {"break_even_utilisation", optional_value(rates.break_even_utilisation)}};
+}
+
 Json cluster_json(const ClusterPlan& plan, const ClusterConfig& config) {
   const BillOfMaterials& bom = plan.bom;
   Json topology = {{"leaf_switches", bom.leaf_switches},
@@ -36,14 +48,7 @@ Json cluster_json(const ClusterPlan& plan, const ClusterConfig& config) {
                 {"optics_usd", rates.capex.optics_usd},
                 {"storage_usd", rates.capex.storage_usd},
                 {"total_usd", rates.capex.total_usd()}};
-  Json cost_rates = {{"it_power_W", rates.it_power_W},
-                     {"facility_power_W", rates.facility_power_W},
-                     {"amortisation_usd_per_h", rates.amortisation_usd_per_h},
-                     {"maintenance_usd_per_h", rates.maintenance_usd_per_h},
-                     {"energy_usd_per_h", rates.energy_usd_per_h},
-                     {"owned_usd_per_h", rates.owned_usd_per_h},
-                     {"rental_usd_per_h", optional_value(rates.rental_usd_per_h)},
-                     {"break_even_utilisation", optional_value(rates.break_even_utilisation)}};
+  const Json cost_rates = rates_json(rates);
   Json json = {{"name", plan.name}, {"servers", plan.servers}, {"gpus", plan.gpus}};
   Json storage = Json::array();
   for (const auto& item : config.storage) {
@@ -171,6 +176,12 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
   return json;
 }
 
+Json stats_json(const IterationStats& stats) {
+  return {{"count", stats.count}, {"mean_s", stats.mean_s}, {"p50_s", stats.p50_s},
+          {"p90_s", stats.p90_s}, {"p99_s", stats.p99_s},   {"min_s", stats.min_s},
+          {"max_s", stats.max_s}};
+}
+
 // The `simulate` fidelity's block; the same keys whether or not the workload was simulated.
 Json simulation_json(const SimulationOutcome& outcome) {
   auto when = [&](double value) { return outcome.simulated ? Json(value) : Json(); };
@@ -181,7 +192,28 @@ Json simulation_json(const SimulationOutcome& outcome) {
           {"dp_comm_s", when(outcome.dp_comm_s)},
           {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
           {"estimate_iteration_s", outcome.estimate_iteration_s},
-          {"relative_difference", when(outcome.relative_difference())}};
+          {"relative_difference", when(outcome.relative_difference())},
+          {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
+          {"iteration_times_s", outcome.iteration_times_s},
+          {"events", outcome.simulated ? Json(outcome.events) : Json()},
+          {"shared_with", outcome.shared_with},
+          {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
+                                    ? Json(outcome.alone_iteration_s)
+                                    : Json()},
+          {"contention_slowdown", outcome.simulated && !outcome.shared_with.empty()
+                                      ? Json(outcome.contention_slowdown())
+                                      : Json()}};
+}
+
+// Where a workload runs: its servers by its cluster's placement, the GPUs and hourly rates of
+// those servers (what its estimate and cost are for), or null for the whole cluster.
+Json placement_json(const std::vector<int>& servers, const ClusterConfig& cluster,
+                    const std::optional<ClusterPlan>& own) {
+  if (servers.empty() || !own) return Json();
+  return {{"policy", cluster.placement},
+          {"servers", servers},
+          {"gpus", own->gpus},
+          {"rates", rates_json(own->cost)}};
 }
 
 }  // namespace
@@ -190,10 +222,20 @@ void write_json_report(const Result& result, std::ostream& out) {
   Json clusters = Json::array();
   for (std::size_t i = 0; i < result.clusters.size(); ++i) {
     clusters.push_back(cluster_json(result.clusters[i], result.cluster_configs.at(i)));
+    clusters.back()["placement"] = result.cluster_configs.at(i).placement;
+    if (i < result.slow_servers.size()) clusters.back()["slow_servers"] = result.slow_servers[i];
   }
   Json training = Json::array();
   for (std::size_t i = 0; i < result.training.size(); ++i) {
     training.push_back(training_json(result.training[i], result.workloads.at(i)));
+    if (i < result.placements.size()) {
+      std::size_t c = 0;
+      while (result.cluster_configs.at(c).name != result.workloads.at(i).cluster) ++c;
+      training.back()["placement"] =
+          placement_json(result.placements[i], result.cluster_configs.at(c),
+                         i < result.placed_clusters.size() ? result.placed_clusters[i]
+                                                           : std::optional<ClusterPlan>());
+    }
     if (i < result.simulations.size())
       training.back()["simulation"] = simulation_json(result.simulations[i]);
   }

@@ -63,6 +63,8 @@ void training_section(const Result& result, std::size_t index, std::ostream& out
   for (const auto& row : training_headline(result, index)) {
     out << "| " << row.label << " | " << row.value << " |\n";
   }
+  const std::string placement = placement_of(result, index);
+  if (!placement.empty()) out << "\nThe workload " << placement << ".\n";
   if (index < result.simulations.size())
     out << "\n" << simulation_line(result.simulations[index]) << ".\n";
   out << "\n### Where one iteration's time goes\n\n| part | time | share |\n|---|---|---|\n";
@@ -92,6 +94,8 @@ void write_markdown_report(const Result& result, std::ostream& out) {
   if (!result.scenario_description.empty()) out << result.scenario_description << "\n\n";
   out << "capsim " << result.capsim_version << ", fidelity `" << result.fidelity << "`, seed "
       << result.seed << ", scenario `" << result.scenario_file << "`.\n\n";
+  const std::string slow = slow_servers_line(result);
+  if (!slow.empty()) out << "Simulated with " << slow << ".\n\n";
   if (!result.targets.empty()) {
     out << "## Targets\n\n| target | workload | limit | plan | met |\n|---|---|---|---|---|\n";
     for (const auto& target : result.targets) {

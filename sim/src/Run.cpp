@@ -1,6 +1,7 @@
 #include "capsim/sim/Run.hpp"
 
-#include "WorkloadSimulation.hpp"
+#include "Placement.hpp"
+#include "ScenarioSimulation.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
@@ -19,12 +20,26 @@ double SimulationOutcome::relative_difference() const {
   return (iteration_s - estimate_iteration_s) / estimate_iteration_s;
 }
 
+double SimulationOutcome::contention_slowdown() const {
+  if (!simulated || shared_with.empty() || alone_iteration_s <= 0) return 0;
+  return iteration_s / alone_iteration_s - 1;
+}
+
 namespace {
 
 constexpr const char* kSimulatedAssumption =
-    "Fidelity simulate: one iteration is also played out in SimGrid (1F1B pipeline with its "
-    "transfers as flows on the topology, data-parallel rings as flows where IterationSimulation "
-    "can); the time to train and the cost still use the estimate's iteration time.";
+    "Fidelity simulate: run.iterations iterations are also played out in SimGrid (1F1B pipeline "
+    "with its transfers as flows on the topology, data-parallel rings as flows where "
+    "IterationSimulation can, workloads placed on one cluster sharing its fabric, slow GPUs from "
+    "run.variability); the time to train and the cost still use the estimate's iteration time.";
+
+// A placed workload is planned on a cluster of its own servers: its estimate is the job alone
+// on them (the simulation adds the other jobs).
+ClusterConfig servers_of(const ClusterConfig& cluster, int servers) {
+  ClusterConfig own = cluster;
+  own.server_count = servers;
+  return own;
+}
 
 std::string fidelity_of(const Scenario& scenario, const RunOptions& options) {
   const std::string fidelity = options.fidelity.value_or(scenario.run.fidelity);
@@ -62,15 +77,37 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   result.scenario_file = scenario.source_file;
   result.fidelity = fidelity_of(scenario, options);
   const bool simulate = result.fidelity == "simulate";
+  if (options.trace && !simulate)
+    throw ConfigurationError(
+        "a trace records the simulated timeline, but the fidelity is estimate; expected "
+        "--fidelity simulate (or run.fidelity: simulate) with --trace");
   result.seed = options.seed.value_or(scenario.run.seed);
+  // The variability model draws servers per cluster; checked whatever the fidelity.
+  for (const auto& cluster : scenario.clusters) {
+    const int slow = scenario.run.variability.slow_servers;
+    if (slow > cluster.server_count)
+      throw ConfigurationError(std::string("run.variability: slow_servers is ")
+                                   .append(std::to_string(slow))
+                                   .append(" but cluster '")
+                                   .append(cluster.name)
+                                   .append("' has ")
+                                   .append(std::to_string(cluster.server_count))
+                                   .append(" servers; expected 0 .. ")
+                                   .append(std::to_string(cluster.server_count)));
+  }
   result.ownership = scenario.economics.ownership;
   result.economics = scenario.economics;
   result.effective_yaml = scenario.effective_yaml;
   result.cluster_configs = scenario.clusters;
   result.workloads = scenario.training;
 
+  result.placements = sim_detail::place_workloads(scenario);
+
+  const double simulations =
+      simulate ? static_cast<double>(sim_detail::simulation_count(scenario, result.placements))
+               : 0.0;
   const double steps =
-      static_cast<double>(scenario.clusters.size() + (simulate ? 2 : 1) * scenario.training.size());
+      static_cast<double>(scenario.clusters.size() + scenario.training.size()) + simulations;
   double done = 0;
   auto report = [&](const std::string& stage) {
     if (progress) progress(done / steps, stage);
@@ -80,16 +117,28 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
     report("building cluster " + cluster.name);
     result.clusters.push_back(plan_cluster(cluster, scenario.economics));
   }
-  for (const auto& job : scenario.training) {
+  for (std::size_t w = 0; w < scenario.training.size(); ++w) {
+    const TrainingWorkload& job = scenario.training[w];
     report("estimating " + job.name);
     std::size_t index = 0;
     while (scenario.clusters[index].name != job.cluster) ++index;
-    result.training.push_back(plan_training(job, scenario.clusters[index], result.clusters[index]));
-    if (!simulate) continue;
-    report("simulating " + job.name);
-    result.simulations.push_back(sim_detail::simulate_workload(
-        job, scenario.clusters[index], result.clusters[index], result.training.back()));
-    result.training.back().assumptions.push_back(kSimulatedAssumption);
+    result.placed_clusters.emplace_back();
+    if (job.servers > 0) {
+      const ClusterConfig own = servers_of(scenario.clusters[index], job.servers);
+      result.placed_clusters.back() = plan_cluster(own, scenario.economics);
+      result.training.push_back(plan_training(job, own, *result.placed_clusters.back()));
+    } else {
+      result.training.push_back(
+          plan_training(job, scenario.clusters[index], result.clusters[index]));
+    }
+  }
+  if (simulate) {
+    sim_detail::simulate_scenario(scenario, result, options.trace,
+                                  [&](double fraction, const std::string& stage) {
+                                    if (progress)
+                                      progress((done + fraction * simulations) / steps, stage);
+                                  });
+    for (auto& plan : result.training) plan.assumptions.push_back(kSimulatedAssumption);
   }
   check_targets(scenario, result);
   if (progress) progress(1.0, "done");

@@ -2,6 +2,7 @@
 #include "SimPlatform.hpp"
 
 #include <simgrid/s4u/Engine.hpp>
+#include <stdexcept>
 #include <string>
 
 namespace capsim::sim_detail {
@@ -30,46 +31,60 @@ std::string vertex_label(const TopologyGraph& graph, TopologyVertex v) {
 
 SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes,
                          LinkEfficiency efficiency)
-    : zone_(simgrid::s4u::create_full_zone("capsim")) {
-  const TopologyGraph& graph = topology.graph();
-  gpu_hosts_.resize(topology.gpu_count());
-  for (auto [v, end] = boost::vertices(graph); v != end; ++v) {
-    const Node& node = graph[*v];
-    if (node.kind != VertexKind::Gpu && node.kind != VertexKind::Storage) continue;
-    auto* host = zone_->create_host(vertex_label(graph, *v), kHostFlops)->seal();
-    if (node.kind == VertexKind::Gpu) gpu_hosts_[node.index] = host;
-  }
-  links_.reserve(routes.edge_count());
-  for (std::size_t e = 0; e < routes.edge_count(); ++e) {
-    const auto a = routes.first(e), b = routes.second(e);
-    const Link& edge = routes.link(e);
-    const std::string name = std::string("e")
-                                 .append(std::to_string(e))
-                                 .append(":")
-                                 .append(graph[a].name)
-                                 .append("-")
-                                 .append(graph[b].name);
-    const double share = edge.kind == LinkKind::NvLink ? efficiency.scaleup : efficiency.network;
-    auto* link = zone_->create_split_duplex_link(name, edge.bandwidth_Bps * share);
-    // Each direction carries the delay of the vertex it enters if that vertex forwards; a GPU or
-    // storage node at the end of a route adds none.
-    auto entering_s = [&](TopologyVertex v) {
-      return FabricRoutes::forwards(graph[v]) ? graph[v].latency_s : 0.0;
-    };
-    link->get_link_up()->set_latency(edge.latency_s + entering_s(b));
-    link->get_link_down()->set_latency(edge.latency_s + entering_s(a));
-    link->seal();
-    links_.push_back(link);
-  }
+    : topology_(topology),
+      routes_(routes),
+      efficiency_(efficiency),
+      zone_(simgrid::s4u::create_full_zone("capsim")),
+      gpu_hosts_(topology.gpu_count(), nullptr),
+      links_(routes.edge_count(), nullptr) {}
+
+void SimPlatform::use_gpu(int rank) {
+  if (gpu_hosts_.at(rank)) return;
+  const TopologyGraph& graph = topology_.graph();
+  gpu_hosts_[rank] =
+      zone_->create_host(vertex_label(graph, topology_.gpu_vertex(rank)), kHostFlops)->seal();
+}
+
+simgrid::s4u::Host* SimPlatform::gpu_host(int rank) const {
+  simgrid::s4u::Host* host = gpu_hosts_.at(rank);
+  if (!host) throw std::logic_error("SimPlatform: GPU " + std::to_string(rank) + " not in use");
+  return host;
+}
+
+simgrid::s4u::SplitDuplexLink* SimPlatform::link(std::size_t e) {
+  if (links_.at(e)) return links_[e];
+  const TopologyGraph& graph = topology_.graph();
+  const auto a = routes_.first(e), b = routes_.second(e);
+  const Link& edge = routes_.link(e);
+  const std::string name = std::string("e")
+                               .append(std::to_string(e))
+                               .append(":")
+                               .append(graph[a].name)
+                               .append("-")
+                               .append(graph[b].name);
+  const double share = edge.kind == LinkKind::NvLink ? efficiency_.scaleup : efficiency_.network;
+  auto* created = zone_->create_split_duplex_link(name, edge.bandwidth_Bps * share);
+  // Each direction carries the delay of the vertex it enters if that vertex forwards; a GPU or
+  // storage node at the end of a route adds none.
+  auto entering_s = [&](TopologyVertex v) {
+    return FabricRoutes::forwards(graph[v]) ? graph[v].latency_s : 0.0;
+  };
+  created->get_link_up()->set_latency(edge.latency_s + entering_s(b));
+  created->get_link_down()->set_latency(edge.latency_s + entering_s(a));
+  created->seal();
+  links_[e] = created;
+  return created;
 }
 
 void SimPlatform::add_route(int from, int to, const std::vector<RouteHop>& hops) {
   using Direction = simgrid::s4u::LinkInRoute::Direction;
+  use_gpu(from);
+  use_gpu(to);
   std::vector<simgrid::s4u::LinkInRoute> path;
   path.reserve(hops.size());
   for (const RouteHop& hop : hops)
-    path.emplace_back(links_.at(hop.edge), hop.forward ? Direction::UP : Direction::DOWN);
-  zone_->add_route(gpu_hosts_.at(from)->get_netpoint(), gpu_hosts_.at(to)->get_netpoint(), nullptr,
+    path.emplace_back(link(hop.edge), hop.forward ? Direction::UP : Direction::DOWN);
+  zone_->add_route(gpu_hosts_[from]->get_netpoint(), gpu_hosts_[to]->get_netpoint(), nullptr,
                    nullptr, path, /*symmetrical=*/false);
 }
 

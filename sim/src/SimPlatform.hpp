@@ -1,12 +1,15 @@
 // The SimGrid platform of a Topology (private to sim/: SimGrid types stay out of the public
 // headers). Needs the process's s4u::Engine to exist, configured by configure_network_model().
 //
-// Layout: one full zone holding one host per GPU and per storage node, one SPLITDUPLEX link per
-// graph edge, and an explicit route (a list of directed links) for each pair of hosts that
-// communicates. Why a full zone and explicit routes rather than SimGrid's routing:
+// Layout: one full zone holding one host per GPU used, one SPLITDUPLEX link per graph edge used,
+// and an explicit route (a list of directed links) for each pair of hosts that communicates. Why a
+// full zone and explicit routes rather than SimGrid's routing:
 // - Dijkstra and Floyd zones route over every netpoint by latency, so they would relay traffic
 //   through GPUs (NCCL's PXN, which the Topology does not model) and ignore the NVLink preference;
 //   fat-tree, dragonfly and torus zones cannot express NVLink domains or multi-NIC servers.
+// - Hosts and links are created when first used (a GPU that runs work or ends a route, a link on
+//   a route): a pipeline of 16 stages on 16,384 GPUs needs 16 hosts, not 16,384, and the full
+//   zone's table grows with the square of the hosts created.
 // - With routes given as link lists no router is needed: NICs, NVSwitches and switches are the
 //   links' meeting points and appear only through the links of the routes.
 // - A full zone looks routes up in O(1); its table costs one pointer per pair of hosts (2 MB at
@@ -44,21 +47,28 @@ struct LinkEfficiency {
 /// Hosts and links of one Topology inside the engine's root zone.
 class SimPlatform {
  public:
-  /// Creates the zone, the hosts and the links. `routes` numbers the edges; it must outlive this.
+  /// Creates the zone. `topology` and `routes` (which numbers the edges) must outlive this.
   SimPlatform(const Topology& topology, const FabricRoutes& routes,
               LinkEfficiency efficiency = LinkEfficiency{});
 
-  /// Host of GPU `rank`.
-  simgrid::s4u::Host* gpu_host(int rank) const { return gpu_hosts_.at(rank); }
+  /// Creates the host of GPU `rank` if it does not exist yet; call before seal().
+  void use_gpu(int rank);
+  /// Host of GPU `rank` (use_gpu() must have created it).
+  simgrid::s4u::Host* gpu_host(int rank) const;
   /// Adds the one-way route from GPU `from` to GPU `to` along `hops`; once per ordered pair.
   void add_route(int from, int to, const std::vector<RouteHop>& hops);
   /// Seals the zone: call once all routes are added, before the simulation runs.
   void seal();
 
  private:
+  simgrid::s4u::SplitDuplexLink* link(std::size_t edge);
+
+  const Topology& topology_;
+  const FabricRoutes& routes_;
+  LinkEfficiency efficiency_;
   simgrid::s4u::NetZone* zone_ = nullptr;
-  std::vector<simgrid::s4u::Host*> gpu_hosts_;         ///< by rank
-  std::vector<simgrid::s4u::SplitDuplexLink*> links_;  ///< by edge number
+  std::vector<simgrid::s4u::Host*> gpu_hosts_;         ///< by rank; null until used
+  std::vector<simgrid::s4u::SplitDuplexLink*> links_;  ///< by edge number; null until used
 };
 
 }  // namespace capsim::sim_detail

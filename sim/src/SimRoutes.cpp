@@ -28,30 +28,38 @@ std::size_t FabricRoutes::key_of(TopologyVertex vertex) const {
   return node.kind == VertexKind::Gpu ? index : gpu_count_ + index;
 }
 
-const std::vector<int>& FabricRoutes::distances_to(TopologyVertex destination) {
-  if (destination == distances_to_) return distances_;
-  distances_.assign(boost::num_vertices(graph_), -1);
-  distances_to_ = destination;
-  std::vector<TopologyVertex> queue{destination};
-  distances_[destination] = 0;
-  for (std::size_t head = 0; head < queue.size(); ++head) {
-    const auto u = queue[head];
+void FabricRoutes::search(TopologyVertex destination, TopologyVertex source) {
+  if (distances_.empty()) {
+    distances_.assign(boost::num_vertices(graph_), -1);
+    stamp_.assign(boost::num_vertices(graph_), 0);
+  }
+  ++search_;
+  auto label = [&](TopologyVertex v, int d) {
+    stamp_[v] = search_;
+    distances_[v] = d;
+  };
+  queue_.assign(1, destination);
+  label(destination, 0);
+  for (std::size_t head = 0; head < queue_.size(); ++head) {
+    const auto u = queue_[head];
+    // Every vertex closer than the source is expanded once the source's level comes up.
+    if (distance(source) >= 0 && distance(u) >= distance(source)) break;
     // Endpoints get a distance (they may be the source) but no route passes through them.
     if (u != destination && !forwards(graph_[u])) continue;
     for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
       const auto v = boost::target(*e, graph_);
-      if (distances_[v] >= 0) continue;
-      distances_[v] = distances_[u] + 1;
-      queue.push_back(v);
+      if (distance(v) >= 0) continue;
+      label(v, distance(u) + 1);
+      queue_.push_back(v);
     }
   }
-  return distances_;
 }
 
 std::vector<RouteHop> FabricRoutes::route(TopologyVertex source, TopologyVertex destination) {
-  const std::vector<int>& distance = distances_to(destination);
   std::vector<RouteHop> hops;
-  if (source == destination || distance[source] < 0) return hops;
+  if (source == destination) return hops;
+  search(destination, source);
+  if (distance(source) < 0) return hops;
   const std::size_t key = key_of(destination);
   std::vector<std::pair<std::size_t, TopologyVertex>> choices;  // (edge number, next vertex)
   for (auto u = source; u != destination;) {
@@ -59,7 +67,7 @@ std::vector<RouteHop> FabricRoutes::route(TopologyVertex source, TopologyVertex 
     bool nvlink = false;
     for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
       const auto v = boost::target(*e, graph_);
-      if (distance[v] != distance[u] - 1) continue;
+      if (distance(v) != distance(u) - 1) continue;
       if (v != destination && !forwards(graph_[v])) continue;
       const bool is_nvlink = graph_[*e].kind == LinkKind::NvLink;
       if (is_nvlink && !nvlink) choices.clear();  // NVLink wins a tie

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
@@ -23,8 +24,10 @@ struct RouteHop {
   bool forward = true;
 };
 
-/// Routes between endpoints of one graph. Keeps the distances to the last destination asked for
-/// only: memory stays O(vertices) however many GPUs the routes reach.
+/// Routes between endpoints of one graph. Each route runs a breadth-first search from its
+/// destination that stops once the source's level is reached (a ring neighbour in the same pod
+/// never explores the other pods), over distance labels stamped per search (no clearing):
+/// memory stays O(vertices) however many GPUs the routes reach.
 class FabricRoutes {
  public:
   explicit FabricRoutes(const TopologyGraph& graph);
@@ -43,8 +46,11 @@ class FabricRoutes {
   static bool forwards(const Node& node);
 
  private:
-  /// Links to `destination` from every vertex (-1 = none) under the forwarding rule.
-  const std::vector<int>& distances_to(TopologyVertex destination);
+  /// Labels every vertex closer to `destination` than `source` (and `source`) with its distance
+  /// in links under the forwarding rule; distance() reads them.
+  void search(TopologyVertex destination, TopologyVertex source);
+  /// Links from `v` to the last search's destination; -1 when unknown or unreachable.
+  int distance(TopologyVertex v) const { return stamp_[v] == search_ ? distances_[v] : -1; }
   /// Spreads destinations over equal next hops: GPU rank, or GPU count + storage index.
   std::size_t key_of(TopologyVertex vertex) const;
 
@@ -52,8 +58,10 @@ class FabricRoutes {
   std::vector<std::pair<TopologyVertex, TopologyVertex>> endpoints_;  ///< by edge number
   std::vector<const Link*> links_;                                    ///< by edge number
   std::unordered_map<const Link*, std::size_t> edge_of_;              ///< property -> number
-  TopologyVertex distances_to_ = boost::graph_traits<TopologyGraph>::null_vertex();
-  std::vector<int> distances_;  ///< links to distances_to_ from each vertex
+  std::vector<int> distances_;        ///< valid where stamp_ == search_
+  std::vector<std::uint32_t> stamp_;  ///< the search that labelled each vertex
+  std::uint32_t search_ = 0;
+  std::vector<TopologyVertex> queue_;
   std::size_t gpu_count_ = 0;
 };
 

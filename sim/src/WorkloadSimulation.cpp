@@ -1,12 +1,11 @@
+// simulate_in_child(): the child writes one line per job iteration and per trace span, with
+// numbers in their shortest exact text, and the parent reads them back.
 #include "WorkloadSimulation.hpp"
 
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-
-#include "ChildProcess.hpp"
-#include "capsim/sim/IterationSimulation.hpp"
 
 namespace capsim::sim_detail {
 namespace {
@@ -18,52 +17,118 @@ std::string exact(double value) {
   return std::string(buffer, end);
 }
 
-double read_number(std::istringstream& in) {
+[[noreturn]] void bad(const std::string& word) {
+  throw std::runtime_error(std::string("simulate_in_child: bad field '")
+                               .append(word)
+                               .append("' from the simulation's child process"));
+}
+
+template <typename T>
+T read(std::istringstream& in) {
   std::string word;
   in >> word;
-  double value = 0;
+  T value{};
   const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
-  if (error != std::errc() || end != word.data() + word.size())
-    throw std::runtime_error(std::string("simulate_workload: bad number '")
-                                 .append(word)
-                                 .append("' from the simulation's child process"));
+  if (error != std::errc() || end != word.data() + word.size()) bad(word);
   return value;
 }
 
 // The simulation's own prefix adds nothing to a line that already says "not simulated".
 std::string reason_of(const std::string& message) {
-  const std::string prefix = "simulate_training_iteration: ";
-  return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+  for (const std::string prefix : {"simulate_training_jobs: "}) {
+    if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
+  }
+  return message;
+}
+
+// "E events", then "I job start iteration pipeline dp flows" per iteration, "T job stage gpu
+// iteration start end name" per span.
+std::string encode(const JobsSimulation& result) {
+  std::string text = std::string("E ").append(std::to_string(result.events)).append("\n");
+  for (std::size_t j = 0; j < result.jobs.size(); ++j) {
+    for (const SimulatedIteration& it : result.jobs[j]) {
+      text.append("I ")
+          .append(std::to_string(j))
+          .append(" ")
+          .append(exact(it.start_s))
+          .append(" ")
+          .append(exact(it.iteration_s))
+          .append(" ")
+          .append(exact(it.pipeline_s))
+          .append(" ")
+          .append(exact(it.dp_comm_s))
+          .append(it.dp_comm_as_flows ? " 1\n" : " 0\n");
+    }
+  }
+  for (const TraceSpan& span : result.trace) {
+    text.append("T ")
+        .append(std::to_string(span.job))
+        .append(" ")
+        .append(std::to_string(span.stage))
+        .append(" ")
+        .append(std::to_string(span.gpu))
+        .append(" ")
+        .append(std::to_string(span.iteration))
+        .append(" ")
+        .append(exact(span.start_s))
+        .append(" ")
+        .append(exact(span.end_s))
+        .append(" ")
+        .append(span.name)
+        .append("\n");
+  }
+  return text;
 }
 
 }  // namespace
 
-SimulationOutcome simulate_workload(const TrainingWorkload& job, const ClusterConfig& cluster,
-                                    const ClusterPlan& cluster_plan, const TrainingPlan& plan) {
-  const ChildOutcome child = run_in_child([&] {
-    const SimulatedIteration sim =
-        simulate_training_iteration(model_shape(job.model), plan.layout, plan.gpu,
-                                    cluster_plan.topology, cluster, cluster_plan.gpus);
-    return exact(sim.iteration_s)
-        .append(" ")
-        .append(exact(sim.pipeline_s))
-        .append(" ")
-        .append(exact(sim.dp_comm_s))
-        .append(sim.dp_comm_as_flows ? " 1" : " 0");
-  });
-  SimulationOutcome outcome;
-  outcome.estimate_iteration_s = plan.estimate.iteration_s;
+ChildSimulation simulate_in_child(const std::vector<PlacedJob>& jobs, const Topology& topology,
+                                  const ClusterConfig& cluster, SimulationSettings settings,
+                                  const ChildProgress& on_progress) {
+  const ChildOutcome child = run_in_child(
+      [&](const ChildProgress& report) {
+        settings.progress = report;
+        return encode(simulate_training_jobs(jobs, topology, cluster, settings));
+      },
+      on_progress);
+  ChildSimulation out;
   if (!child.ok) {
-    outcome.reason = reason_of(child.text);
-    return outcome;
+    out.reason = reason_of(child.text);
+    return out;
   }
-  std::istringstream in(child.text);
-  outcome.simulated = true;
-  outcome.iteration_s = read_number(in);
-  outcome.pipeline_s = read_number(in);
-  outcome.dp_comm_s = read_number(in);
-  outcome.dp_comm_as_flows = read_number(in) != 0;
-  return outcome;
+  out.simulated = true;
+  out.jobs.resize(jobs.size());
+  std::istringstream lines(child.text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream in(line.substr(2));
+    if (line.rfind("I ", 0) == 0) {
+      const auto j = read<std::size_t>(in);
+      if (j >= out.jobs.size()) bad(line);
+      SimulatedIteration it;
+      it.start_s = read<double>(in);
+      it.iteration_s = read<double>(in);
+      it.pipeline_s = read<double>(in);
+      it.dp_comm_s = read<double>(in);
+      it.dp_comm_as_flows = read<int>(in) != 0;
+      out.jobs[j].push_back(it);
+    } else if (line.rfind("E ", 0) == 0) {
+      out.events = read<std::uint64_t>(in);
+    } else if (line.rfind("T ", 0) == 0) {
+      TraceSpan span;
+      span.job = read<int>(in);
+      span.stage = read<int>(in);
+      span.gpu = read<int>(in);
+      span.iteration = read<int>(in);
+      span.start_s = read<double>(in);
+      span.end_s = read<double>(in);
+      in >> span.name;
+      out.trace.push_back(span);
+    } else {
+      bad(line);
+    }
+  }
+  return out;
 }
 
 }  // namespace capsim::sim_detail

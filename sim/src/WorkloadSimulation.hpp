@@ -1,16 +1,31 @@
-// simulate_workload(): the `simulate` fidelity for one planned training workload (private to sim/).
+// simulate_in_child(): simulate_training_jobs() in a forked child process, its results read back
+// exactly (private to sim/). SimGrid allows one engine per process, so a run with several
+// simulations gives each its own.
 #pragma once
 
-#include "capsim/models/Scenario.hpp"
-#include "capsim/models/TrainingPlan.hpp"
-#include "capsim/sim/Result.hpp"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ChildProcess.hpp"
+#include "capsim/sim/JobsSimulation.hpp"
 
 namespace capsim::sim_detail {
 
-/// Simulates one iteration of `plan` (the estimate of `job` on `cluster`, planned as
-/// `cluster_plan`) in a child process. A ConfigurationError of the simulation (vpp > 1, ...)
-/// comes back as a not-simulated outcome with its reason; other failures throw.
-SimulationOutcome simulate_workload(const TrainingWorkload& job, const ClusterConfig& cluster,
-                                    const ClusterPlan& cluster_plan, const TrainingPlan& plan);
+/// What a simulation in a child gave back: every job's iterations and the trace, or why not.
+struct ChildSimulation {
+  bool simulated = false;
+  std::string reason;  ///< the ConfigurationError's message (prefix removed) when not simulated
+  std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration], stage lists empty
+  std::vector<TraceSpan> trace;
+  std::uint64_t events = 0;  ///< JobsSimulation::events
+};
+
+/// Runs simulate_training_jobs(jobs, topology, cluster, settings) in a child; its progress goes
+/// to `on_progress`. A ConfigurationError comes back as a not-simulated result with its reason;
+/// other failures throw std::runtime_error.
+ChildSimulation simulate_in_child(const std::vector<PlacedJob>& jobs, const Topology& topology,
+                                  const ClusterConfig& cluster, SimulationSettings settings,
+                                  const ChildProgress& on_progress);
 
 }  // namespace capsim::sim_detail

@@ -105,6 +105,28 @@ TEST_F(BadInput, ValueWithoutUnit) {
   EXPECT_TRUE(contains(message, "30min"));  // the example of what is expected
 }
 
+// Placed workloads must fit their cluster: the second workload of 3 servers on a cluster of 4
+// is named with its key path and the count it exceeds.
+TEST_F(BadInput, PlacedWorkloadsBeyondTheClusterAreRejected) {
+  std::string text =
+      quickstart_with("    global_batch: 64                # sequences per iteration",
+                      "    global_batch: 64\n    servers: 3");
+  const std::string second =
+      "  - name: second\n    kind: training\n    model: llama-3.1-8b\n    tokens: 1B\n"
+      "    seq_len: 8192\n    global_batch: 64\n    servers: 2\n";
+  text.replace(text.find("\neconomics:"), 1, "\n" + second);
+  const std::string message = expect_bad_input({"run", write_file("placed.yaml", text)});
+  EXPECT_TRUE(contains(message, "workloads[1].servers")) << message;
+  EXPECT_TRUE(contains(message, "to 5, more than its 4")) << message;
+}
+
+TEST_F(BadInput, MoreSlowServersThanTheClusterHas) {
+  std::string text = quickstart_with("  seed: 1", "  seed: 1\n  variability: {slow_servers: 5}");
+  const std::string message = expect_bad_input({"run", write_file("slow.yaml", text)});
+  EXPECT_TRUE(contains(message, "run.variability: slow_servers is 5 but cluster 'lab' has 4"))
+      << message;
+}
+
 TEST_F(BadInput, ValueWithWrongUnit) {
   int line = 0;
   const std::string file =

@@ -223,7 +223,10 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     const Json& cost = job["cost"];
     const double iteration_s = iteration["iteration_s"].get<double>();
     const double steps = run_figures["steps"].get<double>();
-    const double gpus = (*cluster)["gpus"].get<double>();
+    // A placed workload (`servers`) runs on its own servers and is priced for them.
+    const Json& placement = job["placement"];
+    const bool placed = !placement.is_null();
+    const double gpus = placed ? placement["gpus"].get<double>() : (*cluster)["gpus"].get<double>();
     const double time_to_train_s = run_figures["time_to_train_s"].get<double>();
     const double tokens_per_step =
         layout["global_batch"].get<double>() * layout["seq_len"].get<double>();
@@ -263,10 +266,14 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
                          layout["global_batch"].get<double>() /
                              (layout["dp"].get<double>() * layout["micro_batch"].get<double>())));
 
-    // The parallel layout covers the cluster exactly.
+    // The parallel layout covers the cluster (or the placed workload's servers) exactly.
     EXPECT_EQ(layout["tp"].get<long>() * layout["pp"].get<long>() * layout["dp"].get<long>() *
                   layout["cp"].get<long>(),
-              (*cluster)["gpus"].get<long>());
+              static_cast<long>(gpus));
+    if (placed) {
+      EXPECT_EQ(static_cast<long>(gpus), static_cast<long>(placement["servers"].size()) *
+                                             (*cluster)["server"]["gpus"].get<long>());
+    }
     EXPECT_EQ((*cluster)["gpus"].get<long>(),
               (*cluster)["servers"].get<long>() * (*cluster)["server"]["gpus"].get<long>());
 
@@ -283,7 +290,7 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     EXPECT_TRUE(memory["fits"].get<bool>());
 
     // Cost: hourly rates x hours; per million tokens over the tokens processed.
-    const Json& rates = (*cluster)["rates"];
+    const Json& rates = placed ? placement["rates"] : (*cluster)["rates"];
     const double hours = time_to_train_s / 3600;
     EXPECT_TRUE(
         near_rel(cost["owned_usd"].get<double>(), rates["owned_usd_per_h"].get<double>() * hours));

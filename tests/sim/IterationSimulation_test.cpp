@@ -17,38 +17,11 @@
 #include "capsim/models/PublishedRuns.hpp"
 #include "capsim/models/TrainingPlan.hpp"
 #include "models/TrainingTestFixtures.hpp"
+#include "sim/PublishedSimulation.hpp"
+#include "sim/SimTestTopologies.hpp"
 
 namespace capsim::test {
 namespace {
-
-const std::string kPublic = CAPSIM_SHARED_DIR "/validation/training_public.csv";
-
-// Servers of 2 GPUs in one NVLink domain (450 GB/s), one 400 Gb/s NIC per GPU, one switch.
-Topology two_gpu_servers(int servers) {
-  FabricSpec spec;
-  spec.kind = FabricTemplate::SingleSwitch;
-  spec.servers = servers;
-  spec.gpus_per_server = 2;
-  spec.nvlink_domain_gpus = 2;
-  spec.nvlink_bandwidth_Bps = 450e9;
-  spec.nvlink_latency_s = 0.5e-6;
-  spec.nics_per_server = 2;
-  spec.nic_bandwidth_Bps = 50e9;
-  spec.nic_latency_s = 1e-6;
-  spec.leaf = SwitchModel{64, 50e9, 0.2e-6};
-  spec.spine = spec.leaf;
-  spec.core = spec.leaf;
-  spec.cable_latency_s = 0.01e-6;
-  return build_topology(spec);
-}
-
-// Only the link efficiencies of a cluster enter the simulation and comm_paths().
-ClusterConfig efficiencies(double scaleup, double network) {
-  ClusterConfig cluster;
-  cluster.gpu.scaleup_collective_efficiency = scaleup;
-  cluster.nic.collective_efficiency = network;
-  return cluster;
-}
 
 // tiny_gpt (4 layers) on tiny_layout: tp 2 x pp 2 x dp 2 on 4 servers of 2 GPUs, m = 4, no
 // overlap. Stage 0 (2 layers) is GPU 0 on server 0, stage 1 (2 layers + logits) GPU 4 on server
@@ -118,77 +91,6 @@ TEST(IterationSimulation, TinyPipelineMatchesThe1F1BScheduleByHand) {
   EXPECT_LT(sim.iteration_s, estimate.iteration_s);
 }
 
-struct PublishedSimulation {
-  TrainingPrediction prediction;
-  SimulatedIteration sim;
-};
-
-// A published run's estimate and its simulation on the same cluster (the catalog's hardware and
-// the fabric predict_published_run builds).
-PublishedSimulation simulate_published_run(const std::string& id) {
-  const auto runs = load_published_training_runs(kPublic);
-  const auto run = std::find_if(runs.begin(), runs.end(),
-                                [&](const PublishedTrainingRun& r) { return r.id == id; });
-  if (run == runs.end()) throw std::runtime_error("no row " + id);
-  const Catalog& catalog = shipped_catalog();
-  const TrainingPrediction prediction = predict_published_run(*run, catalog);
-  const ClusterConfig cluster = published_run_cluster(*run, catalog);
-  EconomicsConfig economics;
-  economics.params = catalog.economics.at("default");
-  const ClusterPlan plan = plan_cluster(cluster, economics);
-  const SimulatedIteration sim = simulate_training_iteration(
-      prediction.model, prediction.layout, prediction.gpu, plan.topology, cluster, run->gpus);
-  ::testing::Test::RecordProperty("simulated_s", std::to_string(sim.iteration_s));
-  ::testing::Test::RecordProperty("estimated_s", std::to_string(prediction.estimate.iteration_s));
-  return {prediction, sim};
-}
-
-// Where nothing contends the simulation agrees with the estimate within 2%, and is never slower:
-// the estimate's bubble is an upper bound and its slots charge both pipeline sends.
-void expect_agreement(const std::string& id, bool dp_as_flows) {
-  const auto [prediction, sim] = simulate_published_run(id);
-  const double estimate_s = prediction.estimate.iteration_s;
-  EXPECT_EQ(sim.micro_batches, prediction.estimate.micro_batches);
-  EXPECT_EQ(sim.dp_comm_as_flows, dp_as_flows);
-  EXPECT_LT(relative_error(sim.dp_comm_s, prediction.estimate.breakdown.dp_comm_s), 1e-3);
-  EXPECT_LT(relative_error(sim.iteration_s, estimate_s), 0.02)
-      << id << ": simulated " << sim.iteration_s << " s, estimated " << estimate_s << " s";
-  EXPECT_LE(sim.iteration_s, estimate_s * (1 + 1e-9));
-}
-
-// Megatron-Core rows overlap the dp collectives: their exposed time is closed form. 0.27% faster.
-TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronCore70b) {
-  expect_agreement("megatron-core-h100-70b", false);  // tp 8 pp 2 dp 48, ZeRO-1
-}
-
-// Five stages lighter than the last (logits) fill and drain quicker: 0.79% faster.
-TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronCore177b) {
-  expect_agreement("megatron-core-h100-177b", false);  // tp 8 pp 6 dp 48, ZeRO-1
-}
-
-// SC'21 all-reduces after the backward, so each stage's 32-GPU ring plays as flows (one GPU per
-// server, NIC 0 of each, on a 3-tier Clos); the rings do not meet here. 0.15% faster.
-TEST(IterationSimulation, AgreesWithTheEstimateOnMegatronSc21Gpt76b) {
-  expect_agreement("megatron-sc21-76.1b", true);  // tp 8 pp 4 dp 32, ZeRO-0
-}
-
-// What the estimate cannot see: megatron-sc21-145.6b's eight stages all-reduce over NIC 0 of
-// 24 servers each, and the statically routed (D-mod-k) rings of different stages share fabric
-// links while they overlap in time (stage 7 starts about 7 backwards before stage 0). Alone, one
-// such ring matches the closed form exactly; together the slowest stage's reduction takes 1.75x
-// the estimate's, and the iteration about 2% longer. (The other tensor ranks' rings, on NICs
-// 1-7, are left out by the structure reduction; on this fabric they would meet too.)
-TEST(IterationSimulation, StageRingsContendOnMegatronSc21Gpt145b) {
-  const auto [prediction, sim] = simulate_published_run("megatron-sc21-145.6b");
-  EXPECT_TRUE(sim.dp_comm_as_flows);
-  EXPECT_GT(sim.dp_comm_s, 1.5 * prediction.estimate.breakdown.dp_comm_s);
-  EXPECT_GT(sim.iteration_s, prediction.estimate.iteration_s);
-  EXPECT_LT(relative_error(sim.iteration_s, prediction.estimate.iteration_s), 0.05);
-  // Without the reduction the pipelines agree: the estimate's 1F1B part is an upper bound.
-  const TrainingEstimate& e = prediction.estimate;
-  EXPECT_LE(sim.pipeline_s, e.iteration_s - e.breakdown.dp_comm_s - e.breakdown.optimizer_s);
-}
-
 // An invalid layout is rejected with the estimate's own message, before SimGrid starts.
 TEST(IterationSimulation, InvalidLayoutThrowsTheEstimatesError) {
   const Topology topology = two_gpu_servers(4);
@@ -209,12 +111,68 @@ TEST(IterationSimulation, InvalidLayoutThrowsTheEstimatesError) {
   }
 }
 
-TEST(IterationSimulation, InterleavedScheduleIsRejected) {
+// Interleaved 1F1B by hand: tiny_gpt (4 layers) on tp 1 x pp 2 x dp 1 with vpp 2, m = 2, on
+// one server of 2 GPUs (GPU 0 - NVSwitch - GPU 1). Four chunks of one layer: rank 0 holds
+// virtual stages 0 and 2, rank 1 stages 1 and 3 (+ logits). Every chunk's forward is f and
+// backward b, except rank 1's chunk 1, which adds the logits' h and hb; each transfer takes c.
+// m = pp, so every forward is warm-up (Megatron's all-warm-up case); the programs
+// (PipelineProgram_test's InterleavedOrderByHand) play out as
+//   R0 F(0,0) [0, f], its send -> f + c;  R1 receives it.
+//   R0 F(0,1) and R1 F(0,0) both end at 2f + c and exchange (two directions at once): 2f + 2c.
+//   R0 F(1,0) and R1 F(0,1): 3f + 3c.  R0 F(1,1) sends while R1 F(1,0) (f + h) waits for it:
+//   4f + 4c + h.  R1 F(1,1): 5f + 4c + 2h; R1 B(1,0) (b + hb) sends its gradient to R0, which
+//   waits for it: 5f + b + 5c + 2h + hb.  R0 B(1,0) (b) and R1 B(1,1) (b + hb) exchange:
+//   5f + 2b + 6c + 2h + 2hb.  R0 B(1,1), R1 B(0,0): + b + c.  R0 B(0,0), R1 B(0,1) (R1 sends,
+//   R0 receives): + b + c, R1 done at P1 = 5f + 4b + 8c + 2(h + hb).  R0 B(0,1): P0 = P1 + b.
+// That is m vpp (f + b) + (pp - 1)(f + b): the interleaved bubble of (pp - 1) chunk slots
+// (Narayanan et al. SC'21, eq. 2), plus 8 transfers and the logits' 2 micro-batches.
+TEST(IterationSimulation, InterleavedScheduleMatchesByHand) {
+  const Topology topology = two_gpu_servers(1);
+  const ClusterConfig cluster = efficiencies(0.9, 0.8);
   TrainingLayout layout = tiny_layout();
+  layout.tp = 1;
+  layout.dp = 1;
   layout.vpp = 2;
-  EXPECT_THROW(simulate_training_iteration(tiny_gpt(), layout, hand_gpu(), two_gpu_servers(4),
-                                           efficiencies(1, 1), 8),
-               ConfigurationError);
+  layout.global_batch = 2;
+  const CommPaths comm = comm_paths(topology, cluster, layout);
+  const std::vector<StageEstimate> stages =
+      estimate_stages(tiny_gpt(), layout, hand_gpu(), comm, 2);
+  const TrainingEstimate estimate = estimate_training(tiny_gpt(), layout, hand_gpu(), comm, 2);
+  ASSERT_EQ(estimate.micro_batches, 2);
+  const MicroBatchTimes& t0 = stages[0].micro_batch;
+  const MicroBatchTimes& t1 = stages[1].micro_batch;
+  // The estimate charges vpp sends per micro-batch: one per chunk.
+  const double c = t0.pp_forward_s / 2;
+  const double f = (t0.forward_s - t0.pp_forward_s) / 2, b = (t0.backward_s - t0.pp_backward_s) / 2;
+  const double h = t1.forward_s - t1.pp_forward_s - 2 * f;
+  const double hb = t1.backward_s - t1.pp_backward_s - 2 * b;
+  ASSERT_GT(h, 0);
+  const double P1 = 5 * f + 4 * b + 8 * c + 2 * (h + hb);
+  const double P0 = P1 + b;
+
+  const SimulatedIteration sim =
+      simulate_training_iteration(tiny_gpt(), layout, hand_gpu(), topology, cluster, 2);
+  constexpr double kTol = 1e-6;
+  ASSERT_EQ(sim.stage_pipeline_s.size(), 2u);
+  EXPECT_LT(relative_error(sim.stage_pipeline_s[0], P0), kTol);
+  EXPECT_LT(relative_error(sim.stage_pipeline_s[1], P1), kTol);
+  EXPECT_LT(relative_error(sim.iteration_s, P0 + estimate.breakdown.optimizer_s), kTol);
+  // The estimate: (m + (pp - 1) / vpp) slots of the bottleneck (rank 1), each with 2 vpp sends.
+  EXPECT_LT(relative_error(estimate.iteration_s - estimate.breakdown.optimizer_s,
+                           2.5 * (t1.forward_s + t1.backward_s)),
+            1e-12);
+  EXPECT_LT(sim.iteration_s, estimate.iteration_s);
+}
+
+// Interleaving a published layout (megatron-core-h100-177b with vpp 2: 12 virtual stages of 8
+// layers, m = 24) shrinks the bubble as the estimate says: the two agree within 2%.
+TEST(IterationSimulation, InterleavedAgreesWithTheEstimateOnMegatronCore177b) {
+  const auto [prediction, sim] = simulate_published_run("megatron-core-h100-177b", 2);
+  ASSERT_EQ(prediction.layout.vpp, 2);
+  const double estimate_s = prediction.estimate.iteration_s;
+  EXPECT_LT(relative_error(sim.iteration_s, estimate_s), 0.02)
+      << "simulated " << sim.iteration_s << " s, estimated " << estimate_s << " s";
+  EXPECT_LE(sim.iteration_s, estimate_s * (1 + 1e-9));
 }
 
 }  // namespace

@@ -43,6 +43,10 @@ struct ClusterConfig {
   int server_count = 0;
   FabricConfig fabric;
   std::vector<StorageConfig> storage;
+  /// How workloads that set `servers` are laid out on the cluster: "packed" (in scenario order,
+  /// each takes the next consecutive servers) or "scattered" (servers dealt round robin over
+  /// those workloads in scenario order, skipping a workload once it has all its servers).
+  std::string placement = "packed";
 
   int gpu_count() const { return server_count * server.gpus; }
 };
@@ -76,6 +80,9 @@ struct TrainingWorkload {
   bool dropout = false;                                ///< hidden and attention dropout
   bool grad_accumulation_fusion = true;  ///< wgrad GEMMs accumulate into fp32 main grads
   bool fused_cross_entropy = false;      ///< single-pass loss kernel, not ops on fp32 logits
+  /// Servers of the cluster the job runs on (placed by ClusterConfig::placement, sharing the
+  /// fabric with the cluster's other placed workloads); 0 = the whole cluster, alone.
+  int servers = 0;
 };
 
 /// Owning versus renting, and the TCO parameters.
@@ -95,12 +102,21 @@ struct Targets {
   std::optional<double> budget_usd;
 };
 
+/// Random slowness of GPUs in the `simulate` fidelity, drawn from run.seed (Variability.hpp).
+struct VariabilityConfig {
+  double gpu_jitter = 0.0;  ///< sigma: a GPU's compute in an iteration takes 1 + |z| sigma longer
+  int slow_servers = 0;     ///< servers of each cluster slow for the whole run, drawn at random
+  double slowdown = 0.2;    ///< how much longer a slow server's GPUs compute (0.2 = 20%)
+};
+
 struct RunSettings {
   std::string fidelity = "estimate";
   std::uint64_t seed = 1;
   /// run.calibration: "PROFILE" or "GPU_ID=PROFILE" as written (CalibrationProfile.hpp); the
   /// clusters' GPUs already carry the fitted figures.
   std::vector<std::string> calibration;
+  int iterations = 1;  ///< iterations the `simulate` fidelity plays per training workload
+  VariabilityConfig variability;
 };
 
 struct Scenario {

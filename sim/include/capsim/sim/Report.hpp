@@ -33,6 +33,16 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
 /// -0.3%); data-parallel rings as flows", or "not simulated: REASON".
 std::string simulation_line(const SimulationOutcome& outcome);
 
+/// Where a placed workload runs: "runs on servers 0-3, 8 (scattered)" (0-based server indices of
+/// its cluster, consecutive ones as ranges).
+std::string placement_line(const std::vector<int>& servers, const std::string& policy);
+
+/// placement_line() of training workload `index`, or "" when it takes its whole cluster.
+std::string placement_of(const Result& result, std::size_t index);
+
+/// "slow servers drawn (run.variability): pod 3, 17; ..." or "" when none was drawn.
+std::string slow_servers_line(const Result& result);
+
 /// Where one iteration's time goes, as (label, seconds, share of the iteration) rows.
 struct BreakdownRow {
   std::string label;

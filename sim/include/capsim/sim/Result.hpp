@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "capsim/models/Scenario.hpp"
 #include "capsim/models/TrainingPlan.hpp"
+#include "capsim/sim/JobsSimulation.hpp"
+#include "capsim/sim/Variability.hpp"
 
 namespace capsim {
 
@@ -20,19 +23,30 @@ struct TargetCheck {
   bool met = false;
 };
 
-/// The `simulate` fidelity's outcome for one training workload: one iteration played out in
-/// SimGrid (IterationSimulation.hpp), or why it was not.
+/// The `simulate` fidelity's outcome for one training workload: run.iterations iterations
+/// played out in SimGrid (JobsSimulation.hpp) as the scenario runs them (sharing the fabric with
+/// the cluster's other placed workloads, with the drawn slow GPUs), or why they were not.
 struct SimulationOutcome {
   bool simulated = false;
   std::string reason;               ///< why not, when !simulated
-  double iteration_s = 0;           ///< the simulated iteration
-  double pipeline_s = 0;            ///< its 1F1B pipeline, transfers included
+  double iteration_s = 0;           ///< mean simulated iteration
+  double pipeline_s = 0;            ///< the first iteration's 1F1B pipeline, transfers included
   double dp_comm_s = 0;             ///< its longest data-parallel time after the last backward
   bool dp_comm_as_flows = false;    ///< the gradient rings ran as flows, else closed form
   double estimate_iteration_s = 0;  ///< the estimate's iteration, for comparison
+  std::vector<double> iteration_times_s;  ///< every simulated iteration, in order
+  IterationStats stats;                   ///< their distribution
+  std::vector<std::string> shared_with;   ///< workloads sharing the fabric in the same run
+  /// Mean iteration of the same workload, servers and slow GPUs simulated alone (0 unless
+  /// shared_with is non-empty).
+  double alone_iteration_s = 0;
+  /// Activities (computations and transfers) the simulation that played it ran, all its jobs.
+  std::uint64_t events = 0;
 
   /// (iteration_s - estimate_iteration_s) / estimate_iteration_s; 0 when not simulated.
   double relative_difference() const;
+  /// iteration_s / alone_iteration_s - 1: what sharing the fabric costs; 0 when alone.
+  double contention_slowdown() const;
 };
 
 struct Result {
@@ -49,6 +63,16 @@ struct Result {
   std::vector<TrainingWorkload> workloads;     ///< the scenario's training jobs, as parsed
   std::vector<TrainingPlan> training;          ///< same order as workloads
   std::vector<SimulationOutcome> simulations;  ///< same order; empty unless fidelity is simulate
+  /// Servers each training workload runs on, same order as workloads (ClusterConfig::placement);
+  /// empty for a workload that takes its whole cluster.
+  std::vector<std::vector<int>> placements;
+  /// The cluster of its own servers each placed workload was planned and priced on (same order
+  /// as workloads; empty for a workload on its whole cluster).
+  std::vector<std::optional<ClusterPlan>> placed_clusters;
+  /// Servers the variability model made slow, per cluster (same order; empty lists when none or
+  /// not simulated).
+  std::vector<std::vector<int>> slow_servers;
+  std::vector<TraceSpan> trace;  ///< recorded when RunOptions::trace; TraceSpan::job = workload
   std::vector<TargetCheck> targets;
   std::string effective_yaml;  ///< the scenario as run, after --set overrides
 

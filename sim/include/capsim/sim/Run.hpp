@@ -14,9 +14,11 @@ namespace capsim {
 struct RunOptions {
   std::optional<std::uint64_t> seed;    ///< replaces the scenario's run.seed when set
   std::optional<std::string> fidelity;  ///< replaces run.fidelity when set: estimate or simulate
+  bool trace = false;  ///< record Result::trace (simulate only): every workload's spans
 };
 
-/// Called as the run advances: fraction done in [0, 1] and what is being worked on.
+/// Called as the run advances: fraction done in [0, 1] and what is being worked on (also while a
+/// simulation runs, with its progress in simulated time).
 using ProgressCallback = std::function<void(double fraction, const std::string& stage)>;
 
 /// Runs every workload of `scenario`. Throws ConfigurationError when a cluster or workload cannot

@@ -1,0 +1,260 @@
+// start_jobs(): one actor per pipeline rank of every job playing its PipelineProgram, its
+// gradient ring (members on the other replicas' GPUs) and its optimizer, iteration after
+// iteration with a barrier in between.
+#include "JobActors.hpp"
+
+#include <algorithm>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Barrier.hpp>
+#include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
+#include <string>
+
+#include "PipelineProgram.hpp"
+
+namespace capsim::sim_detail {
+namespace {
+
+namespace s4u = simgrid::s4u;
+
+int payload = 0;  // SimGrid moves only the simulated size; the pointer is never read
+
+// Activities played in this process: computations and transfers (one engine per process).
+std::uint64_t activity_count = 0;
+
+double now() { return s4u::Engine::get_clock(); }
+
+void busy(double seconds) {
+  if (seconds <= 0) return;
+  ++activity_count;
+  s4u::this_actor::execute(seconds * kHostFlops);
+}
+
+std::string job_prefix(int job) { return std::string("j").append(std::to_string(job)); }
+
+// Mailbox of what pipeline rank `rank` of replica `replica` of `job` sends: activations ('a')
+// or gradients ('g').
+s4u::Mailbox* channel(int job, int replica, char kind, int rank) {
+  return s4u::Mailbox::by_name(job_prefix(job)
+                                   .append(".r")
+                                   .append(std::to_string(replica))
+                                   .append(".")
+                                   .append(1, kind)
+                                   .append(std::to_string(rank)));
+}
+
+s4u::Mailbox* ring_box(int job, int stage, std::size_t ring, std::size_t position) {
+  return s4u::Mailbox::by_name(job_prefix(job)
+                                   .append(".d")
+                                   .append(std::to_string(stage))
+                                   .append(".")
+                                   .append(std::to_string(ring))
+                                   .append(".")
+                                   .append(std::to_string(position)));
+}
+
+double slowdown(const JobRun& run, int iteration, int replica, int stage) {
+  return run.stage_slowdown.empty()
+             ? 1.0
+             : run.stage_slowdown.at(iteration).at(replica * run.plan.pp + stage);
+}
+
+// Member `position` of data-parallel ring `ring` of pipeline rank `stage`, sending to the next
+// member (on `next`) and receiving from the previous one.
+// Replayed: every step of every phase as its own transfer, each step waiting for the previous
+// one's receive. Reduced (the default): the ring's steps are identical (same neighbours, same
+// bytes), so they are played as ONE transfer of all their bytes per ring edge, after the
+// latency of the steps but one (the transfer pays the last): uncontended, exactly the steps'
+// time; under contention each edge gets its fair share for as long as it lasts, where the replay
+// also makes every step wait for the ring's slowest edge (docs/simulation.md measures both).
+void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std::size_t position,
+               s4u::Host* next, bool replay) {
+  const std::size_t n = plan.rings[ring].size();
+  s4u::Mailbox* outbox = ring_box(job, stage, ring, (position + 1) % n);
+  s4u::Mailbox* inbox = ring_box(job, stage, ring, position);
+  if (!replay) {
+    std::uint64_t bytes = 0;
+    int steps = 0;
+    for (const RingPhase& phase : plan.phases) {
+      bytes += static_cast<std::uint64_t>(phase.steps) * phase.bytes;
+      steps += phase.steps;
+    }
+    std::vector<s4u::Link*> links;
+    double latency_s = 0;
+    s4u::this_actor::get_host()->route_to(next, links, &latency_s);
+    if (steps > 1) s4u::this_actor::sleep_for((steps - 1) * latency_s);
+    s4u::CommPtr send = outbox->put_async(&payload, bytes);
+    ++activity_count;
+    inbox->get<int>();
+    send->wait();
+    return;
+  }
+  for (const RingPhase& phase : plan.phases) {
+    for (int step = 0; step < phase.steps; ++step) {
+      s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
+      ++activity_count;
+      inbox->get<int>();
+      send->wait();
+    }
+  }
+}
+
+class StageActor {
+ public:
+  StageActor(const SimPlatform& platform, const std::vector<JobRun>& jobs, int job, int replica,
+             int stage, int iterations, JobOutcomes& out, s4u::BarrierPtr barrier)
+      : platform_(platform),
+        run_(jobs[job]),
+        plan_(run_.plan),
+        job_(job),
+        replica_(replica),
+        stage_(stage),
+        iterations_(iterations),
+        out_(out),
+        barrier_(std::move(barrier)) {}
+
+  void operator()() {
+    const int pp = plan_.pp;
+    const std::vector<PipelineStep> program =
+        pipeline_program(pp, plan_.vpp, plan_.micro_batches, stage_);
+    s4u::Mailbox* send_forward = channel(job_, replica_, 'a', stage_);
+    s4u::Mailbox* send_backward = channel(job_, replica_, 'g', stage_);
+    s4u::Mailbox* recv_forward = channel(job_, replica_, 'a', (stage_ + pp - 1) % pp);
+    s4u::Mailbox* recv_backward = channel(job_, replica_, 'g', (stage_ + 1) % pp);
+    for (int it = 0; it < iterations_; ++it) {
+      IterationTiming& timing = out_.timings[job_][it];
+      const double start = now();
+      timing.start_s = start;
+      const double factor = slowdown(run_, it, replica_, stage_);
+      const StagePlan& work = plan_.stages[stage_];
+      for (const PipelineStep& step : program) {
+        if (step.compute) {
+          const bool forward = step.pass == Pass::Forward;
+          const double t0 = now();
+          busy(factor * (forward ? work.forward_s : work.backward_s)[step.chunk]);
+          span(it,
+               std::string(forward ? "F" : "B")
+                   .append(std::to_string(step.micro_batch))
+                   .append(".")
+                   .append(std::to_string(step.chunk)),
+               t0);
+        }
+        std::vector<s4u::CommPtr> comms;
+        int* sink[2] = {nullptr, nullptr};
+        if (step.send_forward) comms.push_back(send_forward->put_async(&payload, plan_.p2p_bytes));
+        if (step.send_backward)
+          comms.push_back(send_backward->put_async(&payload, plan_.p2p_bytes));
+        if (step.recv_forward) comms.push_back(recv_forward->get_async<int>(&sink[0]));
+        if (step.recv_backward) comms.push_back(recv_backward->get_async<int>(&sink[1]));
+        activity_count += step.send_forward + step.send_backward;
+        if (!comms.empty()) s4u::Comm::wait_all(comms);
+      }
+      const double pipeline_end = now();
+      timing.stage_pipeline_s[stage_] =
+          std::max(timing.stage_pipeline_s[stage_], pipeline_end - start);
+      reduce_gradients(it, work);
+      timing.dp_comm_s = std::max(timing.dp_comm_s, now() - pipeline_end);
+      const double t0 = now();
+      busy(factor * plan_.optimizer_s);
+      span(it, "optimizer", t0);
+      timing.stage_finish_s[stage_] = std::max(timing.stage_finish_s[stage_], now() - start);
+      barrier_->wait();
+      timing.iteration_s = now() - start;
+    }
+  }
+
+ private:
+  void span(int iteration, std::string name, double start) {
+    if (!out_.record_spans || replica_ != 0) return;
+    out_.spans.push_back(WorkSpan{job_, stage_, run_.gpus[plan_.stages[stage_].rank], iteration,
+                                  std::move(name), start, now()});
+  }
+
+  // After the last backward: the closed-form exposed time, or the rings as flows. The other
+  // tensor ranks and replicas of this rank finish their backward now too (identical work):
+  // their ring members start now, on their GPUs, and this actor plays member 0 of ring 0.
+  void reduce_gradients(int iteration, const StagePlan& work) {
+    const double t0 = now();
+    if (!plan_.dp_as_flows) {
+      busy(work.dp_s);
+    } else {
+      // Reduced: this actor (replica 0) starts every member but its own (ring 0, position 0).
+      // Full replay: each replica's actor plays its own position of ring 0 and starts its
+      // tensor ranks' members of the other rings.
+      std::vector<s4u::ActorPtr> members;
+      const int job = job_, stage = stage_;
+      const bool replay = run_.replay_ring_steps;
+      const bool all = run_.replicas == 1;
+      const auto own = static_cast<std::size_t>(replica_);
+      for (std::size_t r = 0; r < work.rings.size(); ++r) {
+        const std::size_t n = work.rings[r].size();
+        for (std::size_t j = 0; j < n; ++j) {
+          if ((r == 0 && j == own) || (!all && j != own)) continue;
+          const std::string name = job_prefix(job_)
+                                       .append(".s")
+                                       .append(std::to_string(stage_))
+                                       .append(".dp")
+                                       .append(std::to_string(r))
+                                       .append(".")
+                                       .append(std::to_string(j));
+          s4u::Host* next = platform_.gpu_host(run_.gpus[work.rings[r][(j + 1) % n]]);
+          members.push_back(s4u::Actor::create(name,
+                                               platform_.gpu_host(run_.gpus[work.rings[r][j]]),
+                                               [job, stage, &work, r, j, next, replay] {
+                                                 play_ring(job, stage, work, r, j, next, replay);
+                                               }));
+        }
+      }
+      const std::size_t n0 = work.rings[0].size();
+      play_ring(job_, stage_, work, 0, own,
+                platform_.gpu_host(run_.gpus[work.rings[0][(own + 1) % n0]]), replay);
+      for (const auto& member : members) member->join();
+    }
+    span(iteration, "dp", t0);
+  }
+
+  const SimPlatform& platform_;
+  const JobRun& run_;
+  const IterationPlan& plan_;
+  int job_;
+  int replica_;
+  int stage_;
+  int iterations_;
+  JobOutcomes& out_;
+  s4u::BarrierPtr barrier_;
+};
+
+}  // namespace
+
+std::uint64_t played_activities() { return activity_count; }
+
+void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
+                JobOutcomes& out) {
+  out.timings.assign(jobs.size(), {});
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int pp = jobs[j].plan.pp;
+    IterationTiming blank;
+    blank.stage_pipeline_s.assign(pp, 0.0);
+    blank.stage_finish_s.assign(pp, 0.0);
+    out.timings[j].assign(iterations, blank);
+    const int replicas = jobs[j].replicas;
+    const s4u::BarrierPtr barrier = s4u::Barrier::create(pp * replicas);
+    for (int replica = 0; replica < replicas; ++replica) {
+      for (int k = 0; k < pp; ++k) {
+        const int rank = jobs[j].plan.stages[k].rank + replica * jobs[j].plan.replica_stride;
+        s4u::Actor::create(
+            job_prefix(static_cast<int>(j))
+                .append(".r")
+                .append(std::to_string(replica))
+                .append(".s")
+                .append(std::to_string(k)),
+            platform.gpu_host(jobs[j].gpus[rank]),
+            StageActor(platform, jobs, static_cast<int>(j), replica, k, iterations, out, barrier));
+      }
+    }
+  }
+}
+
+}  // namespace capsim::sim_detail
