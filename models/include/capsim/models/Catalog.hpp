@@ -44,6 +44,8 @@ struct GpuSpec {
   double attention_half_seq_bwd = 0;  ///< half its long-sequence efficiency
   /// BF16 matmul rate the GPU sustains at its power cap (KernelModel.hpp); 0 = not measured.
   double sustained_matmul_bf16_flop_per_s = 0;
+  /// KV-cache bytes per second one decode-attention kernel reads (fitted); 0 = not measured.
+  double decode_attention_Bps = 0;
   std::string kernel_source;  ///< where the kernel-model figures come from
 };
 
