@@ -63,6 +63,8 @@ struct ValidateArgs {
 };
 /// Exit 1 when a row could not be predicted (the others are still reported).
 int validate_command(const ValidateArgs& args, std::ostream& out);
+/// The same for serving rows (shared/validation/inference_public.csv): output tokens per second.
+int validate_inference_command(const ValidateArgs& args, std::ostream& out);
 
 struct SearchArgs : ScenarioArgs {
   std::string workload;            ///< training workload name; empty = the first

@@ -126,6 +126,14 @@ int main(int argc, char** argv) {
                         "name matches)");
     command->add_option("--catalog", calibrate_args.catalog_dir, "Catalog folder");
   }
+  auto* validate_inference = validate->add_subcommand(
+      "inference", "Predict each published serving run's output tokens per second");
+  validate_inference
+      ->add_option("CSV", validate_args.csv,
+                   "Runs in the format of shared/validation/inference_public.csv")
+      ->required();
+  validate_inference->add_option("--out", validate_args.out, "Also write the table as CSV here");
+  validate_inference->add_option("--catalog", validate_args.catalog_dir, "Catalog folder");
 
   SearchArgs search_args;
   auto* search = app.add_subcommand(
@@ -157,6 +165,7 @@ int main(int argc, char** argv) {
     if (*catalog) return catalog_command(catalog_args, std::cout);
     if (*compare) return compare_command(compare_args, std::cout);
     if (*validate_training) return validate_command(validate_args, std::cout);
+    if (*validate_inference) return validate_inference_command(validate_args, std::cout);
     if (*search) return search_command(search_args, std::cout);
     if (*calibrate_import) return calibrate_import_command(calibrate_args, std::cout);
     if (*calibrate_fit) return calibrate_fit_command(calibrate_args, std::cout);

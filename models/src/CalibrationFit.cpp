@@ -277,4 +277,19 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
   return p;
 }
 
+double fit_decode_attention_Bps(const AttentionPowerSweep& sweep, double launch_s) {
+  // seconds - launch = bytes x (1 / rate): a line through the origin, fitted in closed form.
+  double sum_xy = 0, sum_xx = 0;
+  for (const auto& d : sweep.decode) {
+    const double bytes = d.read_Bps * d.seconds;
+    sum_xy += bytes * (d.seconds - launch_s);
+    sum_xx += bytes * bytes;
+  }
+  if (sweep.decode.empty() || !(sum_xy > 0)) {
+    throw InputError(SourceLocation{sweep.file, 0, 0}, "decode_attn_bytes_TBps",
+                     "has no decode-attention rows to fit", "decode_attn_bytes_TBps rows");
+  }
+  return sum_xx / sum_xy;
+}
+
 }  // namespace capsim

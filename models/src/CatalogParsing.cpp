@@ -122,6 +122,7 @@ void read_fields(YamlMap& map, GpuSpec& into) {
   read(map, "attention_half_seq_bwd", Quantity::Number, into.attention_half_seq_bwd);
   read(map, "sustained_matmul_bf16", Quantity::FlopRate, into.sustained_matmul_bf16_flop_per_s);
   read(map, "sustained_matmul_fp8", Quantity::FlopRate, into.sustained_matmul_fp8_flop_per_s);
+  read(map, "decode_attention_bandwidth", Quantity::Bandwidth, into.decode_attention_Bps);
   read(map, "kernel_source", into.kernel_source);
 }
 

@@ -180,6 +180,21 @@ double KernelModel::attention_backward_isolated_s(double batch, double heads, do
   return attention_time_s(batch, heads, seq_len, head_dim, true, false);
 }
 
+double KernelModel::attention_prefill_s(double heads, double query_len, double past_len,
+                                        double head_dim) const {
+  if (heads <= 0 || query_len <= 0 || head_dim <= 0 || past_len < 0) return 0.0;
+  if (!(p_.attention_efficiency_fwd > 0)) {
+    throw ConfigurationError("kernel model: attention_efficiency_fwd is 0");
+  }
+  const double flops = 2 * heads * query_len * (2 * past_len + query_len) * head_dim;
+  // Each query row costs attention_half_seq_fwd keys' work beyond its keys (see the overview);
+  // for a whole sequence (past 0) this is the square's F (1 + s_half / s).
+  const double row_flops = 2 * heads * query_len * p_.attention_half_seq_fwd * head_dim;
+  const double compute_s =
+      (flops + row_flops) / (p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd);
+  return p_.launch_s + std::max(compute_s, power_floor_s(flops, true));
+}
+
 double KernelModel::memory_bound_s(double bytes) const {
   if (bytes <= 0) return 0.0;
   return p_.launch_s + bytes / p_.memory_bandwidth_Bps;

@@ -112,4 +112,10 @@ KernelMeasurements read_kernel_measurements(const std::string& cublas_path,
 /// sm_count from the sweep's header. Throws InputError when stage 1-3 has no rows to fit.
 KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, const GpuSpec& gpu);
 
+/// The rate decode attention reads its KV cache at, bytes/s: the least-squares fit of
+/// seconds = launch_s + bytes / rate over the decode rows of `sweep` (bytes = the file's rate x
+/// seconds: K and V of every query head, as the README defines them). The large rows dominate,
+/// as the batched decode of a serving engine does. Throws InputError when there are no rows.
+double fit_decode_attention_Bps(const AttentionPowerSweep& sweep, double launch_s);
+
 }  // namespace capsim

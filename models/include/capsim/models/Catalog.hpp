@@ -45,7 +45,9 @@ struct GpuSpec {
   /// BF16 matmul rate the GPU sustains at its power cap (KernelModel.hpp); 0 = not measured.
   double sustained_matmul_bf16_flop_per_s = 0;
   double sustained_matmul_fp8_flop_per_s = 0;  ///< the same for FP8 (E4M3) GEMMs; 0 = not measured
-  std::string kernel_source;                   ///< where the kernel-model figures come from
+  /// KV-cache bytes per second one decode-attention kernel reads (fitted); 0 = not measured.
+  double decode_attention_Bps = 0;
+  std::string kernel_source;  ///< where the kernel-model figures come from
 };
 
 /// A server (or rack-scale system) type: its GPUs, NVLink domain, NICs, power and price.

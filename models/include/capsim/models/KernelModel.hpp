@@ -98,6 +98,13 @@ class KernelModel {
                                       double head_dim) const;
   double attention_backward_isolated_s(double batch, double heads, double seq_len,
                                        double head_dim) const;
+  /// Fused causal attention forward of one prefill chunk: `query_len` new tokens of one
+  /// sequence attending to the `past_len` tokens already in its KV cache and causally to each
+  /// other, `heads` query heads of `head_dim`; FLOPs 2 h c (2 p + c) d (c = query_len, p =
+  /// past_len), the square's 2 h s^2 d at p = 0, with the per-query-row cost of the overview
+  /// (s_half keys per row), seconds, including one launch, at the power cap.
+  double attention_prefill_s(double heads, double query_len, double past_len,
+                             double head_dim) const;
 
   /// A memory-bound kernel moving `bytes` (reads plus writes), seconds, including one launch.
   double memory_bound_s(double bytes) const;

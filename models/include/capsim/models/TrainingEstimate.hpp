@@ -51,9 +51,9 @@
 //   pipeline-stage rule above.
 // - Memory: the stage with the largest need over all pp stages (the first such on a tie). Stage k
 //   keeps min(pp - k, m) micro-batches of its own layers in flight; the first also holds the
-//   embedding, the last the output layer and the logits kept for the loss's backward. With an even split the
-//   first or the last is the peak, but with an uneven one a full inner stage can exceed both
-//   (Llama 3.1 405B PP16: stage 1, 8 layers x 15 micro-batches, over stage 0, 7 x 16).
+//   embedding, the last the output layer and the logits kept for the loss's backward. With an even
+//   split the first or the last is the peak, but with an uneven one a full inner stage can exceed
+//   both (Llama 3.1 405B PP16: stage 1, 8 layers x 15 micro-batches, over stage 0, 7 x 16).
 //   Activations follow Korthikanti et al. 2022 with tensor widths generalised to grouped-query
 //   attention and gated MLPs; s = seq_len / cp.
 //   Recompute::None stores the a s^2 scores as the paper does without FlashAttention; with

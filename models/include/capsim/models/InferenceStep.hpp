@@ -1,0 +1,130 @@
+// One engine iteration of an LLM serving instance, kernel by kernel, and the instance's memory:
+// weights, activation workspace and the KV cache that is left.
+//
+// An instance is one copy of the model over tp GPUs of one NVLink domain (pp 1: pipeline-
+// parallel serving is rejected for now). An iteration runs the tokens of its batch together, as
+// in-flight batching does: prefill chunks (new prompt tokens of a sequence, attending to what the
+// sequence already has in its KV cache) and decode tokens (one per generating sequence). With T
+// tokens in the iteration, every layer runs on each GPU (widths split by tp, Megatron-style):
+//   add + RMSNorm (fused, 2 per layer)     memory-bound: reads x and the residual, writes both
+//   QKV GEMM  T x (a + 2 g) d / tp x h     in the instance's precision (FP8 at the FP8 rate)
+//   RoPE + KV-cache write                  memory-bound over the QKV output
+//   prefill attention                      fused causal attention of each chunk against its
+//                                          past (KernelModel::attention_prefill_s), bf16 rate
+//   decode attention                       memory-bound read of every sequence's KV cache:
+//                                          context x 2 x g / tp x d x KV bytes, at the GPU's
+//                                          fitted decode-attention rate (one launch)
+//   output projection GEMM  T x h x a d / tp
+//   all-reduce of T x h x 2 bytes          ring over the tp link (Collectives.hpp)
+//   gate+up GEMM  T x 2 f / tp x h (SwiGLU; up only for GELU), activation (memory-bound),
+//   down GEMM  T x h x f / tp, all-reduce
+// (a heads, g KV heads, d head dim, h hidden, f ffn). Then, for the S sequences that produce a
+// token (every decode sequence and every prefill chunk that ends its prompt): the final norm,
+// the logits GEMM S x V / tp x h in bf16 (quantized checkpoints keep the output layer in bf16),
+// an all-gather of the fp32 logits over tp, and sampling, a memory-bound pass over them.
+// Every kernel is timed by the GPU's KernelModel, whose times include one launch each (so the
+// launch cost of the iteration is kernels x launch and is part of the kernel times; the host's
+// scheduling runs ahead of the GPU, TensorRT-LLM's overlap scheduler, and adds nothing). GEMM
+// times include the weight read (KernelModel's memory term), so a small decode batch is
+// memory-bound without a separate weight-read term.
+//
+// Precision: weights and GEMM inputs in bf16 (2 bytes) or fp8 (1 byte, per-tensor scaled, FP8
+// tensor-core rate); activations between kernels in bf16; fp4 is rejected (no catalog GPU has
+// an FP4 rate yet). The KV cache is stored in the weights' precision: fp8 checkpoints run an
+// fp8 KV cache, as trtllm-bench sets it (kv_cache_quant_algo FP8 for FP8 checkpoints).
+//
+// Memory per GPU: weights (layer matrices / tp at the precision's bytes, embedding and output
+// layer / tp in bf16), an activation workspace (max_num_tokens x the widest live activations,
+// plus the fp32 logits of max_batch_size sequences), and a fixed runtime reserve (CUDA context,
+// cuBLAS and NCCL workspaces); the KV cache gets kv_memory_fraction of what is left, as
+// TensorRT-LLM's free_gpu_memory_fraction does, in blocks of tokens_per_block tokens.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "capsim/models/Collectives.hpp"
+#include "capsim/models/KernelModel.hpp"
+#include "capsim/models/TrainingEstimate.hpp"
+
+namespace capsim {
+
+/// Number format of an instance's weights (and of its KV cache).
+enum class InferencePrecision { BF16, FP8, FP4 };
+
+/// "bf16", "fp8" or "fp4".
+const char* inference_precision_name(InferencePrecision precision);
+
+/// One GPU of a serving instance.
+struct InferenceGpu {
+  std::string id;
+  KernelParameters kernels;
+  double memory_bytes = 0;          ///< HBM capacity
+  double decode_attention_Bps = 0;  ///< KV bytes/s one decode-attention kernel reads
+  CommLink tp_link;                 ///< per-GPU all-reduce path inside the NVLink domain
+};
+
+/// One serving instance: a dense model over tp GPUs.
+struct InferenceInstance {
+  ModelShape model;
+  int tp = 1;
+  int pp = 1;
+  InferencePrecision precision = InferencePrecision::BF16;
+  InferenceGpu gpu;
+};
+
+/// Checks an instance can be modelled: dense model, pp 1, tp dividing heads, KV heads and the
+/// MLP, a GPU with a rate for the precision. Throws ConfigurationError saying what is expected.
+void validate_inference_instance(const InferenceInstance& instance);
+
+/// New prompt tokens of one sequence in one iteration.
+struct PrefillChunk {
+  double tokens = 0;       ///< prompt tokens processed now
+  double past_tokens = 0;  ///< tokens of the sequence already in its KV cache
+  bool last = true;        ///< the chunk ends the prompt: the sequence samples its first token
+};
+
+/// The work of one iteration.
+struct StepBatch {
+  std::vector<PrefillChunk> prefill;
+  double decode_sequences = 0;       ///< sequences generating one token each
+  double decode_context_tokens = 0;  ///< their KV-cache lengths summed (new token included)
+};
+
+/// Where one iteration's time goes on one GPU, seconds (the parts sum to total_s).
+struct StepTimes {
+  double gemm_s = 0;  ///< the layers' linear layers
+  double prefill_attention_s = 0;
+  double decode_attention_s = 0;
+  double memory_bound_s = 0;  ///< norms, RoPE, activation, embedding
+  double tp_comm_s = 0;       ///< all-reduces (and the logits all-gather)
+  double logits_s = 0;        ///< final norm, output layer, sampling
+  double total_s = 0;
+  double kernels = 0;  ///< kernel launches (each kernel time includes one)
+};
+
+/// One iteration of `batch` on `instance` (validate_inference_instance first).
+StepTimes inference_step_times(const InferenceInstance& instance, const StepBatch& batch);
+
+/// Memory of one GPU of an instance and the KV cache it leaves.
+struct KvCapacity {
+  double weights_bytes = 0;
+  double workspace_bytes = 0;     ///< activations of max_num_tokens, logits, runtime reserve
+  double kv_bytes = 0;            ///< the KV cache: fraction x (memory - weights - workspace)
+  double kv_bytes_per_token = 0;  ///< on this GPU (its g / tp KV heads, all layers)
+  long long kv_tokens = 0;        ///< whole blocks of tokens the cache holds
+  long long kv_blocks = 0;
+};
+
+/// The cache an engine with these limits gets. Throws ConfigurationError when the weights and
+/// workspace do not fit in the GPU's memory.
+KvCapacity kv_capacity(const InferenceInstance& instance, int max_batch_size, int max_num_tokens,
+                       double kv_memory_fraction, int tokens_per_block);
+
+/// Weight bytes on one GPU of the instance.
+double inference_weight_bytes(const InferenceInstance& instance);
+
+/// KV-cache bytes of one token on one GPU (all layers, K and V of its g / tp heads).
+double kv_bytes_per_token(const InferenceInstance& instance);
+
+}  // namespace capsim

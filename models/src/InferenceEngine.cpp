@@ -1,0 +1,141 @@
+#include "capsim/models/InferenceEngine.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "capsim/models/Errors.hpp"
+
+namespace capsim {
+namespace {
+
+std::string num(long long value) { return std::to_string(value); }
+
+struct InFlight {
+  int prefilled = 0;  ///< prompt tokens in the KV cache
+  int generated = 0;  ///< output tokens so far
+};
+
+void check(const EngineSettings& s, const KvCapacity& kv, long long blocks_per_request,
+           int input_len) {
+  if (s.max_batch_size < 1 || s.max_num_tokens < 1) {
+    throw ConfigurationError("inference engine: max_batch_size and max_num_tokens must be >= 1");
+  }
+  if (blocks_per_request > kv.kv_blocks) {
+    throw ConfigurationError("inference engine: one request needs " + num(blocks_per_request) +
+                             " KV blocks but the cache holds " + num(kv.kv_blocks) +
+                             "; expected more memory per token (tp, precision) or shorter "
+                             "requests");
+  }
+  if (!s.chunked_prefill && input_len > s.max_num_tokens) {
+    throw ConfigurationError("inference engine: a prompt of " + num(input_len) +
+                             " tokens exceeds max_num_tokens " + num(s.max_num_tokens) +
+                             " without chunked prefill; expected a larger budget or chunking");
+  }
+}
+
+void add(StepTimes& sum, const StepTimes& step) {
+  sum.gemm_s += step.gemm_s;
+  sum.prefill_attention_s += step.prefill_attention_s;
+  sum.decode_attention_s += step.decode_attention_s;
+  sum.memory_bound_s += step.memory_bound_s;
+  sum.tp_comm_s += step.tp_comm_s;
+  sum.logits_s += step.logits_s;
+  sum.total_s += step.total_s;
+  sum.kernels += step.kernels;
+}
+
+}  // namespace
+
+ThroughputRun run_max_throughput(const InferenceInstance& instance, const EngineSettings& settings,
+                                 int input_len, int output_len, int requests) {
+  validate_inference_instance(instance);
+  if (input_len < 1 || output_len < 1 || requests < 1) {
+    throw ConfigurationError("inference engine: input_len, output_len and requests must be >= 1");
+  }
+  ThroughputRun run;
+  run.settings = settings;
+  run.requests = requests;
+  run.kv = kv_capacity(instance, settings.max_batch_size, settings.max_num_tokens,
+                       settings.kv_memory_fraction, settings.tokens_per_block);
+  const long long block = settings.tokens_per_block;
+  const long long blocks_per_request =
+      (static_cast<long long>(input_len) + output_len + block - 1) / block;
+  check(settings, run.kv, blocks_per_request, input_len);
+
+  std::vector<InFlight> in_flight;
+  long long free_blocks = run.kv.kv_blocks;
+  int waiting = requests;
+  double batch_sum = 0, decode_sum = 0;
+  StepBatch batch;
+  std::vector<int> chunk;
+  while (waiting > 0 || !in_flight.empty()) {
+    // Capacity scheduler (GUARANTEED_NO_EVICT): admit while a whole request's blocks are free.
+    while (waiting > 0 && static_cast<int>(in_flight.size()) < settings.max_batch_size &&
+           free_blocks >= blocks_per_request) {
+      in_flight.push_back({});
+      free_blocks -= blocks_per_request;
+      --waiting;
+    }
+    // Micro-batch scheduler: generation first, then prompts within the token budget.
+    batch.prefill.clear();
+    batch.decode_sequences = 0;
+    batch.decode_context_tokens = 0;
+    long long budget = settings.max_num_tokens;
+    // chunk[i]: prompt tokens request i runs now; kDecode: it generates a token.
+    constexpr int kDecode = -1;
+    chunk.assign(in_flight.size(), 0);
+    for (std::size_t i = 0; i < in_flight.size() && budget > 0; ++i) {
+      if (in_flight[i].prefilled != input_len) continue;
+      chunk[i] = kDecode;
+      batch.decode_sequences += 1;
+      batch.decode_context_tokens += input_len + in_flight[i].generated;
+      --budget;
+    }
+    for (std::size_t i = 0; i < in_flight.size() && budget > 0; ++i) {
+      const InFlight& r = in_flight[i];
+      if (r.prefilled == input_len) continue;
+      const long long left = input_len - r.prefilled;
+      const long long tokens = settings.chunked_prefill ? std::min(left, budget) : left;
+      if (tokens > budget) break;
+      chunk[i] = static_cast<int>(tokens);
+      batch.prefill.push_back(
+          {static_cast<double>(tokens), static_cast<double>(r.prefilled), tokens == left});
+      budget -= tokens;
+    }
+    if (batch.prefill.empty() && batch.decode_sequences == 0) {
+      throw ConfigurationError("inference engine: an iteration schedules nothing");
+    }
+    const StepTimes step = inference_step_times(instance, batch);
+    add(run.time, step);
+    ++run.iterations;
+    batch_sum += batch.decode_sequences + static_cast<double>(batch.prefill.size());
+    decode_sum += batch.decode_sequences;
+    run.peak_in_flight = std::max(run.peak_in_flight, static_cast<int>(in_flight.size()));
+
+    // Advance the sequences; finished ones give their blocks back.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < in_flight.size(); ++i) {
+      InFlight r = in_flight[i];
+      if (chunk[i] > 0) {
+        r.prefilled += chunk[i];
+        if (r.prefilled == input_len) r.generated = 1;
+      } else if (chunk[i] == kDecode) {
+        r.generated += 1;
+      }
+      if (r.generated >= output_len) {
+        free_blocks += blocks_per_request;
+      } else {
+        in_flight[kept++] = r;
+      }
+    }
+    in_flight.resize(kept);
+  }
+  run.elapsed_s = run.time.total_s;
+  run.output_tokens_per_s = static_cast<double>(requests) * output_len / run.elapsed_s;
+  run.mean_batch = batch_sum / static_cast<double>(run.iterations);
+  run.mean_decode_batch = decode_sum / static_cast<double>(run.iterations);
+  return run;
+}
+
+}  // namespace capsim
