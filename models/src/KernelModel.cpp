@@ -192,7 +192,7 @@ double KernelModel::attention_prefill_s(double heads, double query_len, double p
   const double row_flops = 2 * heads * query_len * p_.attention_half_seq_fwd * head_dim;
   const double compute_s =
       (flops + row_flops) / (p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd);
-  return p_.launch_s + std::max(compute_s, power_floor_s(flops, true));
+  return p_.launch_s + std::max(compute_s, power_floor_s(flops, true, MatmulPrecision::BF16));
 }
 
 double KernelModel::memory_bound_s(double bytes) const {
