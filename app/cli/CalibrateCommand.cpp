@@ -2,7 +2,6 @@
 // (docs/calibration.md).
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 
 #include "Commands.hpp"
 #include "TextTable.hpp"
@@ -46,14 +45,6 @@ const GpuSpec& gpu_for(const Catalog& catalog, const std::string& gpu_id, const 
   return *match;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) {
-    throw InputError({"--out " + path, 0, 0}, "", "cannot write the file", "a writable path");
-  }
-}
-
 double gemm_seconds(const CublasSweep& sweep, double m, double n, double k) {
   for (const auto& g : sweep.gemms) {
     if (g.dtype == "bf16" && g.m == m && g.n == n && g.k == k) return g.seconds;
@@ -76,7 +67,7 @@ int calibrate_import_command(const CalibrateArgs& args, std::ostream& out) {
   const KernelMeasurements measurements =
       read_kernel_measurements(args.inputs.at(0), args.inputs.at(1));
   const GpuSpec& gpu = gpu_for(catalog, args.gpu, measurements.cublas.device, args.inputs.at(0));
-  write_text(args.out, import_profile_json(measurements, args.date, gpu));
+  write_output_file(args.out, import_profile_json(measurements, args.date, gpu));
   out << "Wrote " << args.out << ": " << measurements.cublas.gemms.size() << " GEMMs, "
       << measurements.cublas.copies.size() << " copies, " << measurements.attention.attention.size()
       << " attention timings of " << measurements.cublas.device << " (fitted with " << gpu.id
@@ -112,7 +103,7 @@ int calibrate_fit_command(const CalibrateArgs& args, std::ostream& out) {
   out << profile_source(profile) << "\n";
   table.print(out);
   if (!args.out.empty()) {
-    write_text(args.out, fitted_section_json(fit, gpu) + "\n");
+    write_output_file(args.out, fitted_section_json(fit, gpu) + "\n");
     out << "Wrote the fitted parameters to " << args.out << "\n";
   }
   return 0;

@@ -61,6 +61,9 @@ struct ValidateArgs {
   std::string catalog_dir;
   std::vector<std::string> calibration;  ///< --calibration PROFILE or GPU_ID=PROFILE
 };
+/// Writes `text` to the file an --out option named; InputError when it cannot.
+void write_output_file(const std::string& path, const std::string& text);
+
 /// Exit 1 when a row could not be predicted (the others are still reported).
 int validate_command(const ValidateArgs& args, std::ostream& out);
 /// The same for serving rows (shared/validation/inference_public.csv): output tokens per second.

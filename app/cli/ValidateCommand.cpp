@@ -1,6 +1,5 @@
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 
 #include "Commands.hpp"
@@ -102,14 +101,7 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
       failures.push_back(run.id + ": " + error.what());
     }
   }
-  if (!args.out.empty()) {
-    std::ofstream file(args.out);
-    file << csv;
-    if (!file) {
-      throw InputError(SourceLocation{"--out " + args.out, 0, 0}, "", "cannot write the file",
-                       "a writable path");
-    }
-  }
+  if (!args.out.empty()) write_output_file(args.out, csv);
   table.print(out);
   for (const auto& failure : failures) out << "not predicted: " << failure << "\n";
   for (const auto& [gpu, summary] : by_gpu) {

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -78,14 +77,7 @@ int validate_inference_command(const ValidateArgs& args, std::ostream& out) {
       failures.push_back(row.id + ": " + error.what());
     }
   }
-  if (!args.out.empty()) {
-    std::ofstream file(args.out);
-    file << csv;
-    if (!file) {
-      throw InputError(SourceLocation{"--out " + args.out, 0, 0}, "", "cannot write the file",
-                       "a writable path");
-    }
-  }
+  if (!args.out.empty()) write_output_file(args.out, csv);
   table.print(out);
   for (const auto& failure : failures) out << "not predicted: " << failure << "\n";
   out << "MAPE " << fixed(predicted > 0 ? 100 * sum_abs / predicted : 0, "%.1f") << "% worst "
