@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "calibrate/RandomFill.cuh"
+
 namespace {
 
 void check_cuda(cudaError_t status, const char* what) {
@@ -50,28 +52,11 @@ void check_cublas(cublasStatus_t status, const char* what) {
   }
 }
 
-// A counter-based hash (splitmix64) mapped to [-1, 1]: reproducible, no cuRAND needed.
-__device__ float random_unit(size_t i, unsigned long long seed) {
-  unsigned long long z = seed + i * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<float>(z >> 40) / static_cast<float>(1ull << 23) - 1.0f;
-}
-
-template <typename T>
-__global__ void fill_random(T* data, size_t count, unsigned long long seed) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
-       i += size_t(gridDim.x) * blockDim.x) {
-    data[i] = T(random_unit(i, seed));
-  }
-}
-
 template <typename T>
 T* random_matrix(size_t count, unsigned long long seed) {
   T* data = nullptr;
   check_cuda(cudaMalloc(&data, count * sizeof(T)), "cudaMalloc");
-  fill_random<<<1024, 256>>>(data, count, seed);
+  capsim::calibrate::fill_random(data, count, seed);
   check_cuda(cudaGetLastError(), "fill_random");
   return data;
 }
