@@ -26,7 +26,8 @@
 // - memory-bound: permute (read x, write its k routed copies: (1 + k) x bytes) and unpermute
 //   (the reverse, (k + 1) x bytes), on the t / tp sequence-parallel tokens; the activation
 //   function runs on the k t routed tokens (k times the dense kernel's bytes).
-// The all-to-alls and the tensor-parallel traffic are timed in TrainingEstimate.cpp.
+// The all-to-alls are timed in TrainingEstimate.cpp, the tensor-parallel traffic in
+// TensorParallelComm.cpp.
 #pragma once
 
 #include "capsim/models/KernelModel.hpp"
