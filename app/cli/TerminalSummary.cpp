@@ -15,9 +15,13 @@ void print_summary(const Result& result, std::ostream& out) {
   std::set<std::string> gpus;
   for (const auto& cluster : result.cluster_configs) {
     if (!gpus.insert(cluster.gpu.id).second) continue;
+    // A profile's source is one short line; the catalog's is a paragraph, left to the reports'
+    // assumptions.
     out << "  kernel figures of " << cluster.gpu.id << ": "
-        << (from_calibration_profile(cluster.gpu) ? "" : "catalog defaults (")
-        << cluster.gpu.kernel_source << (from_calibration_profile(cluster.gpu) ? "" : ")") << "\n";
+        << (from_calibration_profile(cluster.gpu)
+                ? cluster.gpu.kernel_source
+                : "catalog defaults (sources in the report's assumptions)")
+        << "\n";
   }
   for (std::size_t i = 0; i < result.training.size(); ++i) {
     out << "\n";
