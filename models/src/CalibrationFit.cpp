@@ -117,6 +117,18 @@ std::vector<GemmMeasurement> gemm_rows(const CublasSweep& sweep, const std::stri
   return rows;
 }
 
+// Stages 3 and 3b: one precision's GEMM efficiency, every other parameter as fitted for bf16.
+void fit_gemm_rate(KernelParameters& p, double KernelParameters::*efficiency,
+                   const std::vector<GemmMeasurement>& rows) {
+  p.*efficiency = golden_section(
+      [&](double x) {
+        KernelParameters q = p;
+        q.*efficiency = x;
+        return gemm_error(q, rows);
+      },
+      0.05, 1.0);
+}
+
 // Stage 2, one tile shape: efficiency, k overhead and launch from the values already in `p`.
 // Sweep rows are short bursts, so they are compared with KernelModel::gemm_isolated_s.
 double fit_gemm_tile(KernelParameters& p, const std::vector<GemmMeasurement>& rows,
@@ -216,27 +228,13 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
   }
 
   // Stage 3: TF32 runs the same tiles with 4-byte operands; only its rate is new.
-  const auto tf32 = gemm_rows(sweep, "tf32");
-  p.gemm_efficiency_tf32 = golden_section(
-      [&](double x) {
-        KernelParameters q = p;
-        q.gemm_efficiency_tf32 = x;
-        return gemm_error(q, tf32);
-      },
-      0.05, 1.0);
+  fit_gemm_rate(p, &KernelParameters::gemm_efficiency_tf32, gemm_rows(sweep, "tf32"));
 
   // Stage 3b: FP8 (profiles of capsim-calibrate; the CSVs have none): its rate, on the same tiles.
   bool has_fp8 = false;
   for (const auto& g : sweep.gemms) has_fp8 = has_fp8 || g.dtype == "fp8";
   if (has_fp8 && p.fp8_peak_flop_per_s > 0) {
-    const auto fp8 = gemm_rows(sweep, "fp8");
-    p.gemm_efficiency_fp8 = golden_section(
-        [&](double x) {
-          KernelParameters q = p;
-          q.gemm_efficiency_fp8 = x;
-          return gemm_error(q, fp8);
-        },
-        0.05, 1.0);
+    fit_gemm_rate(p, &KernelParameters::gemm_efficiency_fp8, gemm_rows(sweep, "fp8"));
   }
 
   auto base_name = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };

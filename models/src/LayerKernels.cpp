@@ -1,6 +1,6 @@
 #include "capsim/models/LayerKernels.hpp"
 
-#include <vector>
+#include <span>
 
 namespace capsim {
 namespace {
@@ -66,10 +66,14 @@ AttentionCoreTimes materialized_attention(double batch, double heads, double seq
 // Fused: the least traffic a loss kernel can have, the forward reading the bf16 logits once
 // (online max and sum of exponentials), the backward reading them again and writing their
 // gradient.
-std::vector<double> cross_entropy_passes(bool fused, bool backward) {
-  if (fused) return backward ? std::vector<double>{2 + 2} : std::vector<double>{2};
-  return backward ? std::vector<double>{4 + 4, 4 + 2}
-                  : std::vector<double>{2 + 4, 4, 4 + 4, 4 + 4, 4, 4 + 4};
+// Static tables: the estimate runs this for every layout a search tries.
+std::span<const double> cross_entropy_passes(bool fused, bool backward) {
+  static constexpr double kFusedForward[] = {2};
+  static constexpr double kFusedBackward[] = {2 + 2};
+  static constexpr double kForward[] = {2 + 4, 4, 4 + 4, 4 + 4, 4, 4 + 4};
+  static constexpr double kBackward[] = {4 + 4, 4 + 2};
+  if (fused) return backward ? std::span<const double>(kFusedBackward) : kFusedForward;
+  return backward ? std::span<const double>(kBackward) : kForward;
 }
 
 }  // namespace
