@@ -35,6 +35,28 @@ const ClusterPlan& cluster_of(const Result& result, const TrainingPlan& plan) {
   return result.clusters.front();
 }
 
+// The time to train, and where it was simulated, the estimate's beside it.
+std::string time_to_train_text(const Result& result, std::size_t index) {
+  const TrainingPlan& plan = result.training.at(index);
+  std::string text = format_duration(plan.time_to_train_s);
+  if (index < result.simulations.size() && result.simulations[index].simulated)
+    text.append(" (simulated; estimate ")
+        .append(format_duration(result.simulations[index].estimate_time_to_train_s))
+        .append(")");
+  return text;
+}
+
+// The estimate's iteration, and where it was simulated, the simulated mean beside it.
+std::string iteration_text(const Result& result, std::size_t index) {
+  std::string text =
+      format_quantity(result.training.at(index).estimate.iteration_s, Quantity::Time);
+  if (index < result.simulations.size() && result.simulations[index].simulated)
+    text.append(" (estimate; simulated mean ")
+        .append(format_quantity(result.simulations[index].iteration_s, Quantity::Time))
+        .append(")");
+  return text;
+}
+
 }  // namespace
 
 std::string format_duration(double seconds) {
@@ -60,10 +82,10 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
       {"cluster", std::to_string(cluster.servers) + " x " + config.server.id + " = " +
                       std::to_string(cluster.gpus) + " x " + config.gpu.id},
       {"layout", layout_text(plan)},
-      {"time to train", format_duration(plan.time_to_train_s)},
+      {"time to train", time_to_train_text(result, index)},
       {"steps", grouped(plan.steps) + " x " + grouped(plan.tokens / plan.steps) +
                     " tokens = " + format_quantity(plan.tokens, Quantity::Count) + " tokens"},
-      {"iteration time", format_quantity(e.iteration_s, Quantity::Time)},
+      {"iteration time", iteration_text(result, index)},
       {"throughput", grouped(e.tokens_per_s) + " tokens/s"},
       {"MFU / HFU", format_quantity(e.mfu, Quantity::Fraction) + " / " +
                         format_quantity(e.hfu, Quantity::Fraction)},

@@ -43,7 +43,7 @@ TEST_F(CliSimulate, QuickstartSimulatesTheIterationNextToTheEstimate) {
   EXPECT_GE(sim["dp_comm_s"].get<double>(), 0);           // overlapped with the backward by default
   EXPECT_TRUE(
       near_rel(sim["relative_difference"].get<double>(), (simulated - estimate) / estimate, 1e-9));
-  // Time to train and cost stay the estimate's, and the report says so.
+  // The report says what was simulated and that the time to train follows the simulation.
   EXPECT_TRUE(contains(result["training"][0]["assumptions"].dump(), "Fidelity simulate"));
   EXPECT_TRUE(contains(read_text(dir_ / "out/summary.md"), "simulated iteration "));
 
@@ -177,6 +177,20 @@ TEST_F(CliSimulate, StragglersGiveAnIterationTimeDistribution) {
   const std::string summary = read_text(dir_ / "out" / "summary.md");
   EXPECT_TRUE(contains(summary, "p50 ")) << summary;
   EXPECT_TRUE(contains(summary, "Simulated with slow servers drawn")) << summary;
+
+  // The run lasts steps x the mean simulated iteration (no checkpoints in this scenario), and
+  // owning costs in proportion to its length: the estimate's figures scale by the ratio of the
+  // two iterations.
+  const Json& run_figures = result["training"][0]["run"];
+  const double steps = run_figures["steps"].get<double>();
+  const double mean = it["mean_s"].get<double>();
+  EXPECT_TRUE(near_rel(run_figures["time_to_train_s"].get<double>(), steps * mean, 1e-12));
+  EXPECT_TRUE(near_rel(sim["estimate_time_to_train_s"].get<double>(),
+                       steps * sim["estimate_iteration_s"].get<double>(), 1e-12));
+  const double ratio = mean / sim["estimate_iteration_s"].get<double>();
+  EXPECT_TRUE(near_rel(result["training"][0]["cost"]["owned_usd"].get<double>(),
+                       sim["estimate_owned_usd"].get<double>() * ratio, 1e-9));
+  EXPECT_TRUE(contains(run.out, "(simulated; estimate ")) << run.out;
 }
 
 // --trace writes the simulated timeline in the Chrome trace event format: one process per

@@ -34,6 +34,10 @@ struct SimulationOutcome {
   double dp_comm_s = 0;             ///< its longest data-parallel time after the last backward
   bool dp_comm_as_flows = false;    ///< the gradient rings ran as flows, else closed form
   double estimate_iteration_s = 0;  ///< the estimate's iteration, for comparison
+  /// The run at the estimate's iteration (time to train, s, and its cost); once simulated, the
+  /// TrainingPlan's time to train and cost are those of the mean simulated iteration instead.
+  double estimate_time_to_train_s = 0;
+  RunCost estimate_cost;
   std::vector<double> iteration_times_s;  ///< every simulated iteration, in order
   IterationStats stats;                   ///< their distribution
   std::vector<std::string> shared_with;   ///< workloads sharing the fabric in the same run
