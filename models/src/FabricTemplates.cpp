@@ -415,7 +415,9 @@ class FabricBuilder {
 
 Topology build_topology(const FabricSpec& spec) {
   validate(spec);
-  return Topology(FabricBuilder(spec).build());
+  Topology topology(FabricBuilder(spec).build());
+  topology.set_routing(spec.routing);
+  return topology;
 }
 
 }  // namespace capsim

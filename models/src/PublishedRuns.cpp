@@ -146,6 +146,13 @@ ClusterConfig cluster_for(const PublishedTrainingRun& run, const Catalog& catalo
                 : nic_ports <= static_cast<long>(ports) * ports / 2 ? FabricTemplate::RailOptimized
                                                                     : FabricTemplate::Clos3;
   fabric.oversubscription = 1.0;
+  // NCCL enables InfiniBand adaptive routing by default (net_ib.cc, 2022 on); the 2021 software
+  // the megatron-sc21 convention names is planned with static routing, since we hold nothing
+  // showing NCCL of that year used it (docs/validation.md lists this assumption).
+  fabric.routing =
+      fabric.leaf_switch.technology == "infiniband" && run.flops_formula != "megatron-sc21"
+          ? Routing::Adaptive
+          : Routing::Static;
   return cluster;
 }
 

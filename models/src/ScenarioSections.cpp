@@ -74,6 +74,13 @@ FabricConfig parse_fabric(YamlMap& cluster, const Catalog& catalog) {
   if (fabric.oversubscription < 1.0) {
     map.fail("oversubscription", "is below 1:1", "a ratio of at least 1:1, such as \"2:1\"");
   }
+  // NCCL enables adaptive routing by default on InfiniBand and not on RoCE (net_ib.cc), and
+  // InfiniBand's subnet manager enables it by default; Ethernet fabrics hash flows (ECMP).
+  const bool infiniband = fabric.leaf_switch.technology == "infiniband";
+  fabric.routing = map.choice("routing", {"static", "adaptive"},
+                              infiniband ? "adaptive" : "static") == "adaptive"
+                       ? Routing::Adaptive
+                       : Routing::Static;
   const double port_Bps = fabric.leaf_switch.port_bandwidth_Bps;
   auto optic = [&](const std::string& key, const std::string& kind) {
     map.raw(key);

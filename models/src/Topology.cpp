@@ -56,6 +56,10 @@ std::string name_list(const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::string to_string(Routing routing) {
+  return routing == Routing::Adaptive ? "adaptive" : "static";
+}
+
 Topology::Topology(TopologyGraph graph) : graph_(std::move(graph)) {
   const auto null = boost::graph_traits<TopologyGraph>::null_vertex();
   const auto vertex_count = boost::num_vertices(graph_);

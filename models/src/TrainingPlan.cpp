@@ -5,6 +5,7 @@
 
 #include "capsim/models/CalibrationProfile.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/RingContention.hpp"
 #include "capsim/models/Units.hpp"
 
 namespace capsim {
@@ -43,6 +44,7 @@ FabricSpec fabric_spec(const ClusterConfig& cluster) {
   spec.spine = switch_model(cluster.fabric.spine_switch);
   spec.core = switch_model(cluster.fabric.core_switch);
   spec.oversubscription = cluster.fabric.oversubscription;
+  spec.routing = cluster.fabric.routing;
   for (const auto& storage : cluster.storage) {
     spec.storage_nodes += storage.count;
     // One link speed per fabric: the slowest storage port governs all of them.
@@ -225,10 +227,23 @@ CommPaths group_links(const TrainingLayout& l, LinkOf&& link_of) {
 
 }  // namespace
 
+namespace {
+
+// The data-parallel link at the bandwidth its ring keeps when every ring of the job routes its
+// edges over the fabric at once (RingContention.hpp), where that is lower.
+CommLink with_ring_contention(CommLink dp, double shared_Bps, const ClusterConfig& cluster) {
+  dp.bandwidth_Bps = std::min(dp.bandwidth_Bps, shared_Bps * cluster.nic.collective_efficiency);
+  return dp;
+}
+
+}  // namespace
+
 CommPaths comm_paths(const Topology& topology, const ClusterConfig& cluster,
                      const TrainingLayout& layout) {
-  return group_links(
+  CommPaths comm = group_links(
       layout, [&](int size, int stride) { return comm_link(topology, cluster, size, stride); });
+  comm.dp = with_ring_contention(comm.dp, dp_rings_shared_bandwidth_Bps(topology, layout), cluster);
+  return comm;
 }
 
 CommPathCache::CommPathCache(const Topology& topology, const ClusterConfig& cluster)
@@ -246,7 +261,14 @@ CommLink CommPathCache::link(int size, int stride) {
 }
 
 CommPaths CommPathCache::paths(const TrainingLayout& layout) {
-  return group_links(layout, [&](int size, int stride) { return link(size, stride); });
+  CommPaths comm = group_links(layout, [&](int size, int stride) { return link(size, stride); });
+  // The rings' routes depend on the groups' sizes only: tp x cp, dp and pp.
+  const std::array<int, 3> key{layout.tp * layout.cp, layout.dp, layout.pp};
+  auto found = shared_dp_Bps_.find(key);
+  if (found == shared_dp_Bps_.end())
+    found = shared_dp_Bps_.emplace(key, dp_rings_shared_bandwidth_Bps(*topology_, layout)).first;
+  comm.dp = with_ring_contention(comm.dp, found->second, *cluster_);
+  return comm;
 }
 
 int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const GpuPerformance& gpu,

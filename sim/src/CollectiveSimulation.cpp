@@ -17,8 +17,8 @@
 
 #include "SimEngine.hpp"
 #include "SimPlatform.hpp"
-#include "SimRoutes.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/FabricRoutes.hpp"
 
 namespace capsim {
 namespace {
@@ -94,11 +94,11 @@ std::vector<std::pair<int, int>> pairs_of(const SimulatedCollective& c) {
   return pairs;
 }
 
-using RouteTable = std::map<std::pair<int, int>, std::vector<sim_detail::RouteHop>>;
+using RouteTable = std::map<std::pair<int, int>, std::vector<RouteHop>>;
 
 // Every route the collectives need, checked before SimGrid starts so that bad input leaves the
 // process able to simulate.
-RouteTable find_routes(const Topology& topology, sim_detail::FabricRoutes& routes,
+RouteTable find_routes(const Topology& topology, FabricRoutes& routes,
                        const std::vector<SimulatedCollective>& concurrent) {
   const TopologyGraph& graph = topology.graph();
   RouteTable table;
@@ -158,7 +158,7 @@ double simulate_collectives(const Topology& topology,
                             const std::vector<SimulatedCollective>& concurrent,
                             std::vector<double>* each_finish_s) {
   validate(topology, concurrent);
-  sim_detail::FabricRoutes routes(topology.graph());
+  FabricRoutes routes(topology.graph(), topology.routing());
   const RouteTable table = find_routes(topology, routes, concurrent);
   sim_detail::claim_engine("simulate_collectives");
   const auto engine = sim_detail::start_engine();

@@ -14,8 +14,8 @@
 #include "JobsSimulationDetail.hpp"
 #include "SimEngine.hpp"
 #include "SimPlatform.hpp"
-#include "SimRoutes.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/FabricRoutes.hpp"
 
 namespace capsim {
 namespace sim_detail {
@@ -125,7 +125,7 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     runs.push_back(std::move(run));
   }
 
-  FabricRoutes routes(topology.graph());
+  FabricRoutes routes(topology.graph(), topology.routing());
   std::vector<std::pair<std::pair<int, int>, std::vector<RouteHop>>> table;
   for (const JobRun& run : runs) {
     for (const auto& [a, b] : communicating_pairs(run.plan, run.replicas)) {

@@ -24,7 +24,7 @@
 #include <simgrid/s4u/NetZone.hpp>
 #include <vector>
 
-#include "SimRoutes.hpp"
+#include "capsim/models/FabricRoutes.hpp"
 #include "capsim/models/Topology.hpp"
 
 namespace capsim::sim_detail {

@@ -10,6 +10,7 @@
 #include "ShippedCatalog.hpp"
 #include "TestTempPath.hpp"
 #include "capsim/models/Errors.hpp"
+#include "capsim/models/TrainingPlan.hpp"
 
 namespace capsim {
 namespace {
@@ -128,6 +129,25 @@ TEST(Scenario, RunFidelityIsEstimateOrSimulate) {
   const std::string message = error_of(kBase + "run:\n  fidelity: exact\n");
   EXPECT_NE(message.find("run.fidelity: 'exact' is not a known choice; expected one of: estimate, "
                          "simulate"),
+            std::string::npos)
+      << message;
+}
+
+// NCCL enables adaptive routing on InfiniBand by default and not on RoCE: the default follows
+// the switch's technology (network.yaml), and the key overrides it.
+TEST(Scenario, FabricRoutingDefaultsByTechnology) {
+  EXPECT_EQ(parse(kBase).clusters[0].fabric.routing, Routing::Adaptive);  // Quantum-2, InfiniBand
+  const Scenario ethernet = parse(
+      kBase,
+      {parse_key_override("infrastructure.clusters[0].fabric.switch=spectrum-4-sn5600-400g")});
+  EXPECT_EQ(ethernet.clusters[0].fabric.routing, Routing::Static);
+  const Scenario set =
+      parse(kBase, {parse_key_override("infrastructure.clusters[0].fabric.routing=static")});
+  EXPECT_EQ(set.clusters[0].fabric.routing, Routing::Static);
+  EXPECT_EQ(fabric_spec(set.clusters[0]).routing, Routing::Static);
+  const std::string message =
+      error_of(kBase, {parse_key_override("infrastructure.clusters[0].fabric.routing=ecmp")});
+  EXPECT_NE(message.find("'ecmp' is not a known choice; expected one of: static, adaptive"),
             std::string::npos)
       << message;
 }

@@ -19,22 +19,20 @@
 namespace capsim::test {
 namespace {
 
-// Rows whose data-parallel gradient rings, played as flows, are slower than the estimate's
-// closed form: the rings of different pipeline stages run at the same time (each starts after
-// its stage's last backward, a few micro-batch slots apart, and lasts far longer) and, routed
-// statically (D-mod-k by destination), some of their flows take the same switch uplink, which
-// halves both rings' bandwidth for every step. Each ring alone takes the closed form's time,
-// the rings together twice as long (RingCollision_test shows it on 39.1b). The estimate prices
-// each ring alone on its own path. See docs/simulation.md.
+// Rows whose data-parallel gradient rings, played as flows, are faster than the estimate's: the
+// estimate prices every ring at the bandwidth it keeps when all the job's rings run at once
+// (RingContention.hpp: statically routed, some share a switch uplink), but in the pipeline the
+// stages finish their last backward one slot apart, so the first rings run alone for a while
+// before the later ones start. The effect and the formula the estimate would need are in
+// docs/simulation.md.
 const std::map<std::string, std::string> kKnownDifferences = {
     // rail-optimized, 40-port leaves: stage 0's wrap-around flow (server 31 -> 0) and stage 1's
     // 39 -> 40 leave rail leaf 1 on the same uplink (destination GPUs 0 and 320, both 0 mod 20
-    // uplinks).
-    {"megatron-sc21-39.1b", "stage 0 and stage 1 rings share a rail-leaf uplink"},
+    // uplinks); stage 1's ring starts a backward slot before stage 0's.
+    {"megatron-sc21-39.1b", "stage rings share a rail-leaf uplink, one backward slot apart"},
     // three-tier Clos: rings of different stages (and tensor ranks) collide on leaf and spine
-    // uplinks.
-    {"megatron-sc21-76.1b", "stage rings share leaf and spine uplinks"},
-    {"megatron-sc21-145.6b", "stage rings share leaf and spine uplinks"},
+    // uplinks, the stages up to 15 slots apart.
+    {"megatron-sc21-310.1b", "stage rings share leaf and spine uplinks, staggered by the pipeline"},
 };
 
 std::vector<std::string> row_ids() {
@@ -74,11 +72,15 @@ TEST_P(PublishedAgreement, SimulateMatchesEstimate) {
     EXPECT_LT(std::abs(difference), 0.02) << id;
     return;
   }
-  // The named effect: the rings ran as flows and took longer than the closed form; the
-  // iteration is slower than the estimate by more than 2%, and no pipeline effect explains it.
+  // The named effect: the rings ran as flows, shorter than the estimate's all-at-once rings by
+  // at least half the iteration's difference (the rest is the pipeline, whose estimate is an
+  // upper bound), which is faster than the estimate by 2-5%.
   EXPECT_TRUE(sim.dp_comm_as_flows) << known->second;
-  EXPECT_GT(sim.dp_comm_s, e.breakdown.dp_comm_s * 1.2) << known->second;
-  EXPECT_GT(difference, 0.02) << known->second;
+  EXPECT_LT(sim.dp_comm_s, e.breakdown.dp_comm_s) << known->second;
+  EXPECT_GT(e.breakdown.dp_comm_s - sim.dp_comm_s, -0.5 * difference * e.iteration_s)
+      << known->second;
+  EXPECT_LT(difference, -0.02) << known->second;
+  EXPECT_GT(difference, -0.05) << known->second;
 }
 
 INSTANTIATE_TEST_SUITE_P(TrainingPublic, PublishedAgreement, ::testing::ValuesIn(row_ids()),

@@ -23,9 +23,11 @@ struct FabricConfig {
   SwitchSpec spine_switch;
   SwitchSpec core_switch;
   double oversubscription = 1.0;  ///< leaf downlink:uplink capacity, 1 = full bisection
-  OpticSpec transceiver;          ///< one per end of every optical link
-  OpticSpec fiber_cable;          ///< switch-to-switch and storage links
-  OpticSpec copper_cable;         ///< NIC-to-leaf links inside a rack
+  /// How the switches route flows; defaults to adaptive on InfiniBand, static on Ethernet.
+  Routing routing = Routing::Static;
+  OpticSpec transceiver;   ///< one per end of every optical link
+  OpticSpec fiber_cable;   ///< switch-to-switch and storage links
+  OpticSpec copper_cable;  ///< NIC-to-leaf links inside a rack
 };
 
 /// A number of identical storage units attached to a cluster's fabric.

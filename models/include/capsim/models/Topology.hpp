@@ -31,6 +31,16 @@ enum class FabricTemplate {
 /// Scenario spelling of a template ("single-switch", "leaf-spine", "clos3", "rail-optimized").
 std::string to_string(FabricTemplate kind);
 
+/// How switches pick among equally short next hops. Static: by destination (D-mod-k, as
+/// InfiniBand's fat-tree routing tables and ECMP hashing do), so flows to different destinations
+/// can meet on one uplink. Adaptive: by load (InfiniBand adaptive routing, which NCCL enables by
+/// default on InfiniBand: "Enable ADAPTIVE_ROUTING by default on IB networks", net_ib.cc), so
+/// concurrent flows spread over the uplinks (FabricRoutes.hpp).
+enum class Routing { Static, Adaptive };
+
+/// Scenario spelling: "static", "adaptive".
+std::string to_string(Routing routing);
+
 /// One switch model: radix, per-port speed and forwarding delay.
 struct SwitchModel {
   int ports = 0;                    ///< radix
@@ -58,7 +68,8 @@ struct FabricSpec {
   int storage_nodes = 0;              ///< 0 allowed
   double storage_link_Bps = 0.0;      ///< per storage link per direction, bytes/s
   int storage_links_per_node = 0;
-  double cable_latency_s = 0.0;  ///< propagation delay of every cable, seconds
+  double cable_latency_s = 0.0;       ///< propagation delay of every cable, seconds
+  Routing routing = Routing::Static;  ///< how the switches route (kept by the Topology)
 };
 
 enum class VertexKind { Gpu, NvSwitch, Nic, Switch, Storage };
@@ -142,6 +153,9 @@ class Topology {
   explicit Topology(TopologyGraph graph);
 
   const TopologyGraph& graph() const { return graph_; }
+  /// How its switches route; build_topology() sets FabricSpec::routing, a bare graph is static.
+  Routing routing() const { return routing_; }
+  void set_routing(Routing routing) { routing_ = routing; }
   int gpu_count() const { return static_cast<int>(gpus_.size()); }
   /// The vertex of GPU `rank` (0-based).
   TopologyVertex gpu_vertex(int rank) const;
@@ -183,6 +197,7 @@ class Topology {
 
   TopologyGraph graph_;
   std::vector<TopologyVertex> gpus_;  ///< by rank
+  Routing routing_ = Routing::Static;
   // Derived once from the graph for bisection and collective_path().
   std::vector<TopologyVertex> nic_of_gpu_;       ///< by rank; null_vertex() if none
   std::vector<TopologyVertex> nvswitch_of_gpu_;  ///< by rank; null_vertex() if none

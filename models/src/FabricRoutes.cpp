@@ -1,10 +1,11 @@
 // FabricRoutes: breadth-first distances to a destination, then a walk from the source that picks
 // among equally short next hops by destination.
-#include "SimRoutes.hpp"
+#include "capsim/models/FabricRoutes.hpp"
 
-namespace capsim::sim_detail {
+namespace capsim {
 
-FabricRoutes::FabricRoutes(const TopologyGraph& graph) : graph_(graph) {
+FabricRoutes::FabricRoutes(const TopologyGraph& graph, Routing routing)
+    : graph_(graph), routing_(routing) {
   for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
     // The edge property lives once per undirected edge, so its address names the edge from
     // either end of an out_edges() walk.
@@ -15,6 +16,7 @@ FabricRoutes::FabricRoutes(const TopologyGraph& graph) : graph_(graph) {
   }
   for (auto [v, end] = boost::vertices(graph_); v != end; ++v)
     gpu_count_ += graph_[*v].kind == VertexKind::Gpu;
+  if (routing_ == Routing::Adaptive) load_.assign(2 * links_.size(), 0);
 }
 
 bool FabricRoutes::forwards(const Node& node) {
@@ -75,11 +77,25 @@ std::vector<RouteHop> FabricRoutes::route(TopologyVertex source, TopologyVertex 
       nvlink = nvlink || is_nvlink;
     }
     // A vertex one link closer always exists: the distances were found over the same rule.
-    const auto& [edge, next] = choices[key % choices.size()];
+    std::size_t pick = key % choices.size();
+    if (routing_ == Routing::Adaptive) {
+      auto load_of = [&](std::size_t i) {
+        const std::size_t edge = choices[i].first;
+        return load_[2 * edge + (endpoints_[edge].first == u ? 0 : 1)];
+      };
+      const std::size_t first = pick;
+      for (std::size_t step = 1; step < choices.size(); ++step) {
+        const std::size_t i = (first + step) % choices.size();
+        if (load_of(i) < load_of(pick)) pick = i;
+      }
+    }
+    const auto& [edge, next] = choices[pick];
     hops.push_back(RouteHop{edge, endpoints_[edge].first == u});
     u = next;
   }
+  if (routing_ == Routing::Adaptive)
+    for (const RouteHop& hop : hops) ++load_[2 * hop.edge + (hop.forward ? 0 : 1)];
   return hops;
 }
 
-}  // namespace capsim::sim_detail
+}  // namespace capsim

@@ -1,4 +1,5 @@
-// Routes over a Topology graph for the simulator, SimGrid-free (private to sim/).
+// Routes over a Topology graph, as the fabric forwards packets: the simulator plays flows on them
+// and the estimate counts the data-parallel rings that share a link (RingContention.hpp).
 //
 // The rule is the Topology's (see Topology.hpp): NICs, NVSwitches and switches forward, GPUs and
 // storage nodes are endpoints only; a route is a shortest one in links, and NVLink is preferred
@@ -6,6 +7,10 @@
 // leaf's traffic on its first uplink; here, among next hops that are equally short (parallel
 // cables, several spines), the one at (destination key mod choices) is taken, like InfiniBand's
 // D-mod-k fat-tree routing: deterministic, and different destinations spread over the uplinks.
+// Under adaptive routing (Routing::Adaptive) the least loaded of them is taken instead, load
+// being the routes already laid over that link in that direction (ties from the destination's
+// choice on): the steady state adaptive routing reaches for long flows such as ring
+// collectives, kept deterministic.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +20,7 @@
 
 #include "capsim/models/Topology.hpp"
 
-namespace capsim::sim_detail {
+namespace capsim {
 
 /// One link of a route: graph edge `edge` (numbered as boost::edges() lists them), crossed from
 /// its first endpoint to its second (`forward`) or back.
@@ -30,7 +35,7 @@ struct RouteHop {
 /// memory stays O(vertices) however many GPUs the routes reach.
 class FabricRoutes {
  public:
-  explicit FabricRoutes(const TopologyGraph& graph);
+  explicit FabricRoutes(const TopologyGraph& graph, Routing routing = Routing::Static);
 
   std::size_t edge_count() const { return endpoints_.size(); }
   /// First and second endpoint of edge `edge` (its forward direction runs first -> second).
@@ -39,7 +44,7 @@ class FabricRoutes {
   const Link& link(std::size_t edge) const { return *links_[edge]; }
 
   /// The links from `source` to `destination` in order; empty when there is no route or when
-  /// both are the same vertex.
+  /// both are the same vertex. Under adaptive routing each call adds its route to the load.
   std::vector<RouteHop> route(TopologyVertex source, TopologyVertex destination);
 
   /// Whether traffic may pass through a vertex of this kind (NIC, NVSwitch, switch).
@@ -63,6 +68,8 @@ class FabricRoutes {
   std::uint32_t search_ = 0;
   std::vector<TopologyVertex> queue_;
   std::size_t gpu_count_ = 0;
+  Routing routing_;
+  std::vector<int> load_;  ///< adaptive: routes laid per edge direction (2 edge + backward)
 };
 
-}  // namespace capsim::sim_detail
+}  // namespace capsim

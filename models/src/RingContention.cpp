@@ -1,0 +1,52 @@
+#include "capsim/models/RingContention.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "capsim/models/FabricRoutes.hpp"
+
+namespace capsim {
+
+double dp_rings_shared_bandwidth_Bps(const Topology& topology, const TrainingLayout& layout) {
+  constexpr double kNotAnalysed = std::numeric_limits<double>::infinity();
+  const long group = static_cast<long>(layout.tp) * layout.cp;
+  const long stage_stride = group * layout.dp;
+  // Adaptive routing spreads each flow's packets over the equal paths: the rings then share the
+  // fabric's capacity, which comm_link's share of the topology already prices.
+  if (topology.routing() == Routing::Adaptive) return kNotAnalysed;
+  if (layout.dp < 2 || stage_stride * layout.pp > topology.gpu_count()) return kNotAnalysed;
+  std::vector<int> first_ring;
+  for (int j = 0; j < layout.dp; ++j) first_ring.push_back(static_cast<int>(j * group));
+  if (!std::isinf(topology.collective_path(first_ring).scaleup_Bps)) return kNotAnalysed;
+
+  // Every ring edge's route, then how many of them cross each link in each direction.
+  FabricRoutes routes(topology.graph(), Routing::Static);
+  std::vector<std::vector<std::vector<RouteHop>>> rings;  // ring -> edge -> hops
+  std::vector<int> crossings(2 * routes.edge_count(), 0);
+  auto direction_of = [](const RouteHop& hop) { return 2 * hop.edge + (hop.forward ? 0 : 1); };
+  for (long stage = 0; stage < layout.pp; ++stage) {
+    for (long offset = 0; offset < group; ++offset) {
+      std::vector<std::vector<RouteHop>> edges;
+      for (long j = 0; j < layout.dp; ++j) {
+        const long from = stage * stage_stride + offset + j * group;
+        const long to = stage * stage_stride + offset + ((j + 1) % layout.dp) * group;
+        edges.push_back(routes.route(topology.gpu_vertex(static_cast<int>(from)),
+                                     topology.gpu_vertex(static_cast<int>(to))));
+        for (const RouteHop& hop : edges.back()) ++crossings[direction_of(hop)];
+      }
+      rings.push_back(std::move(edges));
+    }
+  }
+  // The slowest edge of all: its link's bandwidth split among the edges crossing it.
+  double slowest_Bps = kNotAnalysed;
+  for (const auto& ring : rings)
+    for (const auto& edge : ring)
+      for (const RouteHop& hop : edge)
+        slowest_Bps = std::min(slowest_Bps,
+                               routes.link(hop.edge).bandwidth_Bps / crossings[direction_of(hop)]);
+  return slowest_Bps;
+}
+
+}  // namespace capsim
