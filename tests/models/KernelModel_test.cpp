@@ -270,15 +270,15 @@ Spread large_gemm_errors(const std::string& id, const std::string& dtype) {
 }
 
 TEST(KernelFitQuality, LargeGemms) {
-  // Bounds a little above the values the fit gives (H100 0.046 / 0.120, H200 0.072 / 0.128).
+  // Bounds a little above the values the fit gives (H100 0.050 / 0.109, H200 0.066 / 0.125).
   const Spread h100 = large_gemm_errors("h100-sxm-80gb", "bf16");
-  EXPECT_LT(h100.median, 0.05);
-  EXPECT_LT(h100.p90, 0.13);
+  EXPECT_LT(h100.median, 0.055);
+  EXPECT_LT(h100.p90, 0.12);
   const Spread h200 = large_gemm_errors("h200-sxm-141gb", "bf16");
   EXPECT_LT(h200.median, 0.08);
   EXPECT_LT(h200.p90, 0.14);
   // Not fitted: fp16 runs at the bf16 rate in the model but measures ~10% slower when large
-  // (0.060 / 0.156, 0.079 / 0.170); tf32 shares bf16's tiles (0.096 / 0.269, 0.111 / 0.296).
+  // (0.062 / 0.137, 0.075 / 0.156); tf32 shares bf16's tiles (0.092 / 0.266, 0.102 / 0.268).
   EXPECT_LT(large_gemm_errors("h100-sxm-80gb", "fp16").p90, 0.18);
   EXPECT_LT(large_gemm_errors("h200-sxm-141gb", "fp16").p90, 0.18);
   EXPECT_LT(large_gemm_errors("h100-sxm-80gb", "tf32").p90, 0.30);
@@ -351,7 +351,7 @@ void expect_attention_within(const std::string& id, double bound_d128, double lo
 }
 
 TEST(KernelFitQuality, LongSequenceAttention) {
-  // Values the fit gives: H100 worst 0.107, d 64 -0.21 to -0.33; H200 worst 0.177.
+  // Values the fit gives: H100 worst 0.106, d 64 -0.21 to -0.33; H200 worst 0.178.
   expect_attention_within("h100-sxm-80gb", 0.12, -0.36, -0.18);
   expect_attention_within("h200-sxm-141gb", 0.19, -0.36, -0.18);
 }
