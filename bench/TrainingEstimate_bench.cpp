@@ -34,17 +34,17 @@ GpuPerformance h100() {
   gpu.memory_bytes = 80e9;
   KernelParameters& k = gpu.kernels;
   k.bf16_peak_flop_per_s = 989e12;
-  k.gemm_efficiency_bf16 = 0.8387;
+  k.gemm_efficiency_bf16 = 0.8220;
   k.sm_count = 132;
   k.gemm_tile_m = 64;
-  k.gemm_tile_n = 128;
-  k.gemm_k_overhead = 180.5;
-  k.memory_bandwidth_Bps = 2.871e12;
-  k.launch_s = 5.56e-6;
-  k.attention_efficiency_fwd = 0.6954;
-  k.attention_efficiency_bwd = 0.6207;
-  k.attention_half_seq_fwd = 1053;
-  k.attention_half_seq_bwd = 2551;
+  k.gemm_tile_n = 256;
+  k.gemm_k_overhead = 143.5;
+  k.memory_bandwidth_Bps = 2.872e12;
+  k.launch_s = 5.66e-6;
+  k.attention_efficiency_fwd = 0.6950;
+  k.attention_efficiency_bwd = 0.6206;
+  k.attention_half_seq_fwd = 1048;
+  k.attention_half_seq_bwd = 2549;
   return gpu;
 }
 const GpuPerformance kH100 = h100();

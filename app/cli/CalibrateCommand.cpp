@@ -95,6 +95,10 @@ int calibrate_fit_command(const CalibrateArgs& args, std::ostream& out) {
   row("gemm_k_overhead", fit.gemm_k_overhead, catalog_figures.gemm_k_overhead, "%.1f");
   row("memory_bandwidth_TB/s", fit.memory_bandwidth_Bps / 1e12,
       catalog_figures.memory_bandwidth_Bps / 1e12, "%.4f");
+  row("l2_cache_MiB", fit.l2_cache_bytes / (1024.0 * 1024),
+      catalog_figures.l2_cache_bytes / (1024.0 * 1024), "%.1f");
+  row("l2_bandwidth_TB/s", fit.l2_bandwidth_Bps / 1e12, catalog_figures.l2_bandwidth_Bps / 1e12,
+      "%.4f");
   row("launch_us", fit.launch_s * 1e6, catalog_figures.launch_s * 1e6, "%.3f");
   row("attention_efficiency_fwd", fit.attention_efficiency_fwd,
       catalog_figures.attention_efficiency_fwd, "%.4f");

@@ -111,6 +111,8 @@ GpuSpec calibrated_gpu(const GpuSpec& gpu, const CalibrationProfile& profile) {
   out.gemm_k_overhead = fit.gemm_k_overhead;
   out.launch_overhead_s = fit.launch_s;
   out.memory_efficiency = fit.memory_bandwidth_Bps / gpu.memory_bandwidth_Bps;
+  out.l2_cache_bytes = fit.l2_cache_bytes;
+  out.l2_bandwidth_Bps = fit.l2_bandwidth_Bps;
   out.attention_efficiency_fwd = fit.attention_efficiency_fwd;
   out.attention_efficiency_bwd = fit.attention_efficiency_bwd;
   out.attention_half_seq_fwd = fit.attention_half_seq_fwd;

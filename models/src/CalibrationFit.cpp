@@ -129,16 +129,32 @@ void fit_gemm_rate(KernelParameters& p, double KernelParameters::*efficiency,
       0.05, 1.0);
 }
 
-// Stage 2, one tile shape: efficiency, k overhead and launch from the values already in `p`.
-// Sweep rows are short bursts, so they are compared with KernelModel::gemm_isolated_s.
+// The L2 bandwidth is searched between the HBM bandwidth behind it and this many times that.
+constexpr double kMaxL2ToHbmBandwidth = 8;
+
+// Stage 2, one tile shape: efficiency, k overhead, launch and (when the L2 size is known) the L2
+// bandwidth from the values already in `p`. Sweep rows are short bursts of one GEMM back to
+// back, so they are compared with KernelModel::gemm_isolated_s.
 double fit_gemm_tile(KernelParameters& p, const std::vector<GemmMeasurement>& rows,
                      double max_launch_s, double tolerance) {
-  coordinate_descent([&] { return gemm_error(p, rows); },
-                     {{&p.gemm_efficiency_bf16, 0.05, 1.0},
-                      {&p.gemm_k_overhead, 0.0, 4096.0},
-                      {&p.launch_s, 0.0, max_launch_s}},
-                     tolerance);
-  return gemm_error(p, rows);
+  // The L2 bandwidth is searched as its logarithm, as the HBM bandwidth is: past the rate at
+  // which no L2-resident row is memory-bound any more the error is flat, and a linear search
+  // over [1, 8] x HBM would start its bracket on that plateau.
+  const bool fit_l2 = p.l2_cache_bytes > 0;
+  double log_l2_Bps = std::log(fit_l2 ? p.l2_bandwidth_Bps : p.memory_bandwidth_Bps);
+  auto error = [&] {
+    if (fit_l2) p.l2_bandwidth_Bps = std::exp(log_l2_Bps);
+    return gemm_error(p, rows);
+  };
+  std::vector<Coordinate> axes{{&p.gemm_efficiency_bf16, 0.05, 1.0},
+                               {&p.gemm_k_overhead, 0.0, 4096.0},
+                               {&p.launch_s, 0.0, max_launch_s}};
+  if (fit_l2) {
+    axes.push_back({&log_l2_Bps, std::log(p.memory_bandwidth_Bps),
+                    std::log(kMaxL2ToHbmBandwidth * p.memory_bandwidth_Bps)});
+  }
+  coordinate_descent(error, axes, tolerance);
+  return error();
 }
 
 // Stage 2: the tile shape with the least error. Tiles differ in error by several per cent, so a
@@ -156,6 +172,7 @@ void fit_gemm_bf16(KernelParameters& p, const std::vector<GemmMeasurement>& rows
       q.gemm_efficiency_bf16 = 0.8;
       q.gemm_k_overhead = 128;
       q.launch_s = max_launch_s / 2;
+      if (q.l2_cache_bytes > 0) q.l2_bandwidth_Bps = 2 * q.memory_bandwidth_Bps;
       const double error = fit_gemm_tile(q, rows, max_launch_s, 1e-5);
       if (error < best_error) best_error = error, best = q;
     }
@@ -209,11 +226,13 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
   p.tf32_peak_flop_per_s = gpu.tf32_flop_per_s;
   p.gemm_efficiency_fp8 = gpu.matmul_efficiency_fp8;  // no FP8 rows: the published figure
   p.sm_count = sweep.sm_count;
+  // The device's own L2 size where the measurements give it (capsim-calibrate), else the GPU's.
+  p.l2_cache_bytes = sweep.l2_cache_bytes > 0 ? sweep.l2_cache_bytes : gpu.l2_cache_bytes;
   p.gemm_tile_m = p.gemm_tile_n = 128;
 
-  // Stages 1-2: bandwidth and bf16 GEMMs depend on each other only through the launch cost
-  // and the memory-bound GEMM rows; a few rounds settle both. The tile shape is chosen in the
-  // first round; later rounds refine its continuous parameters.
+  // Stages 1-2: bandwidth and bf16 GEMMs depend on each other only through the launch cost,
+  // the memory-bound GEMM rows and the L2 bandwidth's lower bound; a few rounds settle both. The
+  // tile shape is chosen in the first round; later rounds refine its continuous parameters.
   const auto bf16 = gemm_rows(sweep, "bf16");
   double max_launch_s = bf16.front().seconds;  // no kernel is faster than its launch
   for (const auto& g : bf16) max_launch_s = std::min(max_launch_s, g.seconds);

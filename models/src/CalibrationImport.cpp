@@ -22,6 +22,8 @@ json fitted_json(const KernelParameters& fit, const GpuSpec& gpu) {
           {"gemm_tile_n", fit.gemm_tile_n},
           {"gemm_k_overhead", fit.gemm_k_overhead},
           {"memory_bandwidth_Bps", fit.memory_bandwidth_Bps},
+          {"l2_cache_bytes", fit.l2_cache_bytes},
+          {"l2_bandwidth_Bps", fit.l2_bandwidth_Bps},
           {"launch_s", fit.launch_s},
           {"attention_efficiency_fwd", fit.attention_efficiency_fwd},
           {"attention_efficiency_bwd", fit.attention_efficiency_bwd},

@@ -194,6 +194,8 @@ CalibrationProfile parse_calibration_profile(const std::string& text, const std:
   const JsonNode device = top.at("device");
   profile.device = device.text("name");
   profile.sm_count = int(device.whole("sm_count", 1));
+  // capsim-calibrate records the device's L2 size; imported profiles leave it to the GPU type.
+  if (device.has("l2_cache_bytes")) profile.l2_cache_bytes = device.whole("l2_cache_bytes", 1);
   profile.date = top.text("date");
   const JsonNode source = top.at("source");
   profile.tool = source.text("tool");
@@ -207,6 +209,7 @@ CalibrationProfile parse_calibration_profile(const std::string& text, const std:
   sweep.file = file;
   sweep.device = profile.device;
   sweep.sm_count = profile.sm_count;
+  sweep.l2_cache_bytes = profile.l2_cache_bytes;
   read_gemms(measurements, sweep);
   read_copies(measurements, sweep);
   AttentionPowerSweep& attention = profile.measurements.attention;

@@ -116,6 +116,8 @@ void read_fields(YamlMap& map, GpuSpec& into) {
   read(map, "gemm_tile_n", into.gemm_tile_n, 1);
   read(map, "gemm_k_overhead", Quantity::Number, into.gemm_k_overhead);
   read(map, "launch_overhead", Quantity::Time, into.launch_overhead_s);
+  read(map, "l2_cache", Quantity::Bytes, into.l2_cache_bytes);
+  read(map, "l2_bandwidth", Quantity::Bandwidth, into.l2_bandwidth_Bps);
   read(map, "attention_efficiency_fwd", Quantity::Fraction, into.attention_efficiency_fwd);
   read(map, "attention_efficiency_bwd", Quantity::Fraction, into.attention_efficiency_bwd);
   read(map, "attention_half_seq_fwd", Quantity::Number, into.attention_half_seq_fwd);
@@ -263,6 +265,10 @@ void check_complete(const GpuSpec& spec, const SourceLocation& where,
   check.positive(spec.gemm_tile_n, "gemm_tile_n");
   check.positive(spec.gemm_k_overhead, "gemm_k_overhead", Quantity::Number);
   check.positive(spec.launch_overhead_s, "launch_overhead", Quantity::Time);
+  if (spec.l2_bandwidth_Bps > 0 && !(spec.l2_cache_bytes > 0)) {
+    check.fail("l2_bandwidth", "is set but l2_cache is not",
+               "l2_cache, the GPU's L2 size such as \"50MiB\", beside it");
+  }
   check.positive(spec.attention_efficiency_fwd, "attention_efficiency_fwd", Quantity::Fraction);
   check.positive(spec.attention_efficiency_bwd, "attention_efficiency_bwd", Quantity::Fraction);
   check.positive(spec.attention_half_seq_fwd, "attention_half_seq_fwd", Quantity::Number);

@@ -58,6 +58,8 @@ KernelParameters kernel_parameters(const GpuSpec& gpu) {
   p.gemm_tile_n = gpu.gemm_tile_n;
   p.gemm_k_overhead = gpu.gemm_k_overhead;
   p.memory_bandwidth_Bps = gpu.memory_bandwidth_Bps * gpu.memory_efficiency;
+  p.l2_cache_bytes = gpu.l2_cache_bytes;
+  p.l2_bandwidth_Bps = gpu.l2_bandwidth_Bps;
   p.launch_s = gpu.launch_overhead_s;
   p.attention_efficiency_fwd = gpu.attention_efficiency_fwd;
   p.attention_efficiency_bwd = gpu.attention_efficiency_bwd;
@@ -74,9 +76,10 @@ KernelModel::KernelModel(KernelParameters parameters) : p_(std::move(parameters)
     throw ConfigurationError("kernel model: sm_count, gemm_tile_m and gemm_tile_n must be >= 1");
   }
   if (!(p_.memory_bandwidth_Bps > 0) || !(p_.bf16_peak_flop_per_s > 0) || p_.launch_s < 0 ||
-      p_.gemm_k_overhead < 0) {
+      p_.gemm_k_overhead < 0 || p_.l2_cache_bytes < 0 || p_.l2_bandwidth_Bps < 0) {
     throw ConfigurationError(
-        "kernel model: memory bandwidth and BF16 peak must be > 0, launch and k overhead >= 0");
+        "kernel model: memory bandwidth and BF16 peak must be > 0; launch, k overhead, L2 size "
+        "and L2 bandwidth >= 0");
   }
 }
 
@@ -90,7 +93,7 @@ double KernelModel::power_floor_s(double flops, bool sustained, MatmulPrecision 
 
 double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n,
                                          int split, double rate_flop_per_s,
-                                         double bytes_per_element) const {
+                                         double bytes_per_element, double bandwidth_Bps) const {
   // Every SM runs whole tiles; the last wave may leave SMs idle (wave quantization), and padded
   // rows and columns of edge tiles cost as much as real ones.
   const double tiles = std::ceil(m / tile_m) * std::ceil(n / tile_n) * split;
@@ -99,7 +102,7 @@ double KernelModel::gemm_configuration_s(double m, double n, double k, int tile_
       2.0 * tile_m * tile_n * (k / split + p_.gemm_k_overhead) / (rate_flop_per_s / p_.sm_count);
   double bytes = (m * k + k * n + m * n) * bytes_per_element;
   if (split > 1) bytes += 2.0 * split * m * n * kPartialSumBytes;
-  return std::max(waves * tile_s, bytes / p_.memory_bandwidth_Bps);
+  return std::max(waves * tile_s, bytes / bandwidth_Bps);
 }
 
 double KernelModel::gemm_s(double m, double n, double k, MatmulPrecision precision) const {
@@ -127,17 +130,25 @@ double KernelModel::gemm_time_s(double m, double n, double k, MatmulPrecision pr
     throw ConfigurationError(std::string("kernel model: no ") + f.name +
                              " matmul rate for this GPU (peak or efficiency is 0)");
   }
+  // A microbenchmark runs the same GEMM back to back: operands that fit in L2 stay resident
+  // there between launches and move at L2 speed. In a training or serving step the layer's
+  // operands were written by other kernels since, and come from HBM.
+  const double operand_bytes = (m * k + k * n + m * n) * f.bytes_per_element;
+  const double bandwidth_Bps =
+      !sustained && p_.l2_bandwidth_Bps > 0 && operand_bytes <= p_.l2_cache_bytes
+          ? p_.l2_bandwidth_Bps
+          : p_.memory_bandwidth_Bps;
   const int tm = p_.gemm_tile_m;
   const int tn = p_.gemm_tile_n;
   double best = std::numeric_limits<double>::infinity();
   for (const auto& [tile_m, tile_n] : {std::pair{tm, tn}, std::pair{tn, tm}}) {
-    best =
-        std::min(best, gemm_configuration_s(m, n, k, tile_m, tile_n, 1, rate, f.bytes_per_element));
+    best = std::min(best, gemm_configuration_s(m, n, k, tile_m, tile_n, 1, rate,
+                                               f.bytes_per_element, bandwidth_Bps));
     // Splitting k only pays when output tiles alone leave SMs idle.
     const double tiles = std::ceil(m / tile_m) * std::ceil(n / tile_n);
     for (int split = 2; tiles * split <= p_.sm_count && k / split >= kMinSplitKDepth; split *= 2) {
-      best = std::min(
-          best, gemm_configuration_s(m, n, k, tile_m, tile_n, split, rate, f.bytes_per_element));
+      best = std::min(best, gemm_configuration_s(m, n, k, tile_m, tile_n, split, rate,
+                                                 f.bytes_per_element, bandwidth_Bps));
     }
   }
   // Floors were measured for bf16 (fp16 runs at the same rate in this model) and fp8.

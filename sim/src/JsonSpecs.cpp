@@ -31,6 +31,8 @@ Json to_json(const GpuSpec& s) {
               {"gemm_tile_n", s.gemm_tile_n},
               {"gemm_k_overhead", s.gemm_k_overhead},
               {"launch_overhead_s", s.launch_overhead_s},
+              {"l2_cache_bytes", s.l2_cache_bytes},
+              {"l2_bandwidth_Bps", s.l2_bandwidth_Bps},
               {"attention_efficiency_fwd", s.attention_efficiency_fwd},
               {"attention_efficiency_bwd", s.attention_efficiency_bwd},
               {"attention_half_seq_fwd_tokens", s.attention_half_seq_fwd},

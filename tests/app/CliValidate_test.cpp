@@ -74,7 +74,7 @@ TEST_F(CliValidate, TheCsvBreakdownAddsUpToThePrediction) {
   EXPECT_EQ(rows.back().at("recompute"), "selective");
 }
 
-// Accuracy as measured on 2026-11-26 (A100 MAPE 7.0%, H100 11.7%, all 9.2%, worst 24.4%): a guard
+// Accuracy as measured on 2026-11-26 (A100 MAPE 7.0%, H100 10.9%, all 8.8%, worst 24.4%): a guard
 // against regressions, not the target (5% overall, 6% per GPU, 12% worst), which the model
 // does not reach yet.
 TEST_F(CliValidate, AccuracyDoesNotRegress) {

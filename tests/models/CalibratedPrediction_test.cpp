@@ -49,7 +49,7 @@ TEST(CalibratedPrediction, TwentyPercentSlowerGemmsLengthenTheIteration) {
   // By hand, 8192^3 bf16 (compute-bound: 2 x 8192^3 FLOPs, 3 x 128 MiB of operands): the compute
   // term is 2 m n k / (P e) over the wave efficiency, so at 0.8 e it takes 1 / 0.8 = 1.25 times as
   // long, launch aside. In a training step the catalog GPU runs it at the power floor
-  // (sustained 681 TFLOP/s, slower than its 780+ TFLOP/s burst rate); at 0.8 e the burst rate
+  // (sustained 681 TFLOP/s, slower than its 772 TFLOP/s burst rate); at 0.8 e the burst rate
   // (about 620 TFLOP/s) is below the floor, so the step takes the 1.25x burst time.
   const KernelModel before(kernel_parameters(catalog_gpu)), after(kernel_parameters(slow_gpu));
   const double launch = catalog_gpu.launch_overhead_s;

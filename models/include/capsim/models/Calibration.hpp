@@ -51,6 +51,7 @@ struct CublasSweep {
   std::string file;
   std::string device;  ///< from the "# device,<name>,sms=<N>" first line
   int sm_count = 0;
+  double l2_cache_bytes = 0;  ///< the device's L2 size where the file gives it; 0 = not given
   std::vector<GemmMeasurement> gemms;
   std::vector<CopyMeasurement> copies;
 };

@@ -33,9 +33,10 @@ struct CalibrationProfile {
   int schema_version = 0;
   std::string device;  ///< device.name, as CUDA reports it ("NVIDIA H100 80GB HBM3")
   int sm_count = 0;
-  std::string date;  ///< when it was measured (ISO 8601)
-  std::string tool;  ///< "capsim-calibrate 0.1.0" or "capsim calibrate import"
-  std::string mode;  ///< "quick", "full" or "imported"
+  double l2_cache_bytes = 0;  ///< device.l2_cache_bytes; 0 = not given (the GPU type's is used)
+  std::string date;           ///< when it was measured (ISO 8601)
+  std::string tool;           ///< "capsim-calibrate 0.1.0" or "capsim calibrate import"
+  std::string mode;           ///< "quick", "full" or "imported"
   std::vector<std::string> imported_from;  ///< the CSV files, for imported profiles
   KernelMeasurements measurements;         ///< gemm (bf16, fp16, tf32, fp8), copy, attention...
 };

@@ -36,8 +36,12 @@ struct GpuSpec {
   int sm_count = 0;     ///< streaming multiprocessors (AMD: compute units)
   int gemm_tile_m = 0;  ///< GEMM output tile one SM computes at a time
   int gemm_tile_n = 0;
-  double gemm_k_overhead = 0;           ///< per-tile prologue/epilogue cost, in elements of k
-  double launch_overhead_s = 0;         ///< fixed cost of one kernel launch
+  double gemm_k_overhead = 0;    ///< per-tile prologue/epilogue cost, in elements of k
+  double launch_overhead_s = 0;  ///< fixed cost of one kernel launch
+  double l2_cache_bytes = 0;     ///< L2 cache size (the device's l2CacheSize); 0 = not given
+  /// Rate a GEMM reads and writes operands that stay resident in L2 between back-to-back
+  /// launches (fitted; KernelModel.hpp); 0 = not measured.
+  double l2_bandwidth_Bps = 0;
   double attention_efficiency_fwd = 0;  ///< fused causal attention at long sequences / BF16 peak
   double attention_efficiency_bwd = 0;
   double attention_half_seq_fwd = 0;  ///< sequence length (tokens) at which attention reaches

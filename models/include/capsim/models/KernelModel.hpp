@@ -15,7 +15,12 @@
 //                      = 2 x m_padded x n_padded x (k + s k_overhead) / (P e) / wave_efficiency
 //            memory_c  = ((mk + kn + mn) x bytes_per_element + [s > 1] 2 s mn x 4) / bandwidth
 //          (split-K writes and re-reads fp32 partial sums). cuBLAS picks among such kernels; the
-//          model takes the fastest, which is what its heuristics aim for.
+//          model takes the fastest, which is what its heuristics aim for. bandwidth is the
+//          achieved HBM rate, except in gemm_isolated_s when the operands, (mk + kn + mn) x
+//          bytes_per_element, fit in L2 (l2_cache_bytes): a microbenchmark runs one GEMM back to
+//          back, so they stay resident in L2 and move at l2_bandwidth (fitted with the GEMM
+//          figures, Calibration.hpp; 0 = no such term). In a training or serving step the
+//          operands were written by other kernels in between, so the step's GEMMs read HBM.
 //   Attention (fused, causal, FLOPs F = 2 b h s^2 d forward and 2.5 F backward)
 //          t = launch + F / (P_bf16 x e_attn) x (1 + s_half / s)
 //          The (1 + s_half / s) term is a per-query-row cost (loading Q, writing O and the
@@ -57,6 +62,8 @@ struct KernelParameters {
   int gemm_tile_n = 0;                   ///< output tile columns
   double gemm_k_overhead = 0;            ///< per-tile prologue/epilogue cost, in units of k
   double memory_bandwidth_Bps = 0;       ///< achieved on large copies (read + write counted)
+  double l2_cache_bytes = 0;             ///< L2 size; operands up to it stay resident back to back
+  double l2_bandwidth_Bps = 0;           ///< GEMM operand traffic rate from L2; 0 = no L2 term
   double launch_s = 0;                   ///< fixed cost of one kernel launch
   double attention_efficiency_fwd = 0;   ///< long-sequence fused causal attention / BF16 peak, fwd
   double attention_efficiency_bwd = 0;   ///< same for the backward pass
@@ -84,7 +91,8 @@ class KernelModel {
   /// matmul rate scales by sm_share in (0, 1]; the power floor stays that of the whole GPU.
   double gemm_sharing_s(double m, double n, double k, MatmulPrecision precision,
                         double sm_share) const;
-  /// The same GEMM alone on a GPU below its cap, as a microbenchmark times it.
+  /// The same GEMM alone on a GPU below its cap and launched back to back with the same
+  /// operands (L2-resident when they fit), as a microbenchmark times it.
   double gemm_isolated_s(double m, double n, double k, MatmulPrecision precision) const;
 
   /// Fused causal attention forward over `batch` x `heads` sequences of `seq_len` queries and
@@ -121,7 +129,8 @@ class KernelModel {
   double attention_time_s(double batch, double heads, double seq_len, double head_dim,
                           bool backward, bool sustained) const;
   double gemm_configuration_s(double m, double n, double k, int tile_m, int tile_n, int split,
-                              double rate_flop_per_s, double bytes_per_element) const;
+                              double rate_flop_per_s, double bytes_per_element,
+                              double bandwidth_Bps) const;
 
   KernelParameters p_;
 };
