@@ -34,10 +34,10 @@ ServiceSetup hour_at_200_per_s(const Catalog& catalog) {
   setup.instance.model = model_shape(catalog.models.at("llama-3.1-8b"));
   setup.instance.precision = InferencePrecision::FP8;
   setup.instance.gpu = inference_gpu(catalog.gpus.at("h100-sxm-80gb"));
-  setup.kv_blocks = kv_capacity(setup.instance, setup.engine.max_batch_size,
-                                setup.engine.max_num_tokens, setup.engine.kv_memory_fraction,
-                                setup.engine.tokens_per_block)
-                        .kv_blocks;
+  setup.kv_blocks =
+      kv_capacity(setup.instance, setup.engine.max_batch_size, setup.engine.max_num_tokens,
+                  setup.engine.kv_memory_fraction, setup.engine.tokens_per_block)
+          .kv_blocks;
   setup.replicas = 32;
   setup.duration_s = 3600;
   TrafficConfig traffic;
@@ -57,7 +57,8 @@ ChildFigures run_in_child(const ServiceSetup& setup) {
     const auto start = std::chrono::steady_clock::now();
     const ServingSimulation sim = simulate_services({setup});
     ChildFigures figures;
-    figures.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    figures.wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     figures.events = static_cast<double>(sim.events);
     figures.completed = static_cast<double>(sim.services.at(0).completed);
     const bool written = write(fds[1], &figures, sizeof figures) == sizeof figures;

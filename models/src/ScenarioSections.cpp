@@ -309,8 +309,8 @@ void parse_workloads(YamlMap& top, const Catalog& catalog,
     std::string name, cluster_name;
     int servers = 0;
     if (inference) {
-      services.push_back(parse_inference_service(entries[i], catalog, clusters,
-                                                 static_cast<int>(i), base_dir));
+      services.push_back(
+          parse_inference_service(entries[i], catalog, clusters, static_cast<int>(i), base_dir));
       name = services.back().name;
       cluster_name = services.back().cluster;
       servers = services.back().servers;

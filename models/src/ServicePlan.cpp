@@ -11,7 +11,8 @@ namespace capsim {
 namespace {
 
 [[noreturn]] void fail(const InferenceService& service, const std::string& message) {
-  throw ConfigurationError(std::string("service '").append(service.name).append("': ").append(message));
+  throw ConfigurationError(
+      std::string("service '").append(service.name).append("': ").append(message));
 }
 
 }  // namespace
@@ -37,23 +38,27 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   }
   plan.servers = service.servers > 0 ? service.servers : cluster.server_count;
   plan.gpus = plan.servers * cluster.server.gpus;
-  plan.max_replicas = service.autoscaler.enabled ? service.autoscaler.max_replicas : service.replicas;
+  plan.max_replicas =
+      service.autoscaler.enabled ? service.autoscaler.max_replicas : service.replicas;
 
   // The longest request must fit in one replica's cache, or it could never be served.
   const TrafficConfig& traffic = service.traffic;
   const long long block = e.tokens_per_block;
-  const long long longest = static_cast<long long>(traffic.input_tokens.max) + traffic.output_tokens.max;
+  const long long longest =
+      static_cast<long long>(traffic.input_tokens.max) + traffic.output_tokens.max;
   if ((longest + block - 1) / block > plan.kv.kv_blocks) {
     fail(service, "a request of up to " + std::to_string(traffic.input_tokens.max) + " + " +
                       std::to_string(traffic.output_tokens.max) + " tokens needs " +
-                      std::to_string((longest + block - 1) / block) + " KV blocks but a replica's cache holds " +
+                      std::to_string((longest + block - 1) / block) +
+                      " KV blocks but a replica's cache holds " +
                       std::to_string(plan.kv.kv_blocks) +
                       "; expected shorter requests, more tp, fp8 or a larger kv_memory_fraction");
   }
   if (!e.chunked_prefill && traffic.input_tokens.max > e.max_num_tokens) {
-    fail(service, "a prompt of up to " + std::to_string(traffic.input_tokens.max) +
-                      " tokens exceeds max_num_tokens " + std::to_string(e.max_num_tokens) +
-                      " without chunked prefill; expected a larger budget or chunked_prefill: true");
+    fail(service,
+         "a prompt of up to " + std::to_string(traffic.input_tokens.max) +
+             " tokens exceeds max_num_tokens " + std::to_string(e.max_num_tokens) +
+             " without chunked prefill; expected a larger budget or chunked_prefill: true");
   }
 
   // Capacity at the mean lengths.

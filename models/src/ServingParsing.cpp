@@ -42,8 +42,9 @@ LengthDistribution parse_length(YamlMap& traffic, const std::string& key, int mo
   if (node.IsScalar()) {
     const std::int64_t value = traffic.integer(key, 1);
     if (value > fallback_max) {
-      traffic.fail(key, std::to_string(value) + " tokens is longer than the model's context of " +
-                            std::to_string(fallback_max),
+      traffic.fail(key,
+                   std::to_string(value) + " tokens is longer than the model's context of " +
+                       std::to_string(fallback_max),
                    "at most " + std::to_string(fallback_max));
     }
     d.mean = static_cast<double>(value);
@@ -70,8 +71,9 @@ LengthDistribution parse_length(YamlMap& traffic, const std::string& key, int mo
   }
   if (d.max < d.min) map.fail("max", "is below min", "max >= min");
   if (d.max > fallback_max) {
-    map.fail("max", std::to_string(d.max) + " tokens is longer than the model's context of " +
-                        std::to_string(fallback_max),
+    map.fail("max",
+             std::to_string(d.max) + " tokens is longer than the model's context of " +
+                 std::to_string(fallback_max),
              "at most " + std::to_string(fallback_max));
   }
   map.finish();
@@ -112,9 +114,9 @@ TrafficConfig parse_traffic(YamlMap& service, int model_max, const std::string& 
     t.pattern = ArrivalPattern::Trace;
     t.trace_file = map.string("file");
     const std::filesystem::path path(t.trace_file);
-    const std::string resolved =
-        path.is_relative() && !base_dir.empty() ? (std::filesystem::path(base_dir) / path).string()
-                                                : t.trace_file;
+    const std::string resolved = path.is_relative() && !base_dir.empty()
+                                     ? (std::filesystem::path(base_dir) / path).string()
+                                     : t.trace_file;
     t.trace = load_trace(resolved);
   }
   if (t.pattern != ArrivalPattern::Trace) {
@@ -162,8 +164,9 @@ AutoscalerConfig parse_autoscaler(YamlMap& service) {
   auto map = service.optional_map("autoscaler");
   if (!map) return a;
   a.enabled = true;
-  a.metric = map->choice("metric", {"queue", "utilization"}) == "queue" ? ScalingMetric::Queue
-                                                                         : ScalingMetric::Utilization;
+  a.metric = map->choice("metric", {"queue", "utilization"}) == "queue"
+                 ? ScalingMetric::Queue
+                 : ScalingMetric::Utilization;
   a.target = a.metric == ScalingMetric::Queue ? map->quantity("target", Quantity::Number)
                                               : map->quantity("target", Quantity::Fraction);
   if (!(a.target > 0)) map->fail("target", "is zero", "a positive target");
@@ -171,7 +174,8 @@ AutoscalerConfig parse_autoscaler(YamlMap& service) {
   a.max_replicas = read_int(*map, "max_replicas", 0, 1);
   a.startup_s = map->quantity_or("startup", Quantity::Time, a.startup_s);
   a.interval_s = positive_time(*map, "interval", a.interval_s);
-  a.scale_down_window_s = map->quantity_or("scale_down_window", Quantity::Time, a.scale_down_window_s);
+  a.scale_down_window_s =
+      map->quantity_or("scale_down_window", Quantity::Time, a.scale_down_window_s);
   a.tolerance = map->quantity_or("tolerance", Quantity::Fraction, a.tolerance);
   map->finish();
   return a;
@@ -236,7 +240,8 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   s.model = resolve_entry(map, "model", catalog.models, "model");
   const std::string precision = map.choice("precision", {"bf16", "fp8", "fp4"}, "bf16");
   if (precision == "fp4") {
-    map.fail("precision", "fp4: no catalog GPU has an FP4 matmul rate yet (" + gpu.id + " has none)",
+    map.fail("precision",
+             "fp4: no catalog GPU has an FP4 matmul rate yet (" + gpu.id + " has none)",
              "bf16 or fp8");
   }
   if (precision == "fp8" && !(gpu.fp8_flop_per_s > 0 && gpu.matmul_efficiency_fp8 > 0)) {
@@ -252,10 +257,11 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
     }
     const int domain = std::min(cluster->server.nvlink_domain_gpus, cluster->server.gpus);
     if (domain % s.tp != 0) {
-      parallelism->fail("tp",
-                        std::to_string(s.tp) + " does not divide the " + std::to_string(domain) +
-                            " GPUs of one scale-up domain of " + cluster->server.id,
-                        "a replica inside one NVLink domain: tp dividing " + std::to_string(domain));
+      parallelism->fail(
+          "tp",
+          std::to_string(s.tp) + " does not divide the " + std::to_string(domain) +
+              " GPUs of one scale-up domain of " + cluster->server.id,
+          "a replica inside one NVLink domain: tp dividing " + std::to_string(domain));
     }
     parallelism->finish();
   }
@@ -293,8 +299,8 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   if (s.replicas > fit) {
     map.fail("replicas",
              std::to_string(s.replicas) + " replicas of tp " + std::to_string(s.tp) +
-                 " need more than the service's " +
-                 std::to_string(servers * cluster->server.gpus) + " GPUs",
+                 " need more than the service's " + std::to_string(servers * cluster->server.gpus) +
+                 " GPUs",
              "at most " + std::to_string(fit));
   }
   if (s.autoscaler.enabled &&

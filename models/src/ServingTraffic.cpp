@@ -85,7 +85,8 @@ int draw_length(const LengthDistribution& d, double u1, double u2) {
     value = std::exp(mu + std::sqrt(sigma2) * standard_normal(u1, u2));
   }
   const double rounded = std::round(value);
-  return static_cast<int>(std::clamp(rounded, static_cast<double>(d.min), static_cast<double>(d.max)));
+  return static_cast<int>(
+      std::clamp(rounded, static_cast<double>(d.min), static_cast<double>(d.max)));
 }
 
 double mean_length(const LengthDistribution& d) {
@@ -119,7 +120,8 @@ std::vector<ServingRequest> generate_requests(const TrafficConfig& traffic, doub
   std::mt19937_64 rng(seed);
   RateSchedule schedule(traffic, rng);
   double t = 0;
-  requests.reserve(static_cast<std::size_t>(traffic.mean_rate_per_s(duration_s) * duration_s * 1.05) + 16);
+  requests.reserve(
+      static_cast<std::size_t>(traffic.mean_rate_per_s(duration_s) * duration_s * 1.05) + 16);
   while (t < duration_s) {
     const RateSpell spell = schedule.at(t);
     if (!(spell.rate_per_s >= 0) || !std::isfinite(spell.rate_per_s)) fail("a rate is not >= 0");

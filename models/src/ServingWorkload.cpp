@@ -37,7 +37,8 @@ double TrafficConfig::mean_rate_per_s(double duration_s) const {
         const double hours = start_hour + t / 3600.0;
         const double hour = std::floor(hours);
         const double until = std::min(duration_s, (hour + 1 - start_hour) * 3600.0);
-        requests += hourly_rates_per_s[static_cast<std::size_t>(std::fmod(hour, 24.0))] * (until - t);
+        requests +=
+            hourly_rates_per_s[static_cast<std::size_t>(std::fmod(hour, 24.0))] * (until - t);
         t = until;
       }
       return requests / duration_s;

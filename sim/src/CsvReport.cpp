@@ -93,7 +93,7 @@ void cost_table(const Result& result, std::ostream& out) {
 }  // namespace
 
 std::vector<std::string> csv_table_names() {
-  return {"training.csv", "breakdown.csv", "memory.csv", "bom.csv",
+  return {"training.csv", "breakdown.csv", "memory.csv",  "bom.csv",
           "cost.csv",     "serving.csv",   "replicas.csv"};
 }
 

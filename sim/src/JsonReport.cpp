@@ -1,7 +1,7 @@
 #include <nlohmann/json.hpp>
 
-#include "capsim/sim/JsonSpecs.hpp"
 #include "ServiceReports.hpp"
+#include "capsim/sim/JsonSpecs.hpp"
 #include "capsim/sim/Report.hpp"
 
 namespace capsim {

@@ -1,5 +1,5 @@
-#include "capsim/models/Units.hpp"
 #include "ServiceReports.hpp"
+#include "capsim/models/Units.hpp"
 #include "capsim/sim/Report.hpp"
 
 namespace capsim {

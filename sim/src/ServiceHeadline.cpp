@@ -57,14 +57,13 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
                       format_duration(service.duration_s) + "; " +
                       number(plan.mean_input_tokens, "%.0f") + " in / " +
                       number(plan.mean_output_tokens, "%.0f") + " out tokens (mean)"},
-      {"capacity (estimate)",
-       number(plan.replica_requests_per_s, "%.4g") + " req/s per replica (" +
-           number(plan.replica_output_tokens_per_s, "%.0f") +
-           " output tok/s at max throughput); the peak needs >= " +
-           std::to_string(plan.replicas_for_peak) + " replicas"},
+      {"capacity (estimate)", number(plan.replica_requests_per_s, "%.4g") + " req/s per replica (" +
+                                  number(plan.replica_output_tokens_per_s, "%.0f") +
+                                  " output tok/s at max throughput); the peak needs >= " +
+                                  std::to_string(plan.replicas_for_peak) + " replicas"},
       {"KV cache", number(static_cast<double>(plan.kv.kv_tokens), "%.0f") +
-                       " tokens per replica (" + format_quantity(plan.kv.kv_bytes, Quantity::Bytes) +
-                       " per GPU)"}};
+                       " tokens per replica (" +
+                       format_quantity(plan.kv.kv_bytes, Quantity::Bytes) + " per GPU)"}};
   if (index >= result.service_outcomes.size()) return rows;
   const ServiceOutcome& outcome = result.service_outcomes[index];
   if (!outcome.simulated) {
@@ -92,12 +91,12 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
                                        money(outcome.owned_usd / outcome.hours) + "/h, " +
                                        money(outcome.owned_usd_per_million_output_tokens) +
                                        " per million output tokens)"});
-  rows.push_back({"cost if rented",
-                  outcome.rented_usd
-                      ? money(*outcome.rented_usd) + " (" + money(*outcome.rented_usd / outcome.hours) +
-                            "/h, " + money(*outcome.rented_usd_per_million_output_tokens) +
-                            " per million output tokens)"
-                      : std::string("no rental rate known for this GPU")});
+  rows.push_back({"cost if rented", outcome.rented_usd
+                                        ? money(*outcome.rented_usd) + " (" +
+                                              money(*outcome.rented_usd / outcome.hours) + "/h, " +
+                                              money(*outcome.rented_usd_per_million_output_tokens) +
+                                              " per million output tokens)"
+                                        : std::string("no rental rate known for this GPU")});
   return rows;
 }
 

@@ -20,52 +20,51 @@ Json service_json(const Result& result, std::size_t i) {
     slo[limit.measure + "_p" + std::to_string(limit.percentile) + "_s"] = limit.limit_s;
   }
   slo["goodput"] = optional_json(s.slo.goodput);
-  Json json = {
-      {"name", s.name},
-      {"cluster", s.cluster},
-      {"model", s.model.id},
-      {"precision", inference_precision_name(s.precision)},
-      {"tp", s.tp},
-      {"pp", s.pp},
-      {"servers", p.servers},
-      {"gpus", p.gpus},
-      {"replicas", s.replicas},
-      {"router", router_policy_name(s.router)},
-      {"duration_s", s.duration_s},
-      {"engine",
-       {{"max_batch_size", s.engine.max_batch_size},
-        {"max_num_tokens", s.engine.max_num_tokens},
-        {"kv_memory_fraction", s.engine.kv_memory_fraction},
-        {"tokens_per_block", s.engine.tokens_per_block},
-        {"chunked_prefill", s.engine.chunked_prefill},
-        {"kv_policy", kv_policy_name(s.engine.kv_policy)}}},
-      {"traffic",
-       {{"pattern", arrival_pattern_name(s.traffic.pattern)},
-        {"peak_rate_per_s", p.peak_rate_per_s},
-        {"mean_rate_per_s", p.mean_rate_per_s},
-        {"mean_input_tokens", p.mean_input_tokens},
-        {"mean_output_tokens", p.mean_output_tokens}}},
-      {"autoscaler",
-       s.autoscaler.enabled ? Json{{"metric", scaling_metric_name(s.autoscaler.metric)},
-                                   {"target", s.autoscaler.target},
-                                   {"min_replicas", s.autoscaler.min_replicas},
-                                   {"max_replicas", s.autoscaler.max_replicas},
-                                   {"startup_s", s.autoscaler.startup_s},
-                                   {"interval_s", s.autoscaler.interval_s},
-                                   {"scale_down_window_s", s.autoscaler.scale_down_window_s},
-                                   {"tolerance", s.autoscaler.tolerance}}
-                            : Json()},
-      {"slo", slo},
-      {"estimate",
-       {{"weights_bytes_per_gpu", p.kv.weights_bytes},
-        {"kv_bytes_per_gpu", p.kv.kv_bytes},
-        {"kv_tokens_per_replica", p.kv.kv_tokens},
-        {"replica_output_tokens_per_s", p.replica_output_tokens_per_s},
-        {"replica_requests_per_s", p.replica_requests_per_s},
-        {"replicas_for_peak", p.replicas_for_peak},
-        {"owned_usd_per_gpu_hour", p.owned_usd_per_gpu_hour},
-        {"rented_usd_per_gpu_hour", optional_json(p.rented_usd_per_gpu_hour)}}},
-      {"simulation", Json()}};
+  Json json = {{"name", s.name},
+               {"cluster", s.cluster},
+               {"model", s.model.id},
+               {"precision", inference_precision_name(s.precision)},
+               {"tp", s.tp},
+               {"pp", s.pp},
+               {"servers", p.servers},
+               {"gpus", p.gpus},
+               {"replicas", s.replicas},
+               {"router", router_policy_name(s.router)},
+               {"duration_s", s.duration_s},
+               {"engine",
+                {{"max_batch_size", s.engine.max_batch_size},
+                 {"max_num_tokens", s.engine.max_num_tokens},
+                 {"kv_memory_fraction", s.engine.kv_memory_fraction},
+                 {"tokens_per_block", s.engine.tokens_per_block},
+                 {"chunked_prefill", s.engine.chunked_prefill},
+                 {"kv_policy", kv_policy_name(s.engine.kv_policy)}}},
+               {"traffic",
+                {{"pattern", arrival_pattern_name(s.traffic.pattern)},
+                 {"peak_rate_per_s", p.peak_rate_per_s},
+                 {"mean_rate_per_s", p.mean_rate_per_s},
+                 {"mean_input_tokens", p.mean_input_tokens},
+                 {"mean_output_tokens", p.mean_output_tokens}}},
+               {"autoscaler", s.autoscaler.enabled
+                                  ? Json{{"metric", scaling_metric_name(s.autoscaler.metric)},
+                                         {"target", s.autoscaler.target},
+                                         {"min_replicas", s.autoscaler.min_replicas},
+                                         {"max_replicas", s.autoscaler.max_replicas},
+                                         {"startup_s", s.autoscaler.startup_s},
+                                         {"interval_s", s.autoscaler.interval_s},
+                                         {"scale_down_window_s", s.autoscaler.scale_down_window_s},
+                                         {"tolerance", s.autoscaler.tolerance}}
+                                  : Json()},
+               {"slo", slo},
+               {"estimate",
+                {{"weights_bytes_per_gpu", p.kv.weights_bytes},
+                 {"kv_bytes_per_gpu", p.kv.kv_bytes},
+                 {"kv_tokens_per_replica", p.kv.kv_tokens},
+                 {"replica_output_tokens_per_s", p.replica_output_tokens_per_s},
+                 {"replica_requests_per_s", p.replica_requests_per_s},
+                 {"replicas_for_peak", p.replicas_for_peak},
+                 {"owned_usd_per_gpu_hour", p.owned_usd_per_gpu_hour},
+                 {"rented_usd_per_gpu_hour", optional_json(p.rented_usd_per_gpu_hour)}}},
+               {"simulation", Json()}};
   if (i < result.service_outcomes.size()) {
     const ServiceOutcome& o = result.service_outcomes[i];
     if (!o.simulated) {
@@ -93,7 +92,8 @@ Json service_json(const Result& result, std::size_t i) {
 
 nlohmann::json services_json(const Result& result) {
   Json services = Json::array();
-  for (std::size_t i = 0; i < result.services.size(); ++i) services.push_back(service_json(result, i));
+  for (std::size_t i = 0; i < result.services.size(); ++i)
+    services.push_back(service_json(result, i));
   return services;
 }
 
@@ -124,8 +124,8 @@ void write_serving_csv(const Result& result, std::ostream& out) {
     }
     const ServiceOutcome& o = result.service_outcomes[i];
     const ServiceStats& s = o.stats;
-    out << "," << s.requests << "," << s.completed << "," << s.unfinished << ","
-        << s.requests_per_s << "," << s.output_tokens_per_s;
+    out << "," << s.requests << "," << s.completed << "," << s.unfinished << "," << s.requests_per_s
+        << "," << s.output_tokens_per_s;
     for (const LatencyStats* l : {&s.ttft, &s.tpot, &s.e2e})
       out << "," << l->p50_s << "," << l->p90_s << "," << l->p99_s;
     out << "," << s.goodput_fraction << "," << s.gpu_utilization << "," << s.kv_utilization << ","

@@ -45,17 +45,18 @@ void price(const ServicePlan& plan, const InferenceService& service, ServiceOutc
 
 }  // namespace
 
-std::uint64_t service_seed(std::uint64_t seed, std::size_t index) {
-  // Services draw from separate streams: the seed mixed with the service's position.
-  return seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(index) + 1));
+std::uint64_t service_seed(std::uint64_t seed, std::size_t) {
+  // Every service draws from the run's seed: services with the same traffic section see the
+  // same requests, so a comparison of hardware (scenarios/serving-gpu-comparison.yaml) is like
+  // for like.
+  return seed;
 }
 
 void plan_services(const Scenario& scenario, Result& result) {
   result.services = scenario.services;
   for (const InferenceService& service : scenario.services) {
     const std::size_t c = cluster_index(scenario, service.cluster);
-    result.service_plans.push_back(
-        plan_service(service, scenario.clusters[c], result.clusters[c]));
+    result.service_plans.push_back(plan_service(service, scenario.clusters[c], result.clusters[c]));
   }
 }
 

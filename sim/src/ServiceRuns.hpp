@@ -22,7 +22,8 @@ void simulate_services_in_child(const Scenario& scenario, Result& result,
 /// The SLO checks of every simulated service (appended to result.targets).
 void check_service_targets(Result& result);
 
-/// The seed of service `index`'s requests from the run's seed.
+/// The seed of service `index`'s requests from the run's seed (the run's seed itself: the same
+/// traffic gives the same requests in every service).
 std::uint64_t service_seed(std::uint64_t seed, std::size_t index);
 
 }  // namespace capsim::sim_detail

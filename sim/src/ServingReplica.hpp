@@ -45,14 +45,14 @@ struct RequestState {
   double finish_s = -1;
   int preemptions = 0;
   // While admitted:
-  int prompt = 0;     ///< tokens this admission prefills (input, + generated after a preemption)
-  int prefilled = 0;  ///< of them, in the cache
-  int generated = 0;  ///< output tokens sampled, as of the decode start (g0) while decoding
-  long long base = 0;        ///< decoding: context in iteration k is base + k
-  long long decode_from = 0; ///< decoding: the iteration that sampled `generated`
-  long long blocks = 0;      ///< blocks held at admission (and, decoding, at its start)
-  long long admitted = 0;    ///< admission order on its replica
-  unsigned epoch = 0;        ///< bumped when preempted: older heap entries are void
+  int prompt = 0;      ///< tokens this admission prefills (input, + generated after a preemption)
+  int prefilled = 0;   ///< of them, in the cache
+  int generated = 0;   ///< output tokens sampled, as of the decode start (g0) while decoding
+  long long base = 0;  ///< decoding: context in iteration k is base + k
+  long long decode_from = 0;  ///< decoding: the iteration that sampled `generated`
+  long long blocks = 0;       ///< blocks held at admission (and, decoding, at its start)
+  long long admitted = 0;     ///< admission order on its replica
+  unsigned epoch = 0;         ///< bumped when preempted: older heap entries are void
 };
 
 class ReplicaEngine {
@@ -76,10 +76,10 @@ class ReplicaEngine {
 
   long long preemptions = 0;
   long long iterations = 0;
-  double busy_s = 0;          ///< time spent in iterations
-  double kv_block_s = 0;      ///< blocks in use x iteration time, summed
-  double waiting_s = 0;       ///< queued requests x iteration time, summed
-  double output_tokens = 0;   ///< sampled tokens
+  double busy_s = 0;         ///< time spent in iterations
+  double kv_block_s = 0;     ///< blocks in use x iteration time, summed
+  double waiting_s = 0;      ///< queued requests x iteration time, summed
+  double output_tokens = 0;  ///< sampled tokens
   long long finished = 0;
 
  private:

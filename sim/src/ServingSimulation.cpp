@@ -253,16 +253,18 @@ void autoscaler_actor(World& world, ServiceRun& s) {
 }
 
 void check(const ServiceSetup& setup) {
-  const std::string who = std::string("simulate_services: service '").append(setup.name).append("'");
+  const std::string who =
+      std::string("simulate_services: service '").append(setup.name).append("'");
   if (setup.replicas < 1) throw ConfigurationError(who + ": needs at least one replica");
   if (setup.kv_blocks < 1) throw ConfigurationError(who + ": has no KV-cache blocks");
   if (!(setup.duration_s > 0)) throw ConfigurationError(who + ": needs a positive duration");
   const AutoscalerConfig& a = setup.autoscaler;
-  if (a.enabled && (a.min_replicas < 1 || a.max_replicas < a.min_replicas || !(a.interval_s > 0) ||
-                    !(a.target > 0) || setup.replicas < a.min_replicas ||
-                    setup.replicas > a.max_replicas))
-    throw ConfigurationError(who + ": autoscaler needs 1 <= min <= replicas <= max, a positive "
-                                   "interval and target");
+  if (a.enabled &&
+      (a.min_replicas < 1 || a.max_replicas < a.min_replicas || !(a.interval_s > 0) ||
+       !(a.target > 0) || setup.replicas < a.min_replicas || setup.replicas > a.max_replicas))
+    throw ConfigurationError(who +
+                             ": autoscaler needs 1 <= min <= replicas <= max, a positive "
+                             "interval and target");
 }
 
 bool within_slo(const RequestRecord& r, const ServiceSlo& slo) {
@@ -308,7 +310,8 @@ ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
     ttft.push_back(r.first_token_s - r.arrival_s);
     e2e.push_back(r.finish_s - r.arrival_s);
     queue.push_back(r.first_scheduled_s - r.arrival_s);
-    if (r.output_tokens >= 2) tpot.push_back((r.finish_s - r.first_token_s) / (r.output_tokens - 1));
+    if (r.output_tokens >= 2)
+      tpot.push_back((r.finish_s - r.first_token_s) / (r.output_tokens - 1));
     st.input_tokens += r.input_tokens;
     st.output_tokens += r.output_tokens;
     if (within_slo(r, setup.slo)) ++st.good_requests;
@@ -319,7 +322,8 @@ ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
   st.e2e = latency_stats(e2e);
   st.queue = latency_stats(queue);
   st.goodput_fraction =
-      st.requests > 0 ? static_cast<double>(st.good_requests) / static_cast<double>(st.requests) : 1;
+      st.requests > 0 ? static_cast<double>(st.good_requests) / static_cast<double>(st.requests)
+                      : 1;
   st.requests_per_s = static_cast<double>(in_window) / setup.duration_s;
   st.output_tokens_per_s = s.output_tokens_in_window / setup.duration_s;
   double busy = 0, alive = 0, kv = 0, kv_capacity = 0;

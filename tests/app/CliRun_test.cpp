@@ -14,9 +14,9 @@
 namespace capsim::test {
 namespace {
 
-const std::vector<std::string> kReportFiles = {
-    "result.json", "training.csv", "breakdown.csv", "memory.csv",  "bom.csv",
-    "cost.csv",    "serving.csv",  "replicas.csv",  "summary.md"};
+const std::vector<std::string> kReportFiles = {"result.json", "training.csv", "breakdown.csv",
+                                               "memory.csv",  "bom.csv",      "cost.csv",
+                                               "serving.csv", "replicas.csv", "summary.md"};
 
 /// Every *.yaml in scenarios/, found at run time so a new scenario is covered without editing
 /// this file.
@@ -157,18 +157,18 @@ void check_services(const Json& result) {
     const double hours = sim["end_s"].get<double>() / 3600;
     EXPECT_TRUE(near_rel(sim["hours"].get<double>(), hours));
     const Json& estimate = service["estimate"];
-    EXPECT_TRUE(near_rel(sim["owned_usd"].get<double>(),
-                         service["gpus"].get<double>() *
-                             estimate["owned_usd_per_gpu_hour"].get<double>() * hours));
-    EXPECT_TRUE(near_rel(sim["owned_usd_per_million_output_tokens"].get<double>(),
-                         sim["owned_usd"].get<double>() /
-                             (sim["output_tokens"].get<double>() / 1e6)));
+    EXPECT_TRUE(near_rel(
+        sim["owned_usd"].get<double>(),
+        service["gpus"].get<double>() * estimate["owned_usd_per_gpu_hour"].get<double>() * hours));
+    EXPECT_TRUE(
+        near_rel(sim["owned_usd_per_million_output_tokens"].get<double>(),
+                 sim["owned_usd"].get<double>() / (sim["output_tokens"].get<double>() / 1e6)));
     EXPECT_EQ(sim["rented_usd"].is_null(), estimate["rented_usd_per_gpu_hour"].is_null());
     if (!sim["rented_usd"].is_null()) {
-      EXPECT_TRUE(near_rel(sim["rented_usd"].get<double>(),
-                           sim["replica_seconds"].get<double>() / 3600 *
-                               service["tp"].get<double>() *
-                               estimate["rented_usd_per_gpu_hour"].get<double>()));
+      EXPECT_TRUE(
+          near_rel(sim["rented_usd"].get<double>(),
+                   sim["replica_seconds"].get<double>() / 3600 * service["tp"].get<double>() *
+                       estimate["rented_usd_per_gpu_hour"].get<double>()));
     }
     EXPECT_GE(sim["peak_replicas"].get<int>(), service["replicas"].get<int>());
     EXPECT_GE(sim["replica_seconds"].get<double>(),
@@ -264,10 +264,12 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
   for (const auto& table : {"training.csv", "breakdown.csv", "memory.csv", "bom.csv", "cost.csv",
                             "serving.csv", "replicas.csv"}) {
     const auto rows = read_csv(cwd / out / table);
-    const bool serving = std::string(table) == "serving.csv" || std::string(table) == "replicas.csv";
-    const bool expected = serving ? !result["services"].empty()
-                                  : !result["training"].empty() || std::string(table) == "bom.csv" ||
-                                        std::string(table) == "cost.csv";
+    const bool serving =
+        std::string(table) == "serving.csv" || std::string(table) == "replicas.csv";
+    const bool expected = serving
+                              ? !result["services"].empty()
+                              : !result["training"].empty() || std::string(table) == "bom.csv" ||
+                                    std::string(table) == "cost.csv";
     if (expected) ASSERT_GE(rows.size(), 2u) << table << " has no data row";
     for (const auto& row : rows) {
       EXPECT_EQ(row.size(), rows[0].size()) << table << " ragged row";

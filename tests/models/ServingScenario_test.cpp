@@ -97,11 +97,10 @@ TEST(ServingScenario, BadValuesNameTheirPlaceAndWhatIsExpected) {
   expect_error(error_of(replaced("{tp: 2}", "{tp: 3}")),
                {"workloads[0].parallelism.tp", "does not divide the 8 GPUs", "tp dividing 8"});
   expect_error(error_of(replaced("pattern: poisson", "pattern: steady")),
-               {"s.yaml:16:16", "workloads[0].traffic.pattern", "poisson, bursty, daily, trace"});
+               {"s.yaml:15:16", "workloads[0].traffic.pattern", "poisson, bursty, daily, trace"});
   expect_error(error_of(replaced("      rate: 5\n", "      rate: 0\n")),
                {"workloads[0].traffic.rate", "is zero", "requests per second"});
-  expect_error(error_of(replaced("      rate: 5\n", "")),
-               {"workloads[0].traffic.rate", "missing"});
+  expect_error(error_of(replaced("      rate: 5\n", "")), {"workloads[0].traffic.rate", "missing"});
   expect_error(error_of(replaced("pattern: poisson\n      rate: 5",
                                  "pattern: daily\n      hourly_rates: [1, 2, 3]")),
                {"workloads[0].traffic.hourly_rates", "has 3 entries", "24 rates"});
@@ -133,8 +132,10 @@ TEST(ServingScenario, ATraceFileIsReadWithItsErrorsAtFileLineAndColumn) {
     std::ofstream out(trace);
     out << "arrival_s,input_tokens,output_tokens\n0.5,100,20\n1.25,300,40\n";
   }
-  const std::string with_trace = replaced("pattern: poisson\n      rate: 5\n      input_tokens: 1000\n      output_tokens: {distribution: normal, mean: 200, stddev: 50, min: 10, max: 400}",
-                                          "pattern: trace\n      file: " + trace);
+  const std::string with_trace = replaced(
+      "pattern: poisson\n      rate: 5\n      input_tokens: 1000\n      output_tokens: "
+      "{distribution: normal, mean: 200, stddev: 50, min: 10, max: 400}",
+      "pattern: trace\n      file: " + trace);
   const Scenario s = parse(with_trace);
   ASSERT_EQ(s.services[0].traffic.trace.size(), 2u);
   EXPECT_DOUBLE_EQ(s.services[0].traffic.trace[1].arrival_s, 1.25);

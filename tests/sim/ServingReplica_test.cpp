@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "TrainingTestFixtures.hpp"
+#include "models/TrainingTestFixtures.hpp"
 
 namespace capsim::test {
 namespace {

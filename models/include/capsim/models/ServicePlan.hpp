@@ -23,14 +23,14 @@ struct ServicePlan {
   KvCapacity kv;               ///< per GPU of a replica
   int gpus = 0;                ///< GPUs of the servers the service runs on
   int servers = 0;
-  int max_replicas = 0;        ///< the autoscaler's maximum, else the fixed count
+  int max_replicas = 0;  ///< the autoscaler's maximum, else the fixed count
   double mean_input_tokens = 0, mean_output_tokens = 0;
-  double replica_output_tokens_per_s = 0;  ///< max throughput of one replica
-  double replica_requests_per_s = 0;       ///< the same in requests
-  double peak_rate_per_s = 0;              ///< the traffic's highest arrival rate
-  double mean_rate_per_s = 0;              ///< over the service's duration
-  int replicas_for_peak = 0;               ///< ceil(peak rate / replica_requests_per_s)
-  double owned_usd_per_gpu_hour = 0;       ///< the cluster's owned cost per hour / its GPUs
+  double replica_output_tokens_per_s = 0;         ///< max throughput of one replica
+  double replica_requests_per_s = 0;              ///< the same in requests
+  double peak_rate_per_s = 0;                     ///< the traffic's highest arrival rate
+  double mean_rate_per_s = 0;                     ///< over the service's duration
+  int replicas_for_peak = 0;                      ///< ceil(peak rate / replica_requests_per_s)
+  double owned_usd_per_gpu_hour = 0;              ///< the cluster's owned cost per hour / its GPUs
   std::optional<double> rented_usd_per_gpu_hour;  ///< when a rental rate prices the cluster
 };
 

@@ -42,10 +42,10 @@ struct TraceRequest {
 
 struct TrafficConfig {
   ArrivalPattern pattern = ArrivalPattern::Poisson;
-  double rate_per_s = 0;          ///< poisson and bursty: the base rate, requests per second
-  double burst_rate_per_s = 0;    ///< bursty: the rate during a burst
-  double burst_interval_s = 0;    ///< bursty: mean time between bursts (exponential)
-  double burst_duration_s = 0;    ///< bursty: mean length of a burst (exponential)
+  double rate_per_s = 0;        ///< poisson and bursty: the base rate, requests per second
+  double burst_rate_per_s = 0;  ///< bursty: the rate during a burst
+  double burst_interval_s = 0;  ///< bursty: mean time between bursts (exponential)
+  double burst_duration_s = 0;  ///< bursty: mean length of a burst (exponential)
   std::vector<double> hourly_rates_per_s;  ///< daily: 24 rates, hour 0 to hour 23
   double start_hour = 0;                   ///< daily: the hour of day at simulated time 0
   std::string trace_file;                  ///< trace: the CSV as named (for reports)
@@ -85,13 +85,13 @@ enum class ScalingMetric {
 struct AutoscalerConfig {
   bool enabled = false;
   ScalingMetric metric = ScalingMetric::Queue;
-  double target = 0;                  ///< requests waiting, or a fraction of the cache
+  double target = 0;  ///< requests waiting, or a fraction of the cache
   int min_replicas = 1;
-  int max_replicas = 0;               ///< 0: as many as the service's GPUs hold
-  double startup_s = 120;             ///< from the decision to a replica taking requests
-  double interval_s = 30;             ///< how often the metric is read
-  double scale_down_window_s = 300;   ///< scale down only to the largest wish of this window
-  double tolerance = 0.1;             ///< no change while metric / target is within 1 +- this
+  int max_replicas = 0;              ///< 0: as many as the service's GPUs hold
+  double startup_s = 120;            ///< from the decision to a replica taking requests
+  double interval_s = 30;            ///< how often the metric is read
+  double scale_down_window_s = 300;  ///< scale down only to the largest wish of this window
+  double tolerance = 0.1;            ///< no change while metric / target is within 1 +- this
 };
 
 /// A latency limit on one percentile of one measure.

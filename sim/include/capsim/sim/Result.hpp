@@ -57,8 +57,8 @@ struct SimulationOutcome {
 /// it cost, or why it was not simulated.
 struct ServiceOutcome {
   bool simulated = false;
-  std::string reason;  ///< why not, when !simulated
-  ServiceStats stats;  ///< without per-request records
+  std::string reason;        ///< why not, when !simulated
+  ServiceStats stats;        ///< without per-request records
   std::uint64_t events = 0;  ///< of the simulation that played every service of the scenario
   double hours = 0;          ///< simulated span: stats.end_s / 3600
   /// Owned: the service's servers' share of the cluster's owned cost per hour, over the span

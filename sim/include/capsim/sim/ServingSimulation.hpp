@@ -75,17 +75,17 @@ struct ReplicaSample {
 struct ServiceStats {
   std::string name;
   long long requests = 0, completed = 0, unfinished = 0;
-  double duration_s = 0;  ///< arrivals window
-  double end_s = 0;       ///< when the simulation of the service ended
-  LatencyStats ttft, tpot, e2e;  ///< tpot over requests with at least two output tokens
-  LatencyStats queue;            ///< arrival to the first iteration that ran it
-  long long good_requests = 0;   ///< completed within every latency limit of the SLO
-  double goodput_fraction = 0;   ///< good_requests / requests (1 without latency limits)
+  double duration_s = 0;           ///< arrivals window
+  double end_s = 0;                ///< when the simulation of the service ended
+  LatencyStats ttft, tpot, e2e;    ///< tpot over requests with at least two output tokens
+  LatencyStats queue;              ///< arrival to the first iteration that ran it
+  long long good_requests = 0;     ///< completed within every latency limit of the SLO
+  double goodput_fraction = 0;     ///< good_requests / requests (1 without latency limits)
   double requests_per_s = 0;       ///< completed by `duration_s`, over it
   double output_tokens_per_s = 0;  ///< sampled by `duration_s`, over it
   double input_tokens = 0, output_tokens = 0;  ///< of completed requests
-  double gpu_utilization = 0;  ///< time in iterations / replica time alive
-  double kv_utilization = 0;   ///< blocks in use over time / (blocks x replica time alive)
+  double gpu_utilization = 0;                  ///< time in iterations / replica time alive
+  double kv_utilization = 0;  ///< blocks in use over time / (blocks x replica time alive)
   long long preemptions = 0;
   long long iterations = 0;
   double replica_seconds = 0;  ///< replicas alive (starting included) x time, summed
