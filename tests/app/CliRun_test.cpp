@@ -270,7 +270,9 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
                               ? !result["services"].empty()
                               : !result["training"].empty() || std::string(table) == "bom.csv" ||
                                     std::string(table) == "cost.csv";
-    if (expected) ASSERT_GE(rows.size(), 2u) << table << " has no data row";
+    if (expected) {
+      ASSERT_GE(rows.size(), 2u) << table << " has no data row";
+    }
     for (const auto& row : rows) {
       EXPECT_EQ(row.size(), rows[0].size()) << table << " ragged row";
     }
