@@ -114,9 +114,10 @@ int check_command(const ScenarioArgs& args, std::ostream& out) {
   RunOptions options;
   options.fidelity = "estimate";  // builds the topologies and checks every layout, no simulation
   run_named(scenario, options);
+  const std::size_t workloads = scenario.training.size() + scenario.services.size();
   out << scenario.source_file << ": ok (" << scenario.clusters.size() << " cluster"
-      << (scenario.clusters.size() == 1 ? "" : "s") << ", " << scenario.training.size()
-      << " workload" << (scenario.training.size() == 1 ? "" : "s") << ")\n";
+      << (scenario.clusters.size() == 1 ? "" : "s") << ", " << workloads << " workload"
+      << (workloads == 1 ? "" : "s") << ")\n";
   return 0;
 }
 

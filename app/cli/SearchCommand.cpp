@@ -16,6 +16,12 @@ namespace capsim::cli {
 namespace {
 
 const TrainingWorkload& pick_workload(const Scenario& scenario, const std::string& name) {
+  if (scenario.training.empty()) {
+    throw InputError(SourceLocation{scenario.source_file, 0, 0}, "workloads",
+                     "has no training workload (searching an inference service's hardware is not "
+                     "built yet)",
+                     "a scenario with a training workload");
+  }
   if (name.empty()) return scenario.training.at(0);
   std::string names;
   for (const auto& job : scenario.training) {

@@ -41,6 +41,13 @@ void print_summary(const Result& result, std::ostream& out) {
     if (i < result.simulations.size())
       out << "  " << simulation_line(result.simulations[i]) << "\n";
   }
+  for (std::size_t i = 0; i < result.services.size(); ++i) {
+    out << "\n";
+    const auto rows = service_headline(result, i);
+    TextTable headline({rows.front().label, rows.front().value});
+    for (std::size_t r = 1; r < rows.size(); ++r) headline.add_row({rows[r].label, rows[r].value});
+    headline.print(out, "  ");
+  }
   const std::string slow = slow_servers_line(result);
   if (!slow.empty()) out << "  " << slow << "\n";
   for (const auto& target : result.targets) {

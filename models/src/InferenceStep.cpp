@@ -1,7 +1,9 @@
 #include "capsim/models/InferenceStep.hpp"
 
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "capsim/models/Errors.hpp"
 
@@ -157,14 +159,57 @@ KvCapacity kv_capacity(const InferenceInstance& in, int max_batch_size, int max_
   return c;
 }
 
-StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& batch) {
-  const KernelModel kernels(in.gpu.kernels);
+namespace {
+
+// The parts of an iteration that depend only on its token count t (all layers).
+struct TokenTerms {
+  double gemm_s = 0, memory_bound_s = 0, all_reduce_s = 0;
+};
+
+// The parts that depend only on the sequences sampling a token.
+struct SampleTerms {
+  double logits_s = 0, all_gather_s = 0;
+};
+
+TokenTerms token_terms(const InferenceInstance& in, const KernelModel& kernels, double t) {
   const ModelShape& m = in.model;
   const Widths w = widths(in);
   const double h = m.hidden;
   const MatmulPrecision precision = gemm_precision(in.precision);
-  const double kv_element_bytes = weight_bytes_per_element(in.precision);
+  const double gemm_s =
+      kernels.gemm_s(t, w.qkv, h, precision) + kernels.gemm_s(t, h, w.q_width, precision) +
+      kernels.gemm_s(t, w.up_width, h, precision) + kernels.gemm_s(t, h, w.ffn_local, precision);
+  const double residual_bytes = t * h * kActivationBytes;
+  const double memory_s = 2 * kernels.memory_bound_s(4 * residual_bytes) +
+                          kernels.memory_bound_s(2 * t * w.qkv * kActivationBytes) +
+                          kernels.memory_bound_s(t * (w.up_width + w.ffn_local) * kActivationBytes);
+  TokenTerms terms;
+  terms.gemm_s = m.layers * gemm_s;
+  terms.memory_bound_s = m.layers * memory_s + kernels.memory_bound_s(2 * residual_bytes);
+  terms.all_reduce_s = m.layers * 2 * ring_all_reduce_s(residual_bytes, in.tp, in.gpu.tp_link);
+  return terms;
+}
 
+SampleTerms sample_terms(const InferenceInstance& in, const KernelModel& kernels, double sampled) {
+  const ModelShape& m = in.model;
+  const double h = m.hidden;
+  const double logits_bytes = sampled * m.vocab * kLogitBytes;
+  SampleTerms terms;
+  terms.logits_s =
+      kernels.memory_bound_s(2 * sampled * h * kActivationBytes) +
+      kernels.gemm_s(sampled, m.vocab / static_cast<double>(in.tp), h, MatmulPrecision::BF16) +
+      kernels.memory_bound_s(logits_bytes);
+  terms.all_gather_s = all_gather_s(logits_bytes, in.tp, in.gpu.tp_link);
+  return terms;
+}
+
+// Everything of one iteration given its token and sample terms: attention and the sums.
+template <typename TokenLookup, typename SampleLookup>
+StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, const StepBatch& batch,
+                   TokenLookup&& tokens, SampleLookup&& samples) {
+  const ModelShape& m = in.model;
+  const Widths w = widths(in);
+  const double kv_element_bytes = weight_bytes_per_element(in.precision);
   double prefill_tokens = 0, sampled = batch.decode_sequences;
   for (const PrefillChunk& c : batch.prefill) {
     prefill_tokens += c.tokens;
@@ -173,15 +218,6 @@ StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& bat
   const double t = prefill_tokens + batch.decode_sequences;
   StepTimes s;
   if (t <= 0) return s;
-
-  // One layer.
-  const double gemm_s =
-      kernels.gemm_s(t, w.qkv, h, precision) + kernels.gemm_s(t, h, w.q_width, precision) +
-      kernels.gemm_s(t, w.up_width, h, precision) + kernels.gemm_s(t, h, w.ffn_local, precision);
-  const double residual_bytes = t * h * kActivationBytes;
-  const double memory_s = 2 * kernels.memory_bound_s(4 * residual_bytes) +
-                          kernels.memory_bound_s(2 * t * w.qkv * kActivationBytes) +
-                          kernels.memory_bound_s(t * (w.up_width + w.ffn_local) * kActivationBytes);
   double prefill_s = 0;
   if (!batch.prefill.empty()) {
     // One kernel over every chunk of the iteration: one launch.
@@ -197,30 +233,85 @@ StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& bat
     const double kv_bytes = batch.decode_context_tokens * 2 * w.kv_width * kv_element_bytes;
     decode_s = kernels.launch_s() + kv_bytes / in.gpu.decode_attention_Bps;
   }
-  const double all_reduce_s = ring_all_reduce_s(residual_bytes, in.tp, in.gpu.tp_link);
   const double layer_kernels = 4 + 4 + (batch.prefill.empty() ? 0 : 1) +
                                (batch.decode_sequences > 0 ? 1 : 0) + (in.tp > 1 ? 2 : 0);
-
-  s.gemm_s = m.layers * gemm_s;
-  s.memory_bound_s = m.layers * memory_s + kernels.memory_bound_s(2 * residual_bytes);
+  const TokenTerms& token = tokens(t);
+  s.gemm_s = token.gemm_s;
+  s.memory_bound_s = token.memory_bound_s;
   s.prefill_attention_s = m.layers * prefill_s;
   s.decode_attention_s = m.layers * decode_s;
-  s.tp_comm_s = m.layers * 2 * all_reduce_s;
+  s.tp_comm_s = token.all_reduce_s;
   s.kernels = m.layers * layer_kernels + 1;
-
   // The sequences that produce a token this iteration.
   if (sampled > 0) {
-    const double logits_bytes = sampled * m.vocab * kLogitBytes;
-    s.logits_s =
-        kernels.memory_bound_s(2 * sampled * h * kActivationBytes) +
-        kernels.gemm_s(sampled, m.vocab / static_cast<double>(in.tp), h, MatmulPrecision::BF16) +
-        kernels.memory_bound_s(logits_bytes);
-    s.tp_comm_s += all_gather_s(logits_bytes, in.tp, in.gpu.tp_link);
+    const SampleTerms& sample = samples(sampled);
+    s.logits_s = sample.logits_s;
+    s.tp_comm_s += sample.all_gather_s;
     s.kernels += 3 + (in.tp > 1 ? 1 : 0);
   }
   s.total_s = s.gemm_s + s.prefill_attention_s + s.decode_attention_s + s.memory_bound_s +
               s.tp_comm_s + s.logits_s;
   return s;
+}
+
+}  // namespace
+
+StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& batch) {
+  const KernelModel kernels(in.gpu.kernels);
+  TokenTerms token;
+  SampleTerms sample;
+  return assemble(
+      in, kernels, batch,
+      [&](double t) -> const TokenTerms& { return token = token_terms(in, kernels, t); },
+      [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); });
+}
+
+struct StepTimeTable::Cache {
+  std::vector<TokenTerms> tokens;    // [t], filled on first use
+  std::vector<SampleTerms> samples;  // [sequences sampling], filled on first use
+  std::vector<bool> have_tokens, have_samples;
+};
+
+StepTimeTable::StepTimeTable(InferenceInstance instance)
+    : instance_(std::move(instance)),
+      kernels_(std::make_unique<KernelModel>(instance_.gpu.kernels)),
+      cache_(std::make_unique<Cache>()) {
+  validate_inference_instance(instance_);
+}
+
+StepTimeTable::~StepTimeTable() = default;
+
+double StepTimeTable::step_s(const StepBatch& batch) {
+  Cache& c = *cache_;
+  TokenTerms odd_tokens;  // a fractional count: computed, not kept
+  SampleTerms odd_samples;
+  auto tokens = [&](double t) -> const TokenTerms& {
+    const auto i = static_cast<std::size_t>(t);
+    if (static_cast<double>(i) != t) return odd_tokens = token_terms(instance_, *kernels_, t);
+    if (i >= c.tokens.size()) {
+      c.tokens.resize(i + 1);
+      c.have_tokens.resize(i + 1, false);
+    }
+    if (!c.have_tokens[i]) {
+      c.tokens[i] = token_terms(instance_, *kernels_, t);
+      c.have_tokens[i] = true;
+    }
+    return c.tokens[i];
+  };
+  auto samples = [&](double n) -> const SampleTerms& {
+    const auto i = static_cast<std::size_t>(n);
+    if (static_cast<double>(i) != n) return odd_samples = sample_terms(instance_, *kernels_, n);
+    if (i >= c.samples.size()) {
+      c.samples.resize(i + 1);
+      c.have_samples.resize(i + 1, false);
+    }
+    if (!c.have_samples[i]) {
+      c.samples[i] = sample_terms(instance_, *kernels_, n);
+      c.have_samples[i] = true;
+    }
+    return c.samples[i];
+  };
+  return assemble(instance_, *kernels_, batch, tokens, samples).total_s;
 }
 
 }  // namespace capsim

@@ -127,15 +127,15 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
   YamlMap infrastructure = top.map("infrastructure");
   scenario.clusters = parse_clusters(infrastructure, catalog);
   infrastructure.finish();
-  scenario.training = parse_workloads(top, catalog, scenario.clusters);
+  const std::string base_dir =
+      file.empty() || file[0] == '<' ? "" : std::filesystem::path(file).parent_path().string();
+  parse_workloads(top, catalog, scenario.clusters, base_dir, scenario.training, scenario.services);
   scenario.economics = parse_economics(top, catalog, scenario.clusters);
   scenario.targets = parse_targets(top);
   scenario.run = parse_run_settings(top);
   top.finish();
   // Profiles are named relative to the scenario file; applied once every section is parsed.
   std::vector<CalibrationChoice> calibrations;
-  const std::string base_dir =
-      file.empty() || file[0] == '<' ? "" : std::filesystem::path(file).parent_path().string();
   for (std::size_t i = 0; i < scenario.run.calibration.size(); ++i) {
     calibrations.push_back(
         parse_calibration_choice(scenario.run.calibration[i], base_dir,

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "CatalogReference.hpp"
+#include "ServingParsing.hpp"
 
 namespace capsim {
 namespace {
@@ -300,32 +301,47 @@ std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog
   return clusters;
 }
 
-std::vector<TrainingWorkload> parse_workloads(YamlMap& top, const Catalog& catalog,
-                                              const std::vector<ClusterConfig>& clusters) {
+void parse_workloads(YamlMap& top, const Catalog& catalog,
+                     const std::vector<ClusterConfig>& clusters, const std::string& base_dir,
+                     std::vector<TrainingWorkload>& jobs, std::vector<InferenceService>& services) {
   auto entries = top.list_of_maps("workloads");
   if (entries.empty()) {
     throw InputError(top.location(), "workloads", "is missing or empty",
                      "a list with at least one workload");
   }
-  std::vector<TrainingWorkload> jobs;
   std::vector<int> placed(clusters.size(), 0);  // servers given to placed workloads so far
+  std::set<std::string> names;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    entries[i].choice("kind", {"training"});
-    jobs.push_back(parse_training(entries[i], catalog, clusters, static_cast<int>(i)));
-    const TrainingWorkload& job = jobs.back();
-    if (job.servers == 0) continue;
+    const bool inference = entries[i].choice("kind", {"training", "inference"}) == "inference";
+    std::string name, cluster_name;
+    int servers = 0;
+    if (inference) {
+      services.push_back(
+          parse_inference_service(entries[i], catalog, clusters, static_cast<int>(i), base_dir));
+      name = services.back().name;
+      cluster_name = services.back().cluster;
+      servers = services.back().servers;
+    } else {
+      jobs.push_back(parse_training(entries[i], catalog, clusters, static_cast<int>(i)));
+      name = jobs.back().name;
+      cluster_name = jobs.back().cluster;
+      servers = jobs.back().servers;
+    }
+    if (!names.insert(name).second) {
+      entries[i].fail("name", "'" + name + "' is used twice", "unique workload names");
+    }
+    if (servers == 0) continue;
     std::size_t c = 0;
-    while (clusters[c].name != job.cluster) ++c;
-    placed[c] += job.servers;
+    while (clusters[c].name != cluster_name) ++c;
+    placed[c] += servers;
     if (placed[c] > clusters[c].server_count) {
       entries[i].fail("servers",
-                      "brings the servers of the workloads placed on cluster '" + job.cluster +
+                      "brings the servers of the workloads placed on cluster '" + cluster_name +
                           "' to " + std::to_string(placed[c]) + ", more than its " +
                           std::to_string(clusters[c].server_count),
                       "workloads whose servers add up to at most the cluster's count");
     }
   }
-  return jobs;
 }
 
 EconomicsConfig parse_economics(YamlMap& top, const Catalog& catalog,

@@ -9,8 +9,12 @@
 namespace capsim {
 
 std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog);
-std::vector<TrainingWorkload> parse_workloads(YamlMap& top, const Catalog& catalog,
-                                              const std::vector<ClusterConfig>& clusters);
+/// Reads the workloads: training jobs into `training`, inference services into `services`;
+/// `base_dir` resolves relative trace files.
+void parse_workloads(YamlMap& top, const Catalog& catalog,
+                     const std::vector<ClusterConfig>& clusters, const std::string& base_dir,
+                     std::vector<TrainingWorkload>& training,
+                     std::vector<InferenceService>& services);
 EconomicsConfig parse_economics(YamlMap& top, const Catalog& catalog,
                                 const std::vector<ClusterConfig>& clusters);
 Targets parse_targets(YamlMap& top);

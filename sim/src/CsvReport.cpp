@@ -1,6 +1,7 @@
 #include <iomanip>
 #include <stdexcept>
 
+#include "ServiceReports.hpp"
 #include "capsim/sim/Report.hpp"
 
 namespace capsim {
@@ -92,7 +93,8 @@ void cost_table(const Result& result, std::ostream& out) {
 }  // namespace
 
 std::vector<std::string> csv_table_names() {
-  return {"training.csv", "breakdown.csv", "memory.csv", "bom.csv", "cost.csv"};
+  return {"training.csv", "breakdown.csv", "memory.csv",  "bom.csv",
+          "cost.csv",     "serving.csv",   "replicas.csv"};
 }
 
 void write_csv_table(const Result& result, const std::string& table, std::ostream& out) {
@@ -102,6 +104,8 @@ void write_csv_table(const Result& result, const std::string& table, std::ostrea
   if (table == "memory.csv") return memory_table(result, out);
   if (table == "bom.csv") return bom_table(result, out);
   if (table == "cost.csv") return cost_table(result, out);
+  if (table == "serving.csv") return sim_detail::write_serving_csv(result, out);
+  if (table == "replicas.csv") return sim_detail::write_replicas_csv(result, out);
   throw std::invalid_argument("unknown CSV table " + table);
 }
 

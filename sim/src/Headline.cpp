@@ -67,7 +67,10 @@ std::string format_duration(double seconds) {
 }
 
 std::string format_target_value(const TargetCheck& target, double value) {
-  return target.name == "budget" ? format_quantity(value, Quantity::Money) : format_duration(value);
+  if (target.name == "budget") return format_quantity(value, Quantity::Money);
+  if (target.name == "goodput") return format_quantity(value, Quantity::Fraction);
+  if (target.name == "deadline") return format_duration(value);
+  return format_latency(value);  // a service's latency percentile
 }
 
 std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index) {

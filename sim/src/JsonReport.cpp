@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "ServiceReports.hpp"
 #include "capsim/sim/JsonSpecs.hpp"
 #include "capsim/sim/Report.hpp"
 
@@ -265,6 +266,7 @@ void write_json_report(const Result& result, std::ostream& out) {
                  {"rental", to_json(result.economics.rental)}}},
                {"clusters", clusters},
                {"training", training},
+               {"services", sim_detail::services_json(result)},
                {"targets", targets},
                {"targets_met", result.targets_met()}};
   out << json.dump(2) << "\n";

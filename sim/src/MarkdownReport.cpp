@@ -1,3 +1,4 @@
+#include "ServiceReports.hpp"
 #include "capsim/models/Units.hpp"
 #include "capsim/sim/Report.hpp"
 
@@ -107,6 +108,7 @@ void write_markdown_report(const Result& result, std::ostream& out) {
     out << "\n";
   }
   for (std::size_t i = 0; i < result.training.size(); ++i) training_section(result, i, out);
+  sim_detail::write_services_markdown(result, out);
   for (std::size_t i = 0; i < result.clusters.size(); ++i) {
     cluster_section(result.clusters[i], result.cluster_configs[i], out);
   }
@@ -119,6 +121,8 @@ void write_markdown_report(const Result& result, std::ostream& out) {
   }
   for (const auto& job : result.workloads)
     out << "- " << job.model.id << ": " << job.model.source << "\n";
+  for (const auto& service : result.services)
+    out << "- " << service.model.id << ": " << service.model.source << "\n";
   out << "- economics (" << result.economics.params.id << "): " << result.economics.params.source
       << "\n";
   if (!result.economics.rental.id.empty()) {

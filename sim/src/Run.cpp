@@ -2,6 +2,7 @@
 
 #include "Placement.hpp"
 #include "ScenarioSimulation.hpp"
+#include "ServiceRuns.hpp"
 #include "capsim/models/Errors.hpp"
 
 namespace capsim {
@@ -131,8 +132,10 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   const double simulations =
       simulate ? static_cast<double>(sim_detail::simulation_count(scenario, result.placements))
                : 0.0;
-  const double steps =
-      static_cast<double>(scenario.clusters.size() + scenario.training.size()) + simulations;
+  const double service_simulation = simulate && !scenario.services.empty() ? 1.0 : 0.0;
+  const double steps = static_cast<double>(scenario.clusters.size() + scenario.training.size() +
+                                           scenario.services.size()) +
+                       simulations + service_simulation;
   double done = 0;
   auto report = [&](const std::string& stage) {
     if (progress) progress(done / steps, stage);
@@ -157,6 +160,10 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
           plan_training(job, scenario.clusters[index], result.clusters[index]));
     }
   }
+  for (const InferenceService& service : scenario.services) {
+    report("estimating service " + service.name);
+  }
+  sim_detail::plan_services(scenario, result);
   if (simulate) {
     sim_detail::simulate_scenario(scenario, result, options.trace,
                                   [&](double fraction, const std::string& stage) {
@@ -166,7 +173,14 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
     time_runs_by_simulation(scenario, result);
     for (auto& plan : result.training) plan.assumptions.push_back(kSimulatedAssumption);
   }
+  if (service_simulation > 0) {
+    const double base = done + simulations;
+    sim_detail::simulate_services_in_child(scenario, result, [&](double fraction) {
+      if (progress) progress((base + fraction) / steps, "simulating services");
+    });
+  }
   check_targets(scenario, result);
+  sim_detail::check_service_targets(result);
   if (progress) progress(1.0, "done");
   return result;
 }

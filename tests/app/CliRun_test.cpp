@@ -16,7 +16,7 @@ namespace {
 
 const std::vector<std::string> kReportFiles = {"result.json", "training.csv", "breakdown.csv",
                                                "memory.csv",  "bom.csv",      "cost.csv",
-                                               "summary.md"};
+                                               "serving.csv", "replicas.csv", "summary.md"};
 
 /// Every *.yaml in scenarios/, found at run time so a new scenario is covered without editing
 /// this file.
@@ -136,6 +136,47 @@ const Json* find_by_name(const Json& array, const std::string& name) {
   return nullptr;
 }
 
+/// A simulated service's figures agree with each other: requests add up, percentiles are
+/// ordered, costs are rates x hours and per million output tokens their quotient.
+void check_services(const Json& result) {
+  for (const auto& service : result["services"]) {
+    SCOPED_TRACE("service " + service["name"].get<std::string>());
+    const Json& sim = service["simulation"];
+    if (sim.is_null()) continue;
+    ASSERT_TRUE(sim["simulated"].get<bool>()) << sim.dump();
+    EXPECT_EQ(sim["completed"].get<long>() + sim["unfinished"].get<long>(),
+              sim["requests"].get<long>());
+    for (const char* measure : {"ttft", "tpot", "e2e"}) {
+      const Json& l = sim[measure];
+      EXPECT_LE(l["p50_s"].get<double>(), l["p90_s"].get<double>()) << measure;
+      EXPECT_LE(l["p90_s"].get<double>(), l["p99_s"].get<double>()) << measure;
+      EXPECT_LE(l["p99_s"].get<double>(), l["max_s"].get<double>()) << measure;
+    }
+    EXPECT_TRUE(near_rel(sim["goodput_fraction"].get<double>(),
+                         sim["good_requests"].get<double>() / sim["requests"].get<double>()));
+    const double hours = sim["end_s"].get<double>() / 3600;
+    EXPECT_TRUE(near_rel(sim["hours"].get<double>(), hours));
+    const Json& estimate = service["estimate"];
+    EXPECT_TRUE(near_rel(
+        sim["owned_usd"].get<double>(),
+        service["gpus"].get<double>() * estimate["owned_usd_per_gpu_hour"].get<double>() * hours));
+    EXPECT_TRUE(
+        near_rel(sim["owned_usd_per_million_output_tokens"].get<double>(),
+                 sim["owned_usd"].get<double>() / (sim["output_tokens"].get<double>() / 1e6)));
+    EXPECT_EQ(sim["rented_usd"].is_null(), estimate["rented_usd_per_gpu_hour"].is_null());
+    if (!sim["rented_usd"].is_null()) {
+      EXPECT_TRUE(
+          near_rel(sim["rented_usd"].get<double>(),
+                   sim["replica_seconds"].get<double>() / 3600 * service["tp"].get<double>() *
+                       estimate["rented_usd_per_gpu_hour"].get<double>()));
+    }
+    EXPECT_GE(sim["peak_replicas"].get<int>(), service["replicas"].get<int>());
+    EXPECT_GE(sim["replica_seconds"].get<double>(),
+              service["replicas"].get<double>() * sim["duration_s"].get<double>() * (1 - 1e-12) *
+                  (service["autoscaler"].is_null() ? 1.0 : 0.0));
+  }
+}
+
 /// The checks every scenario's run must pass. `out` is the report folder (relative to `cwd`).
 void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
   const std::string out = "report";
@@ -159,12 +200,18 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
   ASSERT_NO_THROW(result = Json::parse(read_text(cwd / out / "result.json")))
       << "result.json is not valid JSON";
   ASSERT_TRUE(result.contains("training") && result["training"].is_array());
-  ASSERT_FALSE(result["training"].empty());
+  ASSERT_TRUE(result.contains("services") && result["services"].is_array());
+  ASSERT_FALSE(result["training"].empty() && result["services"].empty());
+  std::set<std::string> services;
+  for (const auto& service : result["services"]) services.insert(service["name"]);
 
-  // Exit code 1 exactly when a stated target is missed; each target's verdict is its arithmetic.
+  // Exit code 1 exactly when a stated target is missed; each target's verdict is its arithmetic
+  // (a service's goodput is a floor, every other target a ceiling).
   bool all_met = true;
   for (const auto& target : result["targets"]) {
-    const bool met = target["value"].get<double>() <= target["limit"].get<double>();
+    const bool floor = target["name"] == "goodput";
+    const bool met = floor ? target["value"].get<double>() >= target["limit"].get<double>()
+                           : target["value"].get<double>() <= target["limit"].get<double>();
     EXPECT_EQ(target["met"].get<bool>(), met) << target.dump();
     all_met = all_met && met;
     for (const auto& training : result["training"]) {
@@ -175,22 +222,34 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
       }
     }
   }
-  // Every target the file states is checked on every workload, and no other.
+  // Every target the file states is checked on every training workload, and no other; a
+  // service's targets are the limits of its slo (when simulated).
   const auto stated = stated_targets(scenario);
-  EXPECT_EQ(result["targets"].size(), stated.size() * result["training"].size())
-      << "stated: " << joined({stated.begin(), stated.end()}, ", ") << "; checked "
-      << result["targets"].dump();
+  std::size_t training_targets = 0;
   for (const auto& target : result["targets"]) {
+    const std::string workload = target["workload"];
+    if (services.count(workload)) {
+      const Json* service = find_by_name(result["services"], workload);
+      const std::string name = target["name"];
+      const std::string key = name == "goodput" ? name : name + "_s";
+      EXPECT_FALSE((*service)["slo"][key].is_null()) << target.dump();
+      continue;
+    }
+    ++training_targets;
     EXPECT_TRUE(stated.count(target["name"].get<std::string>())) << target.dump();
   }
+  EXPECT_EQ(training_targets, stated.size() * result["training"].size())
+      << "stated: " << joined({stated.begin(), stated.end()}, ", ") << "; checked "
+      << result["targets"].dump();
   EXPECT_EQ(result["targets_met"].get<bool>(), all_met);
   EXPECT_EQ(run.exit_code, all_met ? 0 : 1) << run.describe();
   if (result["targets"].empty()) {
     EXPECT_EQ(run.exit_code, 0) << "no target stated, so none can be missed";
   }
 
+  // Training workloads come before services in the scenarios that have both.
   const auto lengths = requested_lengths(scenario);
-  ASSERT_EQ(lengths.size(), result["training"].size())
+  ASSERT_EQ(lengths.size(), result["training"].size() + result["services"].size())
       << "the scanner found " << lengths.size() << " workloads in " << scenario;
 
   const auto training_csv = read_csv(cwd / out / "training.csv");
@@ -202,9 +261,18 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     if (at == csv_header.end()) return std::nan("");
     return std::stod(training_csv[row + 1].at(static_cast<std::size_t>(at - csv_header.begin())));
   };
-  for (const auto& table : {"training.csv", "breakdown.csv", "memory.csv", "bom.csv", "cost.csv"}) {
+  for (const auto& table : {"training.csv", "breakdown.csv", "memory.csv", "bom.csv", "cost.csv",
+                            "serving.csv", "replicas.csv"}) {
     const auto rows = read_csv(cwd / out / table);
-    ASSERT_GE(rows.size(), 2u) << table << " has no data row";
+    const bool serving =
+        std::string(table) == "serving.csv" || std::string(table) == "replicas.csv";
+    const bool expected = serving
+                              ? !result["services"].empty()
+                              : !result["training"].empty() || std::string(table) == "bom.csv" ||
+                                    std::string(table) == "cost.csv";
+    if (expected) {
+      ASSERT_GE(rows.size(), 2u) << table << " has no data row";
+    }
     for (const auto& row : rows) {
       EXPECT_EQ(row.size(), rows[0].size()) << table << " ragged row";
     }
@@ -325,6 +393,7 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     EXPECT_TRUE(near_rel(csv_cell(i, "steps"), steps, 1e-8));
     EXPECT_TRUE(near_rel(csv_cell(i, "owned_usd"), cost["owned_usd"].get<double>(), 1e-8));
   }
+  check_services(result);
 }
 
 using CliRun = CliTest;

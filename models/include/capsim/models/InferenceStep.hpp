@@ -40,6 +40,7 @@
 // TensorRT-LLM's free_gpu_memory_fraction does, in blocks of tokens_per_block tokens.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,28 @@ struct StepTimes {
 
 /// One iteration of `batch` on `instance` (validate_inference_instance first).
 StepTimes inference_step_times(const InferenceInstance& instance, const StepBatch& batch);
+
+/// inference_step_times(...).total_s with the parts that depend only on the token count or on
+/// the sequences sampling kept from earlier calls: the request-level simulation asks for
+/// millions of iterations of the same instance. Same figure, bit for bit (tested).
+class StepTimeTable {
+ public:
+  /// Throws ConfigurationError as validate_inference_instance does.
+  explicit StepTimeTable(InferenceInstance instance);
+  ~StepTimeTable();
+  StepTimeTable(const StepTimeTable&) = delete;
+  StepTimeTable& operator=(const StepTimeTable&) = delete;
+
+  /// Seconds of one iteration of `batch`.
+  double step_s(const StepBatch& batch);
+  const InferenceInstance& instance() const { return instance_; }
+
+ private:
+  struct Cache;
+  InferenceInstance instance_;
+  std::unique_ptr<KernelModel> kernels_;
+  std::unique_ptr<Cache> cache_;
+};
 
 /// Memory of one GPU of an instance and the KV cache it leaves.
 struct KvCapacity {

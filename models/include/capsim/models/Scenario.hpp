@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capsim/models/Catalog.hpp"
+#include "capsim/models/ServingWorkload.hpp"
 #include "capsim/models/Topology.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
 
@@ -127,6 +128,7 @@ struct Scenario {
   std::string source_file;  ///< where it was loaded from ("<text>" if parsed from memory)
   std::vector<ClusterConfig> clusters;
   std::vector<TrainingWorkload> training;
+  std::vector<InferenceService> services;  ///< workloads of kind inference, in file order
   EconomicsConfig economics;
   Targets targets;
   RunSettings run;

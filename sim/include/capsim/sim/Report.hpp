@@ -26,6 +26,13 @@ std::string format_duration(double seconds);
 /// A target's limit or value with its unit: a duration for deadlines, money for budgets.
 std::string format_target_value(const TargetCheck& target, double value);
 
+/// A latency for people: "412 ms", "1.25 s", longer ones as format_duration().
+std::string format_latency(double seconds);
+
+/// The headline of inference service `index` of `result` (its plan, and its simulation's
+/// figures when simulated).
+std::vector<HeadlineRow> service_headline(const Result& result, std::size_t index);
+
 /// The headline of training workload `index` of `result`.
 std::vector<HeadlineRow> training_headline(const Result& result, std::size_t index);
 

@@ -8,15 +8,19 @@
 #include <vector>
 
 #include "capsim/models/Scenario.hpp"
+#include "capsim/models/ServicePlan.hpp"
 #include "capsim/models/TrainingPlan.hpp"
 #include "capsim/sim/JobsSimulation.hpp"
+#include "capsim/sim/ServingSimulation.hpp"
 #include "capsim/sim/Variability.hpp"
 
 namespace capsim {
 
 /// One target of the scenario and whether the plan meets it.
 struct TargetCheck {
-  std::string name;      ///< "deadline" or "budget"
+  /// "deadline", "budget" (training); "ttft_p99", "tpot_p50", "e2e_p90", ... (seconds) or
+  /// "goodput" (a fraction) for services
+  std::string name;
   std::string workload;  ///< the workload it was checked on
   double limit = 0;      ///< seconds or USD
   double value = 0;      ///< what the plan achieves, same unit
@@ -53,6 +57,23 @@ struct SimulationOutcome {
   double contention_slowdown() const;
 };
 
+/// The `simulate` fidelity's outcome for one inference service (ServingSimulation.hpp) and what
+/// it cost, or why it was not simulated.
+struct ServiceOutcome {
+  bool simulated = false;
+  std::string reason;        ///< why not, when !simulated
+  ServiceStats stats;        ///< without per-request records
+  std::uint64_t events = 0;  ///< of the simulation that played every service of the scenario
+  double hours = 0;          ///< simulated span: stats.end_s / 3600
+  /// Owned: the service's servers' share of the cluster's owned cost per hour, over the span
+  /// (owned servers cost the same whether replicas run on them or not).
+  double owned_usd = 0;
+  /// Rented: GPU-hours of the replicas alive (starting included) x the rental rate.
+  std::optional<double> rented_usd;
+  double owned_usd_per_million_output_tokens = 0;
+  std::optional<double> rented_usd_per_million_output_tokens;
+};
+
 struct Result {
   std::string capsim_version;
   std::string scenario_name;
@@ -77,6 +98,9 @@ struct Result {
   /// not simulated).
   std::vector<std::vector<int>> slow_servers;
   std::vector<TraceSpan> trace;  ///< recorded when RunOptions::trace; TraceSpan::job = workload
+  std::vector<InferenceService> services;        ///< the scenario's inference services
+  std::vector<ServicePlan> service_plans;        ///< same order: the estimate's answer
+  std::vector<ServiceOutcome> service_outcomes;  ///< same order; empty unless simulate
   std::vector<TargetCheck> targets;
   std::string effective_yaml;  ///< the scenario as run, after --set overrides
 

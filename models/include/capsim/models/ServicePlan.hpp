@@ -1,0 +1,46 @@
+// The closed-form side of an inference service (the `estimate` fidelity's answer): its replica
+// instance, the KV cache each replica gets, what one replica sustains at the traffic's mean
+// lengths, how many replicas the peak needs, and what a replica-hour costs.
+//
+// Capacity: the max-throughput engine (InferenceEngine.hpp) run with the service's engine limits
+// on requests of the mean prompt and output lengths; requests per second = its output tokens per
+// second / the mean output length. This is the rate above which queues grow without bound; the
+// request-level simulation (sim/ServingSimulation.hpp) gives the latencies below it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "capsim/models/InferenceEngine.hpp"
+#include "capsim/models/Scenario.hpp"
+#include "capsim/models/TrainingPlan.hpp"
+
+namespace capsim {
+
+struct ServicePlan {
+  std::string service;
+  InferenceInstance instance;  ///< one replica
+  KvCapacity kv;               ///< per GPU of a replica
+  int gpus = 0;                ///< GPUs of the servers the service runs on
+  int servers = 0;
+  int max_replicas = 0;  ///< the autoscaler's maximum, else the fixed count
+  double mean_input_tokens = 0, mean_output_tokens = 0;
+  double replica_output_tokens_per_s = 0;         ///< max throughput of one replica
+  double replica_requests_per_s = 0;              ///< the same in requests
+  double peak_rate_per_s = 0;                     ///< the traffic's highest arrival rate
+  double mean_rate_per_s = 0;                     ///< over the service's duration
+  int replicas_for_peak = 0;                      ///< ceil(peak rate / replica_requests_per_s)
+  double owned_usd_per_gpu_hour = 0;              ///< the cluster's owned cost per hour / its GPUs
+  std::optional<double> rented_usd_per_gpu_hour;  ///< when a rental rate prices the cluster
+};
+
+/// Plans `service` on `cluster` (planned as `cluster_plan`). Throws ConfigurationError when the
+/// replica cannot be served (memory, tp) or its longest request does not fit in its KV cache.
+ServicePlan plan_service(const InferenceService& service, const ClusterConfig& cluster,
+                         const ClusterPlan& cluster_plan);
+
+/// The KV blocks one replica holds (kv.kv_blocks: every GPU of a replica holds its share of the
+/// same tokens).
+long long replica_kv_blocks(const ServicePlan& plan);
+
+}  // namespace capsim

@@ -1,0 +1,107 @@
+#include "capsim/models/ServicePlan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/PublishedInference.hpp"
+#include "capsim/models/ServingTraffic.hpp"
+
+namespace capsim {
+namespace {
+
+[[noreturn]] void fail(const InferenceService& service, const std::string& message) {
+  throw ConfigurationError(
+      std::string("service '").append(service.name).append("': ").append(message));
+}
+
+}  // namespace
+
+long long replica_kv_blocks(const ServicePlan& plan) { return plan.kv.kv_blocks; }
+
+ServicePlan plan_service(const InferenceService& service, const ClusterConfig& cluster,
+                         const ClusterPlan& cluster_plan) {
+  ServicePlan plan;
+  plan.service = service.name;
+  plan.instance.model = model_shape(service.model);
+  plan.instance.tp = service.tp;
+  plan.instance.pp = service.pp;
+  plan.instance.precision = service.precision;
+  plan.instance.gpu = inference_gpu(cluster.gpu);
+  const ServingEngineConfig& e = service.engine;
+  try {
+    validate_inference_instance(plan.instance);
+    plan.kv = kv_capacity(plan.instance, e.max_batch_size, e.max_num_tokens, e.kv_memory_fraction,
+                          e.tokens_per_block);
+  } catch (const ConfigurationError& error) {
+    fail(service, error.what());
+  }
+  plan.servers = service.servers > 0 ? service.servers : cluster.server_count;
+  plan.gpus = plan.servers * cluster.server.gpus;
+  plan.max_replicas =
+      service.autoscaler.enabled ? service.autoscaler.max_replicas : service.replicas;
+
+  // The longest request must fit in one replica's cache, or it could never be served.
+  const TrafficConfig& traffic = service.traffic;
+  const long long block = e.tokens_per_block;
+  const long long longest =
+      static_cast<long long>(traffic.input_tokens.max) + traffic.output_tokens.max;
+  if ((longest + block - 1) / block > plan.kv.kv_blocks) {
+    fail(service, "a request of up to " + std::to_string(traffic.input_tokens.max) + " + " +
+                      std::to_string(traffic.output_tokens.max) + " tokens needs " +
+                      std::to_string((longest + block - 1) / block) +
+                      " KV blocks but a replica's cache holds " +
+                      std::to_string(plan.kv.kv_blocks) +
+                      "; expected shorter requests, more tp, fp8 or a larger kv_memory_fraction");
+  }
+  if (!e.chunked_prefill && traffic.input_tokens.max > e.max_num_tokens) {
+    fail(service,
+         "a prompt of up to " + std::to_string(traffic.input_tokens.max) +
+             " tokens exceeds max_num_tokens " + std::to_string(e.max_num_tokens) +
+             " without chunked prefill; expected a larger budget or chunked_prefill: true");
+  }
+
+  // Capacity at the mean lengths.
+  if (traffic.pattern == ArrivalPattern::Trace) {
+    double in = 0, out = 0;
+    for (const TraceRequest& r : traffic.trace) {
+      in += r.input_tokens;
+      out += r.output_tokens;
+    }
+    plan.mean_input_tokens = in / static_cast<double>(traffic.trace.size());
+    plan.mean_output_tokens = out / static_cast<double>(traffic.trace.size());
+  } else {
+    plan.mean_input_tokens = mean_length(traffic.input_tokens);
+    plan.mean_output_tokens = mean_length(traffic.output_tokens);
+  }
+  EngineSettings settings;
+  settings.max_batch_size = e.max_batch_size;
+  settings.max_num_tokens = e.max_num_tokens;
+  settings.kv_memory_fraction = e.kv_memory_fraction;
+  settings.tokens_per_block = e.tokens_per_block;
+  settings.chunked_prefill = true;
+  const int input = std::max(1, static_cast<int>(std::lround(plan.mean_input_tokens)));
+  const int output = std::max(1, static_cast<int>(std::lround(plan.mean_output_tokens)));
+  try {
+    // Four full batches: long enough that filling and draining the batch weigh little.
+    const ThroughputRun run =
+        run_max_throughput(plan.instance, settings, input, output, 4 * e.max_batch_size);
+    plan.replica_output_tokens_per_s = run.output_tokens_per_s;
+  } catch (const ConfigurationError& error) {
+    fail(service, error.what());
+  }
+  plan.replica_requests_per_s = plan.replica_output_tokens_per_s / output;
+  plan.peak_rate_per_s = traffic.peak_rate_per_s();
+  plan.mean_rate_per_s = traffic.mean_rate_per_s(service.duration_s);
+  plan.replicas_for_peak =
+      static_cast<int>(std::ceil(plan.peak_rate_per_s / plan.replica_requests_per_s));
+
+  const double cluster_gpus = static_cast<double>(cluster_plan.gpus);
+  plan.owned_usd_per_gpu_hour = cluster_plan.cost.owned_usd_per_h / cluster_gpus;
+  if (cluster_plan.cost.rental_usd_per_h) {
+    plan.rented_usd_per_gpu_hour = *cluster_plan.cost.rental_usd_per_h / cluster_gpus;
+  }
+  return plan;
+}
+
+}  // namespace capsim

@@ -1,0 +1,428 @@
+// simulate_services(): the arrival, replica, autoscaler and controller actors of every service on
+// SimGrid's clock (see ServingSimulation.hpp), and the statistics of what they did.
+#include "capsim/sim/ServingSimulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
+#include <string>
+
+#include "ServingReplica.hpp"
+#include "SimEngine.hpp"
+#include "capsim/models/Errors.hpp"
+
+namespace capsim {
+namespace sim_detail {
+namespace {
+
+namespace s4u = simgrid::s4u;
+
+double now() { return s4u::Engine::get_clock(); }
+
+enum class Phase { Starting, Active, Draining, Stopped };
+
+struct Replica {
+  std::unique_ptr<ReplicaEngine> engine;
+  Phase phase = Phase::Active;
+  double born_s = 0, stopped_s = -1;
+  s4u::SemaphorePtr wake = s4u::Semaphore::create(0);
+  bool sleeping = false;
+  double kv_block_s_mark = 0, waiting_s_mark = 0;  // at the autoscaler's last reading
+};
+
+struct ServiceRun {
+  const ServiceSetup* setup = nullptr;
+  std::vector<RequestState> requests;
+  std::vector<int> replica_of;
+  std::unique_ptr<StepTimeTable> steps;
+  std::vector<std::unique_ptr<Replica>> replicas;
+  std::deque<int> pending;  // arrived while no replica took requests
+  std::size_t next_round_robin = 0;
+  double output_tokens_in_window = 0;
+  std::vector<ReplicaSample> samples;
+  std::deque<std::pair<double, int>> wishes;  // the autoscaler's (time, replicas wanted)
+  int peak_alive = 0;
+};
+
+struct World {
+  std::vector<ServiceRun> services;
+  long long total_requests = 0;
+  long long finished = 0;
+  std::uint64_t events = 0;
+  s4u::SemaphorePtr all_done = s4u::Semaphore::create(0);
+  s4u::Host* host = nullptr;
+  double window_s = 0;  // the longest duration
+};
+
+void record(ServiceRun& s) {
+  ReplicaSample sample;
+  sample.time_s = now();
+  for (const auto& r : s.replicas) {
+    sample.active += r->phase == Phase::Active;
+    sample.starting += r->phase == Phase::Starting;
+    sample.draining += r->phase == Phase::Draining;
+  }
+  s.peak_alive = std::max(s.peak_alive, sample.active + sample.starting + sample.draining);
+  if (!s.samples.empty() && s.samples.back().time_s == sample.time_s) s.samples.pop_back();
+  s.samples.push_back(sample);
+}
+
+void deliver(ServiceRun& s, std::size_t index, int request) {
+  Replica& r = *s.replicas[index];
+  r.engine->enqueue(request);
+  s.replica_of[static_cast<std::size_t>(request)] = static_cast<int>(index);
+  if (r.sleeping) {
+    r.sleeping = false;
+    r.wake->release();
+  }
+}
+
+void route(ServiceRun& s, int request) {
+  std::size_t best = s.replicas.size();
+  if (s.setup->router == RouterPolicy::LeastOutstanding) {
+    int fewest = 0;
+    for (std::size_t i = 0; i < s.replicas.size(); ++i) {
+      const Replica& r = *s.replicas[i];
+      if (r.phase != Phase::Active) continue;
+      if (best == s.replicas.size() || r.engine->outstanding() < fewest) {
+        best = i;
+        fewest = r.engine->outstanding();
+      }
+    }
+  } else {
+    for (std::size_t tried = 0; tried < s.replicas.size(); ++tried) {
+      const std::size_t i = (s.next_round_robin + tried) % s.replicas.size();
+      if (s.replicas[i]->phase != Phase::Active) continue;
+      best = i;
+      s.next_round_robin = i + 1;
+      break;
+    }
+  }
+  if (best == s.replicas.size()) {
+    s.pending.push_back(request);
+    return;
+  }
+  deliver(s, best, request);
+}
+
+void replica_actor(World& world, ServiceRun& s, std::size_t index, double startup_s) {
+  s4u::Actor::self()->daemonize();
+  Replica& r = *s.replicas[index];
+  if (startup_s > 0) {
+    s4u::this_actor::sleep_for(startup_s);
+    ++world.events;
+    if (r.phase != Phase::Starting) return;  // scaled down before it started
+    r.phase = Phase::Active;
+    record(s);
+    while (!s.pending.empty()) {
+      const int request = s.pending.front();
+      s.pending.pop_front();
+      route(s, request);
+    }
+  }
+  ReplicaEngine& engine = *r.engine;
+  const double window_s = s.setup->duration_s;
+  while (true) {
+    const double step_s = engine.begin_iteration(now());
+    if (step_s <= 0) {
+      if (r.phase == Phase::Draining) {
+        r.phase = Phase::Stopped;
+        r.stopped_s = now();
+        record(s);
+        return;
+      }
+      r.sleeping = true;
+      r.wake->acquire();
+      r.sleeping = false;
+      continue;
+    }
+    ++world.events;
+    const double tokens_before = engine.output_tokens;
+    const long long finished_before = engine.finished;
+    s4u::this_actor::sleep_for(step_s);
+    engine.end_iteration(now());
+    if (now() <= window_s) s.output_tokens_in_window += engine.output_tokens - tokens_before;
+    world.finished += engine.finished - finished_before;
+    if (world.finished == world.total_requests && engine.finished > finished_before) {
+      world.all_done->release();
+    }
+  }
+}
+
+void start_replica(World& world, ServiceRun& s, Phase phase, double startup_s) {
+  const ServiceSetup& setup = *s.setup;
+  auto replica = std::make_unique<Replica>();
+  replica->engine =
+      std::make_unique<ReplicaEngine>(*s.steps, setup.engine, setup.kv_blocks, s.requests);
+  replica->phase = phase;
+  replica->born_s = now();
+  s.replicas.push_back(std::move(replica));
+  const std::size_t index = s.replicas.size() - 1;
+  s4u::Actor::create(setup.name + ".replica" + std::to_string(index), world.host,
+                     [&world, &s, index, startup_s] { replica_actor(world, s, index, startup_s); });
+}
+
+void arrivals_actor(World& world, ServiceRun& s, const ServingSettings& settings) {
+  s4u::Actor::self()->daemonize();
+  const std::vector<ServingRequest>& requests = s.setup->requests;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    s4u::this_actor::sleep_until(requests[i].arrival_s);
+    ++world.events;
+    route(s, static_cast<int>(i));
+    if (settings.progress && i % 4096 == 0) {
+      settings.progress(std::min(0.99, now() / world.window_s));
+    }
+  }
+}
+
+// One reading of the metric over the replicas taking requests, since the last reading.
+double read_metric(ServiceRun& s, double interval_s) {
+  const AutoscalerConfig& a = s.setup->autoscaler;
+  double sum = 0;
+  int active = 0;
+  for (auto& r : s.replicas) {
+    const ReplicaEngine& e = *r->engine;
+    const double kv = e.kv_block_s - r->kv_block_s_mark, waiting = e.waiting_s - r->waiting_s_mark;
+    r->kv_block_s_mark = e.kv_block_s;
+    r->waiting_s_mark = e.waiting_s;
+    if (r->phase != Phase::Active) continue;
+    ++active;
+    sum += a.metric == ScalingMetric::Queue
+               ? waiting / interval_s
+               : kv / (interval_s * static_cast<double>(e.kv_blocks()));
+  }
+  return active > 0 ? sum / active : 0;
+}
+
+void autoscaler_actor(World& world, ServiceRun& s) {
+  s4u::Actor::self()->daemonize();
+  const AutoscalerConfig& a = s.setup->autoscaler;
+  while (true) {
+    s4u::this_actor::sleep_for(a.interval_s);
+    ++world.events;
+    const double metric = read_metric(s, a.interval_s);
+    int active = 0, starting = 0;
+    for (const auto& r : s.replicas) {
+      active += r->phase == Phase::Active;
+      starting += r->phase == Phase::Starting;
+    }
+    const int current = active + starting;
+    const double ratio = metric / a.target;
+    int wanted = current;
+    if (active > 0 && std::abs(ratio - 1) > a.tolerance) {
+      wanted = static_cast<int>(std::ceil(active * ratio - 1e-9));
+    }
+    wanted = std::clamp(wanted, a.min_replicas, a.max_replicas);
+    s.wishes.emplace_back(now(), wanted);
+    while (!s.wishes.empty() && s.wishes.front().first < now() - a.scale_down_window_s) {
+      s.wishes.pop_front();
+    }
+    if (wanted > current) {
+      for (int i = current; i < wanted; ++i) start_replica(world, s, Phase::Starting, a.startup_s);
+    } else {
+      int keep = 0;
+      for (const auto& wish : s.wishes) keep = std::max(keep, wish.second);
+      // Starting replicas go first, then the newest taking requests.
+      for (int excess = current - keep; excess > 0; --excess) {
+        Replica* victim = nullptr;
+        for (auto it = s.replicas.rbegin(); it != s.replicas.rend() && !victim; ++it)
+          if ((*it)->phase == Phase::Starting) victim = it->get();
+        for (auto it = s.replicas.rbegin(); it != s.replicas.rend() && !victim; ++it)
+          if ((*it)->phase == Phase::Active) victim = it->get();
+        if (!victim) break;
+        if (victim->phase == Phase::Starting) {
+          victim->phase = Phase::Stopped;
+          victim->stopped_s = now();
+        } else {
+          victim->phase = Phase::Draining;
+          if (victim->sleeping) {
+            victim->sleeping = false;
+            victim->wake->release();
+          }
+        }
+      }
+    }
+    record(s);
+  }
+}
+
+void check(const ServiceSetup& setup) {
+  const std::string who =
+      std::string("simulate_services: service '").append(setup.name).append("'");
+  if (setup.replicas < 1) throw ConfigurationError(who + ": needs at least one replica");
+  if (setup.kv_blocks < 1) throw ConfigurationError(who + ": has no KV-cache blocks");
+  if (!(setup.duration_s > 0)) throw ConfigurationError(who + ": needs a positive duration");
+  const AutoscalerConfig& a = setup.autoscaler;
+  if (a.enabled &&
+      (a.min_replicas < 1 || a.max_replicas < a.min_replicas || !(a.interval_s > 0) ||
+       !(a.target > 0) || setup.replicas < a.min_replicas || setup.replicas > a.max_replicas))
+    throw ConfigurationError(who +
+                             ": autoscaler needs 1 <= min <= replicas <= max, a positive "
+                             "interval and target");
+}
+
+bool within_slo(const RequestRecord& r, const ServiceSlo& slo) {
+  for (const LatencySlo& limit : slo.latency) {
+    double value = 0;
+    if (limit.measure == "ttft") {
+      value = r.first_token_s - r.arrival_s;
+    } else if (limit.measure == "e2e") {
+      value = r.finish_s - r.arrival_s;
+    } else {
+      if (r.output_tokens < 2) continue;
+      value = (r.finish_s - r.first_token_s) / (r.output_tokens - 1);
+    }
+    if (value > limit.limit_s) return false;
+  }
+  return true;
+}
+
+ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
+  const ServiceSetup& setup = *s.setup;
+  ServiceStats st;
+  st.name = setup.name;
+  st.duration_s = setup.duration_s;
+  st.end_s = end_s;
+  st.requests = static_cast<long long>(s.requests.size());
+  std::vector<double> ttft, tpot, e2e, queue;
+  long long in_window = 0;
+  for (std::size_t i = 0; i < s.requests.size(); ++i) {
+    const RequestState& q = s.requests[i];
+    RequestRecord r;
+    r.arrival_s = q.arrival_s;
+    r.first_scheduled_s = q.first_scheduled_s;
+    r.first_token_s = q.first_token_s;
+    r.finish_s = q.finish_s;
+    r.input_tokens = q.input;
+    r.output_tokens = q.output;
+    r.preemptions = q.preemptions;
+    r.replica = s.replica_of[i];
+    if (keep) st.records.push_back(r);
+    if (r.finish_s < 0) continue;
+    ++st.completed;
+    if (r.finish_s <= setup.duration_s) ++in_window;
+    ttft.push_back(r.first_token_s - r.arrival_s);
+    e2e.push_back(r.finish_s - r.arrival_s);
+    queue.push_back(r.first_scheduled_s - r.arrival_s);
+    if (r.output_tokens >= 2)
+      tpot.push_back((r.finish_s - r.first_token_s) / (r.output_tokens - 1));
+    st.input_tokens += r.input_tokens;
+    st.output_tokens += r.output_tokens;
+    if (within_slo(r, setup.slo)) ++st.good_requests;
+  }
+  st.unfinished = st.requests - st.completed;
+  st.ttft = latency_stats(ttft);
+  st.tpot = latency_stats(tpot);
+  st.e2e = latency_stats(e2e);
+  st.queue = latency_stats(queue);
+  st.goodput_fraction =
+      st.requests > 0 ? static_cast<double>(st.good_requests) / static_cast<double>(st.requests)
+                      : 1;
+  st.requests_per_s = static_cast<double>(in_window) / setup.duration_s;
+  st.output_tokens_per_s = s.output_tokens_in_window / setup.duration_s;
+  double busy = 0, alive = 0, kv = 0, kv_capacity = 0;
+  for (const auto& r : s.replicas) {
+    const double until = r->stopped_s >= 0 ? r->stopped_s : end_s;
+    const double lived = std::max(0.0, until - r->born_s);
+    alive += lived;
+    busy += r->engine->busy_s;
+    kv += r->engine->kv_block_s;
+    kv_capacity += lived * static_cast<double>(r->engine->kv_blocks());
+    st.preemptions += r->engine->preemptions;
+    st.iterations += r->engine->iterations;
+  }
+  st.replica_seconds = alive;
+  st.gpu_utilization = alive > 0 ? busy / alive : 0;
+  st.kv_utilization = kv_capacity > 0 ? kv / kv_capacity : 0;
+  st.peak_replicas = s.peak_alive;
+  st.replicas_over_time = s.samples;
+  return st;
+}
+
+}  // namespace
+}  // namespace sim_detail
+
+LatencyStats latency_stats(std::vector<double>& values) {
+  LatencyStats st;
+  st.count = static_cast<long long>(values.size());
+  if (values.empty()) return st;
+  std::sort(values.begin(), values.end());
+  double sum = 0;
+  for (const double v : values) sum += v;
+  st.mean_s = sum / static_cast<double>(values.size());
+  // Nearest rank: the smallest value with at least p% of the values at or below it.
+  auto rank = [&](double p) {
+    const auto n = static_cast<double>(values.size());
+    const auto index = static_cast<std::size_t>(std::max(1.0, std::ceil(p / 100 * n))) - 1;
+    return values[std::min(index, values.size() - 1)];
+  };
+  st.p50_s = rank(50);
+  st.p90_s = rank(90);
+  st.p99_s = rank(99);
+  st.max_s = values.back();
+  return st;
+}
+
+ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
+                                    const ServingSettings& settings) {
+  using namespace sim_detail;
+  if (services.empty()) throw ConfigurationError("simulate_services: no services; expected one");
+  for (const ServiceSetup& setup : services) check(setup);
+  World world;
+  world.services.resize(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    ServiceRun& s = world.services[i];
+    s.setup = &services[i];
+    s.steps = std::make_unique<StepTimeTable>(services[i].instance);
+    s.requests.resize(services[i].requests.size());
+    s.replica_of.assign(services[i].requests.size(), -1);
+    for (std::size_t r = 0; r < s.requests.size(); ++r) {
+      s.requests[r].arrival_s = services[i].requests[r].arrival_s;
+      s.requests[r].input = services[i].requests[r].input_tokens;
+      s.requests[r].output = services[i].requests[r].output_tokens;
+    }
+    world.total_requests += static_cast<long long>(s.requests.size());
+    world.window_s = std::max(world.window_s, services[i].duration_s);
+  }
+  claim_engine("simulate_services");
+  const auto engine = start_engine();
+  auto* zone = s4u::create_full_zone("serving");
+  world.host = zone->create_host("frontend", 1e9);
+  world.host->seal();
+  zone->seal();
+
+  for (ServiceRun& s : world.services) {
+    for (int r = 0; r < s.setup->replicas; ++r) start_replica(world, s, Phase::Active, 0);
+    record(s);
+    s4u::Actor::create(s.setup->name + ".arrivals", world.host,
+                       [&world, &s, &settings] { arrivals_actor(world, s, settings); });
+    if (s.setup->autoscaler.enabled) {
+      s4u::Actor::create(s.setup->name + ".autoscaler", world.host,
+                         [&world, &s] { autoscaler_actor(world, s); });
+    }
+  }
+  double end_s = 0;
+  s4u::Actor::create("controller", world.host, [&world, &end_s] {
+    if (world.total_requests > 0) world.all_done->acquire_timeout(2 * world.window_s);
+    if (now() < world.window_s) s4u::this_actor::sleep_until(world.window_s);
+    end_s = now();
+  });
+  engine->run();
+
+  ServingSimulation result;
+  result.events = world.events;
+  for (ServiceRun& s : world.services) {
+    record(s);
+    result.services.push_back(statistics(s, end_s, settings.keep_requests));
+  }
+  if (settings.progress) settings.progress(1.0);
+  return result;
+}
+
+}  // namespace capsim

@@ -1,0 +1,176 @@
+// Inference services in scenario files (ServingWorkload.hpp): what a valid service parses to,
+// and every bad input with its file, line, column or key path and what is expected.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ShippedCatalog.hpp"
+#include "TestTempPath.hpp"
+#include "capsim/models/Errors.hpp"
+#include "capsim/models/Scenario.hpp"
+#include "capsim/models/ServicePlan.hpp"
+#include "capsim/models/ServingTraffic.hpp"
+
+namespace capsim {
+namespace {
+
+const std::string kBase = R"(name: serving
+infrastructure:
+  clusters:
+    - name: lab
+      server: dgx-h100
+      count: 2
+      fabric: {template: single-switch, switch: quantum-2-qm9700}
+workloads:
+  - name: chat
+    kind: inference
+    model: llama-3.1-70b
+    precision: fp8
+    parallelism: {tp: 2}
+    traffic:
+      pattern: poisson
+      rate: 5
+      input_tokens: 1000
+      output_tokens: {distribution: normal, mean: 200, stddev: 50, min: 10, max: 400}
+    autoscaler: {metric: utilization, target: 60%, min_replicas: 2, startup: 2min}
+    slo: {ttft_p99: 500ms, tpot_p90: 40ms, goodput: 99%}
+    duration: 30min
+)";
+
+Scenario parse(const std::string& text, const std::vector<KeyOverride>& overrides = {}) {
+  return parse_scenario(text, "s.yaml", test::shipped_catalog(), overrides);
+}
+
+std::string error_of(const std::string& text, const std::vector<KeyOverride>& overrides = {}) {
+  try {
+    parse(text, overrides);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(ServingScenario, AValidServiceParsesWithItsDefaults) {
+  const Scenario s = parse(kBase);
+  ASSERT_EQ(s.services.size(), 1u);
+  EXPECT_TRUE(s.training.empty());
+  const InferenceService& v = s.services[0];
+  EXPECT_EQ(v.tp, 2);
+  EXPECT_EQ(v.precision, InferencePrecision::FP8);
+  EXPECT_EQ(v.traffic.input_tokens.min, 1000);
+  EXPECT_EQ(v.traffic.input_tokens.max, 1000);
+  EXPECT_EQ(v.traffic.output_tokens.kind, "normal");
+  EXPECT_TRUE(v.autoscaler.enabled);
+  EXPECT_EQ(v.autoscaler.max_replicas, 8) << "16 GPUs / tp 2";
+  EXPECT_EQ(v.replicas, 2) << "the autoscaler's minimum";
+  EXPECT_DOUBLE_EQ(v.autoscaler.target, 0.6);
+  EXPECT_DOUBLE_EQ(v.autoscaler.startup_s, 120);
+  EXPECT_EQ(v.router, RouterPolicy::LeastOutstanding);
+  EXPECT_EQ(v.engine.max_batch_size, 256);
+  EXPECT_EQ(v.engine.tokens_per_block, 16);
+  ASSERT_EQ(v.slo.latency.size(), 2u);
+  EXPECT_EQ(v.slo.latency[0].measure, "ttft");
+  EXPECT_DOUBLE_EQ(v.slo.latency[0].limit_s, 0.5);
+  EXPECT_EQ(v.slo.latency[1].percentile, 90);
+  EXPECT_DOUBLE_EQ(*v.slo.goodput, 0.99);
+  EXPECT_DOUBLE_EQ(v.duration_s, 1800);
+}
+
+std::string replaced(const std::string& from, const std::string& to) {
+  std::string text = kBase;
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+void expect_error(const std::string& message, const std::vector<std::string>& parts) {
+  ASSERT_FALSE(message.empty()) << "no error";
+  for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
+}
+
+TEST(ServingScenario, BadValuesNameTheirPlaceAndWhatIsExpected) {
+  expect_error(error_of(replaced("precision: fp8", "precision: fp4")),
+               {"s.yaml:12:16", "workloads[0].precision", "FP4", "bf16 or fp8"});
+  expect_error(error_of(replaced("{tp: 2}", "{tp: 2, pp: 2}")),
+               {"workloads[0].parallelism.pp", "not modelled yet", "pp 1"});
+  expect_error(error_of(replaced("{tp: 2}", "{tp: 3}")),
+               {"workloads[0].parallelism.tp", "does not divide the 8 GPUs", "tp dividing 8"});
+  expect_error(error_of(replaced("pattern: poisson", "pattern: steady")),
+               {"s.yaml:15:16", "workloads[0].traffic.pattern", "poisson, bursty, daily, trace"});
+  expect_error(error_of(replaced("      rate: 5\n", "      rate: 0\n")),
+               {"workloads[0].traffic.rate", "is zero", "requests per second"});
+  expect_error(error_of(replaced("      rate: 5\n", "")), {"workloads[0].traffic.rate", "missing"});
+  expect_error(error_of(replaced("pattern: poisson\n      rate: 5",
+                                 "pattern: daily\n      hourly_rates: [1, 2, 3]")),
+               {"workloads[0].traffic.hourly_rates", "has 3 entries", "24 rates"});
+  expect_error(error_of(replaced("input_tokens: 1000", "input_tokens: 200000")),
+               {"workloads[0].traffic.input_tokens", "longer than the model's context of 131072"});
+  expect_error(error_of(replaced("{distribution: normal, mean: 200, stddev: 50, min: 10, max: 400}",
+                                 "{distribution: uniform, mean: 200}")),
+               {"workloads[0].traffic.output_tokens", "needs min and max"});
+  expect_error(error_of(replaced("min_replicas: 2,", "min_replicas: 2, max_replicas: 9,")),
+               {"workloads[0].autoscaler.max_replicas", "need more than the service's 16 GPUs",
+                "at most 8"});
+  expect_error(error_of(replaced("metric: utilization", "metric: cpu")),
+               {"workloads[0].autoscaler.metric", "queue, utilization"});
+  expect_error(error_of(replaced("goodput: 99%", "goodput: 99")),
+               {"workloads[0].slo.goodput", "fraction"});
+  expect_error(error_of(replaced("ttft_p99: 500ms, tpot_p90: 40ms, ", "")),
+               {"workloads[0].slo.goodput", "without a latency limit"});
+  expect_error(error_of(replaced("ttft_p99", "ttft_p95")),
+               {"workloads[0].slo.ttft_p95", "ttft_p99"});
+  expect_error(error_of(replaced("kind: inference", "kind: serving")),
+               {"workloads[0].kind", "training, inference"});
+  expect_error(error_of(kBase, {{"workloads[0].replicas", "9"}}),
+               {"workloads[0].replicas", "at most 8"});
+}
+
+TEST(ServingScenario, ATraceFileIsReadWithItsErrorsAtFileLineAndColumn) {
+  const std::string trace = test_temp_path("trace.csv");
+  {
+    std::ofstream out(trace);
+    out << "arrival_s,input_tokens,output_tokens\n0.5,100,20\n1.25,300,40\n";
+  }
+  const std::string with_trace = replaced(
+      "pattern: poisson\n      rate: 5\n      input_tokens: 1000\n      output_tokens: "
+      "{distribution: normal, mean: 200, stddev: 50, min: 10, max: 400}",
+      "pattern: trace\n      file: " + trace);
+  const Scenario s = parse(with_trace);
+  ASSERT_EQ(s.services[0].traffic.trace.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.services[0].traffic.trace[1].arrival_s, 1.25);
+  EXPECT_EQ(s.services[0].traffic.trace[1].input_tokens, 300);
+  const auto requests = generate_requests(s.services[0].traffic, 1.0, 1);
+  ASSERT_EQ(requests.size(), 1u) << "only arrivals before the duration";
+  {
+    std::ofstream out(trace);
+    out << "arrival_s,input_tokens,output_tokens\n0.5,100,20\n0.25,300,x\n";
+  }
+  expect_error(error_of(with_trace), {trace + ":3:1", "arrival_s", "earlier than the row before"});
+  {
+    std::ofstream out(trace);
+    out << "arrival_s,input_tokens,output_tokens\n0.5,100,20\n1,300,0\n";
+  }
+  expect_error(error_of(with_trace), {trace + ":3:3", "output_tokens", "whole number >= 1"});
+  std::filesystem::remove(trace);
+  expect_error(error_of(with_trace), {trace, "cannot open"});
+}
+
+TEST(ServingScenario, ARequestLongerThanTheCacheIsRefusedWhenPlanned) {
+  // Llama 3.1 70B bf16 on TP2 H100: 70.6 GB of weights and ~2.2 GB of workspace per 80 GB GPU
+  // leave 0.9 x ~7 GB of cache at 2 x 80 layers x 4 KV heads x 128 x 2 bytes = 160 KiB per token:
+  // about 40,000 tokens, short of a 120,000 + 10,000 token request.
+  Scenario s = parse(replaced("precision: fp8", "precision: bf16"),
+                     {{"workloads[0].traffic.input_tokens", "120000"},
+                      {"workloads[0].traffic.output_tokens", "10000"}});
+  ClusterPlan cluster = plan_cluster(s.clusters[0], s.economics);
+  try {
+    plan_service(s.services[0], s.clusters[0], cluster);
+    FAIL() << "no error";
+  } catch (const ConfigurationError& error) {
+    expect_error(error.what(), {"service 'chat'", "KV blocks but a replica's cache holds"});
+  }
+}
+
+}  // namespace
+}  // namespace capsim
