@@ -110,6 +110,7 @@ void BlockItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option,
   QPainterPath header;
   header.addRoundedRect(QRectF(0, 0, width_, kHeader), 5, 5);
   header.addRect(QRectF(0, kHeader / 2, width_, kHeader / 2));
+  header.setFillRule(Qt::WindingFill);  // the overlap of the two shapes is filled too
   painter->fillPath(header, accent);
   QFont title_font = painter->font();
   title_font.setBold(true);

@@ -17,9 +17,11 @@ constexpr qreal kWorkloadWidth = 260;
 // A scalar at `key` of a mapping, or the `id` of an inline-overridden entry ("server: {id: x}").
 std::string text_of(const YAML::Node& map, const std::string& key, const std::string& fallback) {
   if (!map.IsMap()) return fallback;
-  const YAML::Node value = map[key];
+  // find_node, not operator[]: a missing key must read as missing, not throw.
+  const YAML::Node value = find_node(map, key);
   if (value.IsScalar()) return value.Scalar();
-  if (value.IsMap() && value["id"].IsScalar()) return value["id"].Scalar();
+  const YAML::Node id = value.IsMap() ? find_node(value, "id") : YAML::Node();
+  if (id.IsScalar()) return id.Scalar();
   return fallback;
 }
 
@@ -86,9 +88,7 @@ void InfraScene::rebuild() {
   frames_.clear();
   automatic_.clear();
   const YAML::Node& root = document_->root();
-  const YAML::Node clusters = root.IsMap() && root["infrastructure"].IsMap()
-                                  ? root["infrastructure"]["clusters"]
-                                  : YAML::Node();
+  const YAML::Node clusters = find_node(root, "infrastructure.clusters");
   qreal x = 0;
   std::vector<std::string> names;
   if (clusters.IsSequence()) {
@@ -98,7 +98,7 @@ void InfraScene::rebuild() {
       x += kFrameWidth + kClusterGap;
     }
   }
-  const YAML::Node workloads = root.IsMap() ? root["workloads"] : YAML::Node();
+  const YAML::Node workloads = find_node(root, "workloads");
   std::vector<int> per_cluster(names.size(), 0);
   if (workloads.IsSequence()) {
     for (std::size_t j = 0; j < workloads.size(); ++j) {
@@ -110,7 +110,7 @@ void InfraScene::rebuild() {
       const QString path = QStringLiteral("workloads[%1]").arg(j);
       QStringList lines{QString::fromStdString(text_of(job, "model", "(no model)")),
                         QString::fromStdString(text_of(job, "purpose", "pre-training"))};
-      const YAML::Node parallel = job.IsMap() ? job["parallelism"] : YAML::Node();
+      const YAML::Node parallel = find_node(job, "parallelism");
       lines << QStringLiteral("TP%1 PP%2 CP%3 · batch %4 × %5")
                    .arg(number_of(parallel, "tp", 1))
                    .arg(number_of(parallel, "pp", 1))
@@ -176,7 +176,7 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
   place(frame, path, QPointF(x, 0));
 
   // Fabric.
-  const YAML::Node fabric = cluster.IsMap() ? cluster["fabric"] : YAML::Node();
+  const YAML::Node fabric = find_node(cluster, "fabric");
   const std::string kind = text_of(fabric, "template", "leaf-spine");
   const std::string switch_id = text_of(fabric, "switch", "?");
   const auto sw = catalog.switches.find(switch_id);
@@ -226,7 +226,7 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
 
   // Storage systems beside the fabric.
   qreal bottom = 190 + pool->boundingRect().height();
-  const YAML::Node storage = cluster.IsMap() ? cluster["storage"] : YAML::Node();
+  const YAML::Node storage = find_node(cluster, "storage");
   if (storage.IsSequence()) {
     for (std::size_t s = 0; s < storage.size(); ++s) {
       const std::string system_id = text_of(storage[s], "system", "?");

@@ -78,10 +78,11 @@ void PropertyModel::build(const YAML::Node& node, const QString& path, int paren
       Entry entry;
       const YAML::Node item = node[i];
       entry.key = QStringLiteral("[%1]").arg(i);
-      if (item.IsMap() && item["name"].IsScalar()) {
-        entry.key += " " + QString::fromStdString(item["name"].Scalar());
-      } else if (item.IsMap() && item["system"].IsScalar()) {
-        entry.key += " " + QString::fromStdString(item["system"].Scalar());
+      const YAML::Node name = find_node(item, "name"), system = find_node(item, "system");
+      if (name.IsScalar()) {
+        entry.key += " " + QString::fromStdString(name.Scalar());
+      } else if (system.IsScalar()) {
+        entry.key += " " + QString::fromStdString(system.Scalar());
       }
       entry.path = path + QStringLiteral("[%1]").arg(i);
       entry.parent = parent;
