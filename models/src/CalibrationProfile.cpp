@@ -195,7 +195,8 @@ CalibrationProfile parse_calibration_profile(const std::string& text, const std:
   profile.device = device.text("name");
   profile.sm_count = int(device.whole("sm_count", 1));
   // capsim-calibrate records the device's L2 size; imported profiles leave it to the GPU type.
-  if (device.has("l2_cache_bytes")) profile.l2_cache_bytes = device.whole("l2_cache_bytes", 1);
+  if (device.has("l2_cache_bytes"))
+    profile.l2_cache_bytes = device.whole("l2_cache_bytes", 0);  // 0: not recorded
   profile.date = top.text("date");
   const JsonNode source = top.at("source");
   profile.tool = source.text("tool");
