@@ -9,8 +9,9 @@
 
 namespace capsim {
 
-double dp_rings_shared_bandwidth_Bps(const Topology& topology, const TrainingLayout& layout) {
-  constexpr double kNotAnalysed = std::numeric_limits<double>::infinity();
+SharedRings dp_rings_shared(const Topology& topology, const TrainingLayout& layout) {
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  const SharedRings kNotAnalysed{kInfinity, 0};
   const long group = static_cast<long>(layout.tp) * layout.cp;
   const long stage_stride = group * layout.dp;
   // Adaptive routing spreads each flow's packets over the equal paths: the rings then share the
@@ -25,6 +26,9 @@ double dp_rings_shared_bandwidth_Bps(const Topology& topology, const TrainingLay
   FabricRoutes routes(topology.graph(), Routing::Static);
   std::vector<std::vector<std::vector<RouteHop>>> rings;  // ring -> edge -> hops
   std::vector<int> crossings(2 * routes.edge_count(), 0);
+  // The first and last pipeline stage whose rings cross each link direction.
+  std::vector<int> first_stage(2 * routes.edge_count(), layout.pp),
+      last_stage(crossings.size(), -1);
   auto direction_of = [](const RouteHop& hop) { return 2 * hop.edge + (hop.forward ? 0 : 1); };
   for (long stage = 0; stage < layout.pp; ++stage) {
     for (long offset = 0; offset < group; ++offset) {
@@ -34,19 +38,32 @@ double dp_rings_shared_bandwidth_Bps(const Topology& topology, const TrainingLay
         const long to = stage * stage_stride + offset + ((j + 1) % layout.dp) * group;
         edges.push_back(routes.route(topology.gpu_vertex(static_cast<int>(from)),
                                      topology.gpu_vertex(static_cast<int>(to))));
-        for (const RouteHop& hop : edges.back()) ++crossings[direction_of(hop)];
+        for (const RouteHop& hop : edges.back()) {
+          const std::size_t d = direction_of(hop);
+          ++crossings[d];
+          first_stage[d] = std::min(first_stage[d], static_cast<int>(stage));
+          last_stage[d] = std::max(last_stage[d], static_cast<int>(stage));
+        }
       }
       rings.push_back(std::move(edges));
     }
   }
-  // The slowest edge of all: its link's bandwidth split among the edges crossing it.
-  double slowest_Bps = kNotAnalysed;
-  for (const auto& ring : rings)
-    for (const auto& edge : ring)
-      for (const RouteHop& hop : edge)
-        slowest_Bps = std::min(slowest_Bps,
-                               routes.link(hop.edge).bandwidth_Bps / crossings[direction_of(hop)]);
-  return slowest_Bps;
+  // The slowest edge of all: its link's bandwidth split among the edges crossing it; of links
+  // equally slow, the one whose rings' stages are closest together.
+  SharedRings busiest{kInfinity, 0};
+  for (const auto& ring : rings) {
+    for (const auto& edge : ring) {
+      for (const RouteHop& hop : edge) {
+        const std::size_t d = direction_of(hop);
+        const double share_Bps = routes.link(hop.edge).bandwidth_Bps / crossings[d];
+        const int span = last_stage[d] - first_stage[d];
+        if (share_Bps < busiest.shared_Bps ||
+            (share_Bps == busiest.shared_Bps && span < busiest.stage_span))
+          busiest = SharedRings{share_Bps, span};
+      }
+    }
+  }
+  return busiest;
 }
 
 }  // namespace capsim

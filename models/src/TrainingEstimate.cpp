@@ -126,35 +126,70 @@ struct DpComm {
 // With expert parallelism (ep > 1) the experts' collectives run over their expert-data-parallel
 // group after the dense parameters' over dp, in the same windows; with ep = 1 the experts are
 // ordinary data-parallel weights and travel with the rest.
+// Under static routing the job's rings may share links (CommPaths::dp_contention): all at once,
+// each takes `sharing` times its time alone. The rings sharing the busiest link start up to
+// `stage_span` backward slots apart (stage k ends its last backward k slots before stage 0), so
+// that link carries sharing x alone of work from the first start while the last-started ring
+// needs its time alone after its own start: the reduction ends max(alone, sharing x alone -
+// span x slot) after stage 0's last backward (exact for two rings on a link; docs/simulation.md).
+double staggered_s(double alone_s, const DpContention& contention, double backward_slot_s) {
+  return std::max(alone_s, contention.sharing * alone_s - contention.stage_span * backward_slot_s);
+}
+
 DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const LocalParameters& params,
                  int micro_batches, const MicroBatchTimes& t) {
   const bool expert_group = layout.ep > 1;
   const double dense_params = expert_group ? params.dense : params.total();
   const double expert_params = expert_group ? params.experts : 0.0;
   const int expert_dp = expert_data_parallel_size(layout);
+  const DpContention& contention = comm.dp_contention;
+  // The dense rings alone, then the expert-data-parallel rings (their own groups, not analysed
+  // for shared links).
+  struct Rings {
+    double dense_s = 0, experts_s = 0;
+    double all_at_once_s(const DpContention& c) const { return c.sharing * dense_s + experts_s; }
+  };
   auto over_groups = [&](double (*collective)(double, int, const CommLink&),
                          double bytes_per_param) {
-    double seconds = collective(dense_params * bytes_per_param, layout.dp, comm.dp);
-    if (expert_params > 0.0) {
-      seconds += collective(expert_params * bytes_per_param, expert_dp, comm.ep_dp);
-    }
-    return seconds;
+    Rings rings{collective(dense_params * bytes_per_param, layout.dp, comm.dp), 0.0};
+    if (expert_params > 0.0)
+      rings.experts_s = collective(expert_params * bytes_per_param, expert_dp, comm.ep_dp);
+    return rings;
   };
   const double m = micro_batches;
   const double grad_bytes =
       layout.grad_reduce_fp32 ? kGradReduceFp32BytesPerParam : kGradReduceBf16BytesPerParam;
-  const double scatter = over_groups(reduce_scatter_s, grad_bytes);
-  const double gather = over_groups(all_gather_s, kWeightBytesPerParam);
+  const double scatter = over_groups(reduce_scatter_s, grad_bytes).all_at_once_s(contention);
+  const double gather = over_groups(all_gather_s, kWeightBytesPerParam).all_at_once_s(contention);
   const double forward = layout.overlap_dp_comm ? t.compute_forward_s : 0.0;
   const double backward = layout.overlap_dp_comm ? t.compute_backward_s : 0.0;
   auto beyond = [](double comm_s, double window_s) { return std::max(0.0, comm_s - window_s); };
+  // After the backward (no overlap) the stages' rings start staggered; overlapped ones are
+  // priced all at once, as are ZeRO-2/3's per-micro-batch collectives.
+  auto after_backward = [&](const Rings& rings) {
+    return staggered_s(rings.dense_s, contention, t.backward_s) + rings.experts_s;
+  };
   switch (layout.zero_stage) {
     case 0: {
-      const double all_reduce = over_groups(ring_all_reduce_s, grad_bytes);
-      return {all_reduce, beyond(all_reduce, backward)};
+      const Rings all_reduce = over_groups(ring_all_reduce_s, grad_bytes);
+      if (!layout.overlap_dp_comm) {
+        const double staggered = after_backward(all_reduce);
+        return {staggered, staggered};
+      }
+      const double all_at_once = all_reduce.all_at_once_s(contention);
+      return {all_at_once, beyond(all_at_once, backward)};
     }
-    case 1:
+    case 1: {
+      if (!layout.overlap_dp_comm) {
+        Rings both = over_groups(reduce_scatter_s, grad_bytes);
+        const Rings gathers = over_groups(all_gather_s, kWeightBytesPerParam);
+        both.dense_s += gathers.dense_s;
+        both.experts_s += gathers.experts_s;
+        const double staggered = after_backward(both);
+        return {staggered, staggered};
+      }
       return {scatter + gather, beyond(scatter, backward) + beyond(gather, forward)};
+    }
     case 2:
       return {m * scatter + gather, m * beyond(scatter, backward) + beyond(gather, forward)};
     default:

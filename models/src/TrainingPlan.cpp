@@ -229,11 +229,13 @@ CommPaths group_links(const TrainingLayout& l, LinkOf&& link_of) {
 
 namespace {
 
-// The data-parallel link at the bandwidth its ring keeps when every ring of the job routes its
-// edges over the fabric at once (RingContention.hpp), where that is lower.
-CommLink with_ring_contention(CommLink dp, double shared_Bps, const ClusterConfig& cluster) {
-  dp.bandwidth_Bps = std::min(dp.bandwidth_Bps, shared_Bps * cluster.nic.collective_efficiency);
-  return dp;
+// How much slower the data-parallel ring runs when every ring of the job routes its edges over
+// the fabric at once (RingContention.hpp), where the shared links leave it less than its share.
+DpContention ring_contention(const CommLink& dp, const SharedRings& shared,
+                             const ClusterConfig& cluster) {
+  const double shared_Bps = shared.shared_Bps * cluster.nic.collective_efficiency;
+  if (!(dp.bandwidth_Bps > shared_Bps)) return DpContention{};
+  return DpContention{dp.bandwidth_Bps / shared_Bps, shared.stage_span};
 }
 
 }  // namespace
@@ -242,7 +244,7 @@ CommPaths comm_paths(const Topology& topology, const ClusterConfig& cluster,
                      const TrainingLayout& layout) {
   CommPaths comm = group_links(
       layout, [&](int size, int stride) { return comm_link(topology, cluster, size, stride); });
-  comm.dp = with_ring_contention(comm.dp, dp_rings_shared_bandwidth_Bps(topology, layout), cluster);
+  comm.dp_contention = ring_contention(comm.dp, dp_rings_shared(topology, layout), cluster);
   return comm;
 }
 
@@ -264,10 +266,10 @@ CommPaths CommPathCache::paths(const TrainingLayout& layout) {
   CommPaths comm = group_links(layout, [&](int size, int stride) { return link(size, stride); });
   // The rings' routes depend on the groups' sizes only: tp x cp, dp and pp.
   const std::array<int, 3> key{layout.tp * layout.cp, layout.dp, layout.pp};
-  auto found = shared_dp_Bps_.find(key);
-  if (found == shared_dp_Bps_.end())
-    found = shared_dp_Bps_.emplace(key, dp_rings_shared_bandwidth_Bps(*topology_, layout)).first;
-  comm.dp = with_ring_contention(comm.dp, found->second, *cluster_);
+  auto found = shared_rings_.find(key);
+  if (found == shared_rings_.end())
+    found = shared_rings_.emplace(key, dp_rings_shared(*topology_, layout)).first;
+  comm.dp_contention = ring_contention(comm.dp, found->second, *cluster_);
   return comm;
 }
 

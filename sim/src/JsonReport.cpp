@@ -129,9 +129,15 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
                                {"attention_efficiency_fwd", k.attention_efficiency_fwd},
                                {"attention_efficiency_bwd", k.attention_efficiency_bwd},
                                {"provenance", k.provenance}}}};
-  json["comm"] = {{"tp", link_json(plan.comm.tp)}, {"cp", link_json(plan.comm.cp)},
-                  {"dp", link_json(plan.comm.dp)}, {"pp", link_json(plan.comm.pp)},
-                  {"ep", link_json(plan.comm.ep)}, {"ep_dp", link_json(plan.comm.ep_dp)}};
+  json["comm"] = {{"tp", link_json(plan.comm.tp)},
+                  {"cp", link_json(plan.comm.cp)},
+                  {"dp", link_json(plan.comm.dp)},
+                  {"pp", link_json(plan.comm.pp)},
+                  {"ep", link_json(plan.comm.ep)},
+                  {"ep_dp", link_json(plan.comm.ep_dp)},
+                  {"dp_contention",
+                   {{"sharing", plan.comm.dp_contention.sharing},
+                    {"stage_span", plan.comm.dp_contention.stage_span}}}};
   json["parameters"] = e.parameters.total;
   json["iteration"] = {{"iteration_s", e.iteration_s},
                        {"tokens_per_s", e.tokens_per_s},

@@ -169,6 +169,31 @@ TEST(TrainingEstimate, DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow
   }
 }
 
+TEST(TrainingEstimate, StaticallyRoutedRingsSharingALinkStartOneBackwardSlotApart) {
+  // Tiny layout, ZeRO-1, no overlap, with the two stages' rings on one shared link
+  // (dp_contention: sharing 2, stage span 1). Alone each stage reduces in RS + AG: stage 1
+  // 2 x 5.9725376e-4 = 1.19450752e-3 s, stage 0 2 x 5.9724352e-4 = 1.19448704e-3 s
+  // (DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow). Stage 0 ends its last backward
+  // one stage-0 backward slot after stage 1 (compute 3.07157270528e-4 + tensor-parallel
+  // 2.897152e-5 + pipeline 4.694304e-5 = 3.83071830528e-4 s), so the shared link carries
+  // 2 x 1.19448704e-3 of work from stage 1's start: stage 0's reduction ends
+  // 2.38897408e-3 - 3.83071830528e-4 = 2.005902249472e-3 s after its backward (stage 1:
+  // 2.38901504e-3 - 7.04925942272e-4 = 1.684089097728e-3). All at once (span 0) it would be
+  // 2.38901504e-3.
+  TrainingLayout layout = tiny_layout();
+  CommPaths shared = tiny_paths();
+  shared.dp_contention = {2.0, 1};
+  TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), shared, 8);
+  EXPECT_LT(relative_error(e.breakdown.dp_comm_s, 2.005902249472e-3), 1e-9);
+  shared.dp_contention = {2.0, 0};
+  e = estimate_training(tiny_gpt(), layout, hand_gpu(), shared, 8);
+  EXPECT_LT(relative_error(e.breakdown.dp_comm_s, 2.38901504e-3), 1e-9);
+  // Far enough apart the rings do not meet: each takes its time alone.
+  shared.dp_contention = {2.0, 8};
+  e = estimate_training(tiny_gpt(), layout, hand_gpu(), shared, 8);
+  EXPECT_LT(relative_error(e.breakdown.dp_comm_s, 1.19450752e-3), 1e-9);
+}
+
 TEST(TrainingEstimate, TensorParallelOverlapRunsTheUserbufferSchedule) {
   // overlap_tp_comm on the tiny layout (tp 2, T = 2048 tokens, h 1024) over a 50e9 B/s, 2 us
   // tp link, by TensorParallelComm.hpp: S = 4,194,304 bytes; AG = RS = 2e-6 + 4,194,304 /

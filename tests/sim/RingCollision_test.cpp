@@ -39,7 +39,7 @@ RowRings sc21_39b_rings() {
   RowRings out{plan_cluster(cluster, economics).topology, {}, {}, {}};
   const TrainingLayout& l = p.layout;
   const CommLink alone = comm_link(out.topology, cluster, l.dp, l.tp * l.cp);
-  const CommLink contended{dp_rings_shared_bandwidth_Bps(out.topology, l), alone.latency_s};
+  const CommLink contended{dp_rings_shared(out.topology, l).shared_Bps, alone.latency_s};
   for (int k = 0; k < l.pp; ++k) {
     SimulatedCollective ring;
     for (int j = 0; j < l.dp; ++j) ring.ranks.push_back(k * l.tp * l.dp + j * l.tp);

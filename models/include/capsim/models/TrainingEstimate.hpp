@@ -184,14 +184,24 @@ struct GpuPerformance {
   KernelParameters kernels;      ///< calibrated or default kernel parameters
 };
 
+/// How the job's data-parallel rings slow each other where they share fabric links
+/// (RingContention.hpp): run all at once, a ring takes `sharing` times its time alone; the rings
+/// sharing the busiest link belong to stages up to `stage_span` apart, which finish their last
+/// backward that many backward slots apart (1F1B), so the first run alone for a while.
+struct DpContention {
+  double sharing = 1.0;  ///< >= 1; 1 = no link shared
+  int stage_span = 0;    ///< 0 = the rings sharing it are of the same stage
+};
+
 /// The link each parallel group communicates over; a group of size 1 never uses its link.
 struct CommPaths {
-  CommLink tp;     ///< tensor-parallel group (usually NVLink)
-  CommLink pp;     ///< between adjacent pipeline stages
-  CommLink dp;     ///< data-parallel group
-  CommLink cp;     ///< context-parallel ring
-  CommLink ep;     ///< expert-parallel all-to-all group (ep ranks, stride tp)
-  CommLink ep_dp;  ///< expert-data-parallel group (dp x cp / ep ranks, stride tp x ep)
+  CommLink tp;                 ///< tensor-parallel group (usually NVLink)
+  CommLink pp;                 ///< between adjacent pipeline stages
+  CommLink dp;                 ///< data-parallel group, one ring alone on its share of the topology
+  CommLink cp;                 ///< context-parallel ring
+  CommLink ep;                 ///< expert-parallel all-to-all group (ep ranks, stride tp)
+  CommLink ep_dp;              ///< expert-data-parallel group (dp x cp / ep ranks, stride tp x ep)
+  DpContention dp_contention;  ///< the dp rings on shared links under static routing
 };
 
 /// Parameter counts (not bytes) of a ModelShape; biases are not counted.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capsim/models/Cost.hpp"
+#include "capsim/models/RingContention.hpp"
 #include "capsim/models/Scenario.hpp"
 #include "capsim/models/Topology.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
@@ -67,9 +68,9 @@ TrainingLayout resolve_layout(const TrainingWorkload& job, int gpus);
 CommLink comm_link(const Topology& topology, const ClusterConfig& cluster, int size, int stride);
 
 /// The links of `layout`'s parallel groups, ranks ordered tp fastest, then cp, dp, pp
-/// (Megatron-LM's default "tp-cp-ep-dp-pp"); pp is the link between adjacent stages. The dp link
-/// is the slower of comm_link's and what its ring keeps when all the job's data-parallel rings
-/// route their edges over the fabric at once (RingContention.hpp). With ep > 1
+/// (Megatron-LM's default "tp-cp-ep-dp-pp"); pp is the link between adjacent stages. The dp
+/// contention says how the job's data-parallel rings slow each other when they route their
+/// edges over the fabric at once (RingContention.hpp). With ep > 1
 /// the EP group is ep consecutive ranks of the cp x dp data dimension (stride tp) and the
 /// expert-data-parallel group the dp cp / ep ranks at stride tp ep (Megatron-Core's MoE parallel
 /// folding); with ep 1 neither is resolved (zero links).
@@ -92,8 +93,8 @@ class CommPathCache {
   const Topology* topology_;
   const ClusterConfig* cluster_;
   std::unordered_map<std::uint64_t, CommLink> links_;  ///< by size << 32 | stride
-  /// dp_rings_shared_bandwidth_Bps by (tp x cp, dp, pp)
-  std::map<std::array<int, 3>, double> shared_dp_Bps_;
+  /// dp_rings_shared by (tp x cp, dp, pp)
+  std::map<std::array<int, 3>, SharedRings> shared_rings_;
 };
 
 /// The micro-batch plan_training picks when the scenario leaves it out: of the powers of two that
