@@ -59,7 +59,7 @@ struct World {
   std::uint64_t events = 0;
   s4u::SemaphorePtr all_done = s4u::Semaphore::create(0);
   s4u::Host* host = nullptr;
-  double window_s = 0;  // the longest duration
+  double window_s = 0;    // the longest duration
   double deadline_s = 0;  // the controller ends the simulation then at the latest
 };
 
