@@ -1,5 +1,6 @@
 // `capsim search` for an inference service: hardware, tp and replicas ranked by cost among
 // those that meet the service's SLOs (sim/ServiceSearch.hpp), printed as a table.
+#include <algorithm>
 #include <cstdio>
 
 #include "Commands.hpp"
