@@ -39,9 +39,10 @@ const TrainingWorkload& pick_workload(const Scenario& scenario, const std::strin
     names += (names.empty() ? "" : ", ") + job.name;
   }
   for (const auto& service : scenario.services) names += (names.empty() ? "" : ", ") + service.name;
-  throw InputError(SourceLocation{"--workload", 0, 0}, "",
-                   "the scenario has no training workload '" + name + "' (nor a service of that name)",
-                   "one of: " + names);
+  throw InputError(
+      SourceLocation{"--workload", 0, 0}, "",
+      "the scenario has no training workload '" + name + "' (nor a service of that name)",
+      "one of: " + names);
 }
 
 std::string printf_text(const char* format, double value) {

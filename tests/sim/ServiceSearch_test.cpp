@@ -35,13 +35,16 @@ workloads:
     precision: fp8
     traffic:
       pattern: poisson
-      rate: )" + std::to_string(rate) +
+      rate: )" +
+         std::to_string(rate) +
          R"(
       input_tokens: {distribution: uniform, min: 200, max: 600}
       output_tokens: {distribution: uniform, min: 50, max: 150}
-    slo: )" + slo +
+    slo: )" +
+         slo +
          R"(
-    search: )" + search +
+    search: )" +
+         search +
          R"(
     duration: 1min
 economics: {ownership: rent}
@@ -110,15 +113,15 @@ TEST(ServiceSearch, BadSearchKeysAndAMissingSloAreRefused) {
   EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{servers: [no-such-server]}"),
                               "<t>", shipped_catalog()),
                InputError);
-  EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{tp: [two]}"), "<t>",
-                              shipped_catalog()),
-               InputError);
+  EXPECT_THROW(
+      parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{tp: [two]}"), "<t>", shipped_catalog()),
+      InputError);
   EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{max_replicas: 0}"), "<t>",
                               shipped_catalog()),
                InputError);
-  EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{replicas: 3}"), "<t>",
-                              shipped_catalog()),
-               InputError);
+  EXPECT_THROW(
+      parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{replicas: 3}"), "<t>", shipped_catalog()),
+      InputError);
   const Scenario no_slo =
       parse_scenario(scenario_text(1, "{}", "{tp: [1]}"), "<t>", shipped_catalog());
   EXPECT_THROW(search_service(no_slo, no_slo.services[0]), ConfigurationError);
