@@ -4,8 +4,9 @@
 //
 // SimGrid allows one simulation per process, so each iteration forks a child that draws the
 // requests, runs the simulation and reports its wall time and event count through a pipe
-// (manual time: drawing the requests and the fork are not counted). Counters: events (arrivals,
-// iterations, autoscaler ticks) and events per second of wall time.
+// (manual time: drawing the requests and the fork are not counted). Counters: events (SimGrid
+// wake-ups: arrivals, replica sleeps each covering a run of one or more engine iterations,
+// autoscaler ticks), events per second of wall time, engine iterations and iterations per second.
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@ struct ChildFigures {
   double wall_s = -1;
   double events = 0;
   double completed = 0;
+  double iterations = 0;
 };
 
 ServiceSetup hour_at_200_per_s(const Catalog& catalog) {
@@ -61,6 +63,7 @@ ChildFigures run_in_child(const ServiceSetup& setup) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     figures.events = static_cast<double>(sim.events);
     figures.completed = static_cast<double>(sim.services.at(0).completed);
+    figures.iterations = static_cast<double>(sim.services.at(0).iterations);
     const bool written = write(fds[1], &figures, sizeof figures) == sizeof figures;
     _exit(written ? 0 : 1);
   }
@@ -90,6 +93,8 @@ void BM_ServingHourAt200PerSecond32Replicas(benchmark::State& state) {
   state.counters["completed"] = last.completed;
   state.counters["events"] = last.events;
   state.counters["events_per_s"] = last.wall_s > 0 ? last.events / last.wall_s : 0;
+  state.counters["iterations"] = last.iterations;
+  state.counters["iterations_per_s"] = last.wall_s > 0 ? last.iterations / last.wall_s : 0;
 }
 BENCHMARK(BM_ServingHourAt200PerSecond32Replicas)
     ->Iterations(1)

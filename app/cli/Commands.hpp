@@ -70,12 +70,17 @@ int validate_command(const ValidateArgs& args, std::ostream& out);
 int validate_inference_command(const ValidateArgs& args, std::ostream& out);
 
 struct SearchArgs : ScenarioArgs {
-  std::string workload;            ///< training workload name; empty = the first
+  std::string workload;  ///< workload name; empty = the first training one, else the first service
   std::string objective = "time";  ///< "time" or "cost"
   int top = 10;                    ///< rows of the table
 };
-/// Ranks the layouts of one training workload on its cluster; 0 also when none fits.
+/// Ranks the layouts of one training workload on its cluster (or, for a service, calls
+/// service_search_command); 0 also when none fits.
 int search_command(const SearchArgs& args, std::ostream& out);
+/// Ranks the hardware, tp and replica counts of one inference service by cost among those that
+/// meet its SLOs (each count simulated in a child process); 0 also when none meets them.
+int service_search_command(const Scenario& scenario, const InferenceService& service,
+                           const SearchArgs& args, std::ostream& out);
 
 struct CalibrateArgs {
   std::vector<std::string> inputs;  ///< import: CUBLAS_CSV ATTENTION_CSV; fit, check: PROFILE

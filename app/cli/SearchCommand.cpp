@@ -1,4 +1,5 @@
-// `capsim search`: the parallel layouts of one training workload on its cluster, ranked.
+// `capsim search`: the parallel layouts of one training workload on its cluster, ranked (an
+// inference service goes to ServiceSearchCommand.cpp).
 #include <algorithm>
 #include <cstdio>
 
@@ -15,12 +16,21 @@
 namespace capsim::cli {
 namespace {
 
+// The service `name` names, or the first service of a scenario without training workloads.
+const InferenceService* pick_service(const Scenario& scenario, const std::string& name) {
+  for (const auto& service : scenario.services)
+    if (service.name == name) return &service;
+  if (name.empty() && scenario.training.empty() && !scenario.services.empty()) {
+    return &scenario.services.front();
+  }
+  return nullptr;
+}
+
 const TrainingWorkload& pick_workload(const Scenario& scenario, const std::string& name) {
-  if (scenario.training.empty()) {
+  if (scenario.training.empty() && name.empty()) {
     throw InputError(SourceLocation{scenario.source_file, 0, 0}, "workloads",
-                     "has no training workload (searching an inference service's hardware is not "
-                     "built yet)",
-                     "a scenario with a training workload");
+                     "has no training workload or inference service to search",
+                     "a scenario with a workload");
   }
   if (name.empty()) return scenario.training.at(0);
   std::string names;
@@ -28,8 +38,11 @@ const TrainingWorkload& pick_workload(const Scenario& scenario, const std::strin
     if (job.name == name) return job;
     names += (names.empty() ? "" : ", ") + job.name;
   }
-  throw InputError(SourceLocation{"--workload", 0, 0}, "",
-                   "the scenario has no training workload '" + name + "'", "one of: " + names);
+  for (const auto& service : scenario.services) names += (names.empty() ? "" : ", ") + service.name;
+  throw InputError(
+      SourceLocation{"--workload", 0, 0}, "",
+      "the scenario has no training workload '" + name + "' (nor a service of that name)",
+      "one of: " + names);
 }
 
 std::string printf_text(const char* format, double value) {
@@ -121,6 +134,13 @@ void print_own(const LayoutSearchResult& result, std::ostream& out) {
 
 int search_command(const SearchArgs& args, std::ostream& out) {
   const Scenario scenario = scenario_from(args);
+  if (const InferenceService* service = pick_service(scenario, args.workload)) {
+    try {
+      return service_search_command(scenario, *service, args, out);
+    } catch (const ConfigurationError& error) {
+      throw ConfigurationError(scenario.source_file + ": " + error.what());
+    }
+  }
   const TrainingWorkload& job = pick_workload(scenario, args.workload);
   const ClusterConfig& cluster = scenario.cluster(job.cluster);
   SearchOptions options;

@@ -137,10 +137,13 @@ int main(int argc, char** argv) {
 
   SearchArgs search_args;
   auto* search = app.add_subcommand(
-      "search", "Rank the parallel layouts of a training workload on its cluster");
+      "search",
+      "Rank the parallel layouts of a training workload, or the hardware and replicas of an "
+      "inference service");
   add_scenario_options(*search, search_args);
-  search->add_option("--workload", search_args.workload,
-                     "Training workload to search (default: the first)");
+  search->add_option(
+      "--workload", search_args.workload,
+      "Workload to search (default: the first training workload, else the first service)");
   search
       ->add_option("--objective", search_args.objective,
                    "time (default): iteration time; cost: the run's cost at the scenario's owned "

@@ -248,21 +248,6 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
   return job;
 }
 
-// The default rate for this GPU: the newest on-demand one, or the newest of any terms when none
-// is on demand (ties: the lower id). Catalog dates are YYYY or YYYY-MM, so text order is date
-// order.
-std::optional<CloudPriceSpec> default_rental(const Catalog& catalog, const std::string& gpu) {
-  std::optional<CloudPriceSpec> best;
-  auto rank = [](const CloudPriceSpec& p) {
-    return std::make_pair(p.terms == "on-demand", p.date);
-  };
-  for (const auto& [id, price] : catalog.cloud_prices) {
-    if (price.gpu != gpu) continue;
-    if (!best || rank(price) > rank(*best)) best = price;
-  }
-  return best;
-}
-
 CloudPriceSpec parse_rental(YamlMap& economics, const Catalog& catalog, const std::string& gpu) {
   YAML::Node node = economics.raw("rental");
   if (node.IsDefined() && node.IsScalar() && !node.Scalar().empty() &&
@@ -283,6 +268,21 @@ CloudPriceSpec parse_rental(YamlMap& economics, const Catalog& catalog, const st
 }
 
 }  // namespace
+
+// The default rate for this GPU: the newest on-demand one, or the newest of any terms when none
+// is on demand (ties: the lower id). Catalog dates are YYYY or YYYY-MM, so text order is date
+// order.
+std::optional<CloudPriceSpec> default_rental(const Catalog& catalog, const std::string& gpu) {
+  std::optional<CloudPriceSpec> best;
+  auto rank = [](const CloudPriceSpec& p) {
+    return std::make_pair(p.terms == "on-demand", p.date);
+  };
+  for (const auto& [id, price] : catalog.cloud_prices) {
+    if (price.gpu != gpu) continue;
+    if (!best || rank(price) > rank(*best)) best = price;
+  }
+  return best;
+}
 
 std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog) {
   auto entries = infrastructure.list_of_maps("clusters");

@@ -5,6 +5,7 @@
 
 #include "CatalogReference.hpp"
 #include "CsvRows.hpp"
+#include "ScenarioSections.hpp"
 
 namespace capsim {
 namespace {
@@ -203,6 +204,52 @@ ServiceSlo parse_slo(YamlMap& service) {
   return slo;
 }
 
+// The `search` key: catalog server types, tensor-parallel degrees and a replica bound.
+ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
+                                const ClusterConfig& cluster) {
+  ServingSearchSpace space;
+  auto map = service.optional_map("search");
+  std::vector<std::string> ids;
+  if (map && map->has("servers")) {
+    ids = map->list_of_strings("servers");
+    if (ids.empty()) map->fail("servers", "is empty", "catalog server ids such as [hgx-h100]");
+  }
+  for (const std::string& id : ids) {
+    const SourceLocation where = map->location("servers");
+    const ServerSpec& server =
+        find_entry(catalog.servers, id, "server", where, map->child_path("servers"));
+    space.hardware.push_back({server, catalog.gpus.at(server.gpu), 0});
+  }
+  if (ids.empty()) space.hardware.push_back({cluster.server, cluster.gpu, 0});
+  for (ServingHardware& h : space.hardware) {
+    if (auto price = default_rental(catalog, h.gpu.id)) {
+      h.rental_usd_per_gpu_hour = price->usd_per_gpu_hour;
+    }
+  }
+  if (!map) return space;
+  if (map->has("tp")) {
+    const std::vector<std::string> values = map->list_of_strings("tp");
+    if (values.empty()) map->fail("tp", "is empty", "tensor-parallel degrees such as [1, 2, 4]");
+    for (const std::string& text : values) {
+      int tp = 0;
+      try {
+        const double value = parse_quantity(text, Quantity::Number);
+        tp = value >= 1 && value <= 1024 && value == static_cast<int>(value)
+                 ? static_cast<int>(value)
+                 : 0;
+      } catch (const UnitError&) {
+      }
+      if (tp == 0)
+        map->fail("tp", "entry '" + text + "' is not a whole number from 1 to 1024",
+                  "tensor-parallel degrees such as [1, 2, 4]");
+      space.tp.push_back(tp);
+    }
+  }
+  space.max_replicas = read_int(*map, "max_replicas", space.max_replicas, 1);
+  map->finish();
+  return space;
+}
+
 }  // namespace
 
 std::vector<TraceRequest> load_trace(const std::string& path) {
@@ -310,6 +357,7 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   }
   s.slo = parse_slo(map);
   s.duration_s = positive_time(map, "duration", 3600);
+  s.search = parse_search(map, catalog, *cluster);
   map.finish();
   return s;
 }

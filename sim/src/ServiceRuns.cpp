@@ -21,13 +21,6 @@ std::string percentile_name(const LatencySlo& slo) {
   return std::string(slo.measure).append("_p").append(std::to_string(slo.percentile));
 }
 
-double percentile_of(const ServiceStats& stats, const LatencySlo& slo) {
-  const LatencyStats& s = slo.measure == "ttft"   ? stats.ttft
-                          : slo.measure == "tpot" ? stats.tpot
-                                                  : stats.e2e;
-  return slo.percentile == 50 ? s.p50_s : slo.percentile == 90 ? s.p90_s : s.p99_s;
-}
-
 void price(const ServicePlan& plan, const InferenceService& service, ServiceOutcome& out) {
   const ServiceStats& s = out.stats;
   out.hours = s.end_s / 3600;
@@ -44,6 +37,13 @@ void price(const ServicePlan& plan, const InferenceService& service, ServiceOutc
 }
 
 }  // namespace
+
+double percentile_of(const ServiceStats& stats, const LatencySlo& slo) {
+  const LatencyStats& s = slo.measure == "ttft"   ? stats.ttft
+                          : slo.measure == "tpot" ? stats.tpot
+                                                  : stats.e2e;
+  return slo.percentile == 50 ? s.p50_s : slo.percentile == 90 ? s.p90_s : s.p99_s;
+}
 
 std::uint64_t service_seed(std::uint64_t seed, std::size_t) {
   // Every service draws from the run's seed: services with the same traffic section see the

@@ -8,6 +8,7 @@
 
 #include "capsim/models/Scenario.hpp"
 #include "capsim/sim/Result.hpp"
+#include "capsim/sim/ServingSimulation.hpp"
 
 namespace capsim::sim_detail {
 
@@ -18,6 +19,9 @@ void plan_services(const Scenario& scenario, Result& result);
 /// drawn from result.seed. `progress` gets the fraction of simulated time done.
 void simulate_services_in_child(const Scenario& scenario, Result& result,
                                 const std::function<void(double)>& progress);
+
+/// The figure a latency limit bounds: its measure's percentile in `stats`.
+double percentile_of(const ServiceStats& stats, const LatencySlo& slo);
 
 /// The SLO checks of every simulated service (appended to result.targets).
 void check_service_targets(Result& result);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 
 namespace capsim::sim_detail {
 
@@ -84,12 +85,11 @@ double ReplicaEngine::begin_iteration(double now_s) {
   const bool evicting = config_.kv_policy == KvPolicy::MaxUtilization;
   bool preempted = false;
   if (evicting && decoding_ > 0) {
-    long long& growing = crossing_[static_cast<std::size_t>((block_ - k_ % block_) % block_)];
-    while (growing > free_blocks_) {
+    while (growing(k_) > free_blocks_) {
       preempt(std::prev(decode_order_.end())->second);
       preempted = true;
     }
-    free_blocks_ -= growing;
+    free_blocks_ -= growing(k_);
   }
   if (decoding_ > 0) {
     batch_.decode_sequences = static_cast<double>(decoding_);
@@ -157,6 +157,64 @@ void ReplicaEngine::end_iteration(double now_s) {
   }
   ++k_;
   ++iterations;
+}
+
+int ReplicaEngine::plan_followers(double end_s, double horizon_s, int most) {
+  run_ends_s_.assign(1, end_s);
+  follower_steps_s_.clear();
+  if (!batch_.prefill.empty() || !prefilling_.empty() || decoding_ == 0) return 0;
+  const bool evicting = config_.kv_policy == KvPolicy::MaxUtilization;
+  // Sequences finish at the end of iteration `last` at the earliest (a void entry only makes the
+  // run shorter).
+  const long long last =
+      finishes_.empty() ? std::numeric_limits<long long>::max() : finishes_.top().iteration;
+  // Admission as begin_iteration() would try it: the head of the queue, whose prompt and need do
+  // not change while it waits; the budget and the running count do not change during a run.
+  const long long budget = config_.max_num_tokens - decoding_;
+  bool may_admit = !waiting_.empty() && running_ < config_.max_batch_size && budget > 0;
+  long long need = 0;
+  if (may_admit) {
+    const RequestState& head = requests_[static_cast<std::size_t>(waiting_.front())];
+    const long long prompt = head.prompt == 0 ? head.input : head.prompt;
+    if (!config_.chunked_prefill && prompt > budget) may_admit = false;
+    need = evicting ? blocks_for(prompt) : blocks_for(head.input + head.output);
+  }
+  long long free_blocks = free_blocks_;
+  StepBatch batch;
+  batch.decode_sequences = static_cast<double>(decoding_);
+  double end = end_s;
+  for (long long k = k_ + 1; k <= last && static_cast<int>(follower_steps_s_.size()) < most; ++k) {
+    if (evicting) {
+      if (growing(k) > free_blocks) break;  // it would preempt
+      free_blocks -= growing(k);
+    }
+    if (may_admit && need <= free_blocks) break;  // it would admit the head of the queue
+    batch.decode_context_tokens = static_cast<double>(base_sum_ + decoding_ * k);
+    const double step_s = steps_.step_s(batch);
+    if (!(end + step_s < horizon_s)) break;
+    end += step_s;
+    follower_steps_s_.push_back(step_s);
+    run_ends_s_.push_back(end);
+  }
+  return static_cast<int>(follower_steps_s_.size());
+}
+
+// begin_iteration() for a follower: growth without preemption, no prefill, no admission.
+void ReplicaEngine::begin_follower(double step_s) {
+  if (config_.kv_policy == KvPolicy::MaxUtilization) free_blocks_ -= growing(k_);
+  batch_.decode_context_tokens = static_cast<double>(base_sum_ + decoding_ * k_);
+  step_s_ = step_s;
+  busy_s += step_s_;
+  kv_block_s += static_cast<double>(used_blocks()) * step_s_;
+  waiting_s += static_cast<double>(waiting_.size()) * step_s_;
+}
+
+void ReplicaEngine::end_run(int followers) {
+  end_iteration(run_ends_s_.at(0));
+  for (int i = 1; i <= followers; ++i) {
+    begin_follower(follower_steps_s_.at(static_cast<std::size_t>(i - 1)));
+    end_iteration(run_ends_s_.at(static_cast<std::size_t>(i)));
+  }
 }
 
 }  // namespace capsim::sim_detail

@@ -24,6 +24,15 @@
 // decoding sequence's context grows by one per iteration, so the batch's context is kept as a
 // sum of bases plus sequences x iteration, its finish as an iteration in a heap, and the
 // sequences needing a new block as counts by (length mod block size).
+//
+// Runs: between arrivals, finishes and admissions the batch of a decode-only iteration repeats
+// (the same sequences, one token each, the context one token longer per sequence). After
+// begin_iteration() has planned such an iteration, plan_followers() lists the iterations that
+// would follow it unchanged if nothing arrived: up to and including the first in which a sequence
+// finishes, stopping before one that would admit a queued request or preempt. The actor sleeps
+// through the run once and end_run() plays its iterations with the same arithmetic as
+// begin_iteration() / end_iteration() (same figures, bit for bit); an arrival cuts it short after
+// the iteration in progress.
 #pragma once
 
 #include <deque>
@@ -67,6 +76,19 @@ class ReplicaEngine {
   /// Ends the iteration begin_iteration() planned, at `now_s`.
   void end_iteration(double now_s);
 
+  /// After begin_iteration() planned an iteration ending at `end_s`: when it is decode only, the
+  /// iterations that can follow it unchanged while nothing arrives (see the top of this file),
+  /// at most `most`, each ending before `horizon_s`. Returns how many; run_ends_s() holds the end
+  /// of the planned iteration and of each follower. Changes nothing else.
+  int plan_followers(double end_s, double horizon_s, int most);
+  /// Seconds from the start: the ends of the planned iteration and its followers.
+  const std::vector<double>& run_ends_s() const { return run_ends_s_; }
+  /// Ends the planned iteration and plays the first `followers` of its followers, each ending
+  /// at its run_ends_s().
+  void end_run(int followers);
+  /// Sequences decoding: the tokens each iteration of a run samples.
+  long long decoding() const { return decoding_; }
+
   bool idle() const { return waiting_.empty() && running_ == 0; }
   int waiting() const { return static_cast<int>(waiting_.size()); }
   int running() const { return running_; }
@@ -99,6 +121,10 @@ class ReplicaEngine {
   void preempt(int request);
   void finish(int request, double now_s, long long blocks);
   void schedule_prefill(int request, long long& budget);
+  void begin_follower(double step_s);
+  long long growing(long long iteration) const {
+    return crossing_[static_cast<std::size_t>((block_ - iteration % block_) % block_)];
+  }
 
   StepTimeTable& steps_;
   ServingEngineConfig config_;
@@ -121,6 +147,9 @@ class ReplicaEngine {
   StepBatch batch_;
   std::vector<std::pair<int, int>> chunks_;  ///< (request, prompt tokens run now)
   double step_s_ = 0;
+  // The planned run: its iterations' ends and the followers' step times.
+  std::vector<double> run_ends_s_;
+  std::vector<double> follower_steps_s_;
 };
 
 }  // namespace capsim::sim_detail

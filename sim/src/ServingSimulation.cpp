@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
@@ -48,6 +49,7 @@ struct ServiceRun {
   std::vector<ReplicaSample> samples;
   std::deque<std::pair<double, int>> wishes;  // the autoscaler's (time, replicas wanted)
   int peak_alive = 0;
+  double next_tick_s = 0;  // the autoscaler's next reading (infinity without one)
 };
 
 struct World {
@@ -57,8 +59,21 @@ struct World {
   std::uint64_t events = 0;
   s4u::SemaphorePtr all_done = s4u::Semaphore::create(0);
   s4u::Host* host = nullptr;
-  double window_s = 0;  // the longest duration
+  double window_s = 0;    // the longest duration
+  double deadline_s = 0;  // the controller ends the simulation then at the latest
 };
+
+// Longest run of iterations one sleep plays: bounds the step times planned in vain when an
+// arrival cuts the run short.
+constexpr int kMostFollowers = 256;
+
+// A run's iterations must end before the next autoscaler reading and the deadline: the reading
+// sees every iteration begun before it, and the followers' figures are added when the run ends.
+// The margin keeps a run clear of a reading that rounding puts a hair earlier.
+double run_horizon_s(const World& world, const ServiceRun& s) {
+  const double horizon_s = std::min(s.next_tick_s, world.deadline_s);
+  return horizon_s - 1e-9 * std::max(1.0, horizon_s);
+}
 
 void record(ServiceRun& s) {
   ReplicaSample sample;
@@ -129,7 +144,8 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
   ReplicaEngine& engine = *r.engine;
   const double window_s = s.setup->duration_s;
   while (true) {
-    const double step_s = engine.begin_iteration(now());
+    const double start_s = now();
+    const double step_s = engine.begin_iteration(start_s);
     if (step_s <= 0) {
       if (r.phase == Phase::Draining) {
         r.phase = Phase::Stopped;
@@ -145,9 +161,34 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
     ++world.events;
     const double tokens_before = engine.output_tokens;
     const long long finished_before = engine.finished;
-    s4u::this_actor::sleep_for(step_s);
-    engine.end_iteration(now());
-    if (now() <= window_s) s.output_tokens_in_window += engine.output_tokens - tokens_before;
+    const int followers =
+        engine.plan_followers(start_s + step_s, run_horizon_s(world, s), kMostFollowers);
+    if (followers == 0) {
+      s4u::this_actor::sleep_for(step_s);
+      engine.end_iteration(now());
+      if (now() <= window_s) s.output_tokens_in_window += engine.output_tokens - tokens_before;
+    } else {
+      // Sleep through the run; a request delivered meanwhile wakes the replica, which finishes
+      // the iteration in progress and plans again with the request queued.
+      const std::vector<double>& ends_s = engine.run_ends_s();
+      r.sleeping = true;
+      r.wake->acquire_timeout(ends_s.back() - start_s);
+      r.sleeping = false;
+      while (!r.wake->would_block()) r.wake->acquire();  // a release racing the timeout
+      const double woken_s = now();
+      std::size_t last = 0;
+      while (last + 1 < ends_s.size() && ends_s[last] < woken_s) ++last;
+      // SimGrid's clock reaches a date as now + (date - now): a timeout may wake a hair early.
+      if (ends_s[last] - woken_s > 1e-12 * std::max(1.0, woken_s)) {
+        ++world.events;
+        s4u::this_actor::sleep_until(ends_s[last]);
+      }
+      const auto per_iteration = static_cast<double>(engine.decoding());
+      for (std::size_t i = 0; i <= last; ++i) {
+        if (ends_s[i] <= window_s) s.output_tokens_in_window += per_iteration;
+      }
+      engine.end_run(static_cast<int>(last));
+    }
     world.finished += engine.finished - finished_before;
     if (world.finished == world.total_requests && engine.finished > finished_before) {
       world.all_done->release();
@@ -204,6 +245,7 @@ void autoscaler_actor(World& world, ServiceRun& s) {
   s4u::Actor::self()->daemonize();
   const AutoscalerConfig& a = s.setup->autoscaler;
   while (true) {
+    s.next_tick_s = now() + a.interval_s;
     s4u::this_actor::sleep_for(a.interval_s);
     ++world.events;
     const double metric = read_metric(s, a.interval_s);
@@ -389,7 +431,10 @@ ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
     }
     world.total_requests += static_cast<long long>(s.requests.size());
     world.window_s = std::max(world.window_s, services[i].duration_s);
+    s.next_tick_s = services[i].autoscaler.enabled ? services[i].autoscaler.interval_s
+                                                   : std::numeric_limits<double>::infinity();
   }
+  world.deadline_s = 2 * world.window_s;
   claim_engine("simulate_services");
   const auto engine = start_engine();
   auto* zone = s4u::create_full_zone("serving");

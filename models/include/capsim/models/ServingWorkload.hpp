@@ -108,6 +108,20 @@ struct ServiceSlo {
   std::optional<double> goodput;
 };
 
+/// One hardware option `capsim search` tries for a service: a catalog server type.
+struct ServingHardware {
+  ServerSpec server;
+  GpuSpec gpu;                         ///< the server's GPU
+  double rental_usd_per_gpu_hour = 0;  ///< the catalog's default rate for the GPU; 0 = none
+};
+
+/// What `capsim search` tries for a service (the scenario's `search` key).
+struct ServingSearchSpace {
+  std::vector<ServingHardware> hardware;  ///< default: the service's own cluster's server
+  std::vector<int> tp;                    ///< empty: every power of two within the NVLink domain
+  int max_replicas = 64;                  ///< the most replicas tried per hardware and tp
+};
+
 /// One inference service.
 struct InferenceService {
   std::string name;
@@ -123,6 +137,7 @@ struct InferenceService {
   AutoscalerConfig autoscaler;
   ServiceSlo slo;
   double duration_s = 3600;  ///< requests arrive during [0, duration)
+  ServingSearchSpace search;
 };
 
 const char* arrival_pattern_name(ArrivalPattern pattern);

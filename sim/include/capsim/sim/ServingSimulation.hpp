@@ -8,7 +8,8 @@
 //   router      (called by arrivals) round-robin or least outstanding requests (queued +
 //               running; ties to the lowest replica) over the replicas taking requests;
 //   replica     loops over iterations of its engine (ServingReplica.hpp), each lasting its
-//               step time; sleeps while it has nothing to do;
+//               step time, sleeping once through a run of identical decode iterations (woken
+//               early by a request for it); sleeps while it has nothing to do;
 //   autoscaler  every interval reads the metric over the replicas taking requests (mean queued
 //               requests per replica, or mean share of the KV cache in use, over the interval)
 //               and wants ceil(replicas x metric / target) replicas (the Kubernetes HPA rule),
@@ -96,7 +97,9 @@ struct ServiceStats {
 
 struct ServingSimulation {
   std::vector<ServiceStats> services;
-  std::uint64_t events = 0;  ///< iterations, arrivals and autoscaler ticks played
+  /// SimGrid wake-ups: arrivals, replica sleeps (each one iteration or a run of them) and
+  /// autoscaler ticks
+  std::uint64_t events = 0;
 };
 
 /// Plays `services` together on SimGrid's clock. Throws ConfigurationError, before SimGrid
