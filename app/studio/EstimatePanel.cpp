@@ -38,7 +38,7 @@ QString estimate_html(const EstimateSummary& summary) {
     row(QObject::tr("per replica (TP%1)").arg(service.tp),
         QString::number(service.replica_requests_per_s, 'g', 4) + " req/s", true);
     row(QObject::tr("output tokens/s per replica"),
-        format_si(service.replica_output_tokens_per_s, Quantity::Count));
+        QString::number(service.replica_output_tokens_per_s, 'f', 0));
     row(QObject::tr("peak traffic"), QString::number(service.peak_rate_per_s, 'g', 4) + " req/s");
     const bool short_of_peak = service.max_replicas < service.replicas_for_peak;
     const QString needed = QString::number(service.replicas_for_peak) + " " +

@@ -282,9 +282,11 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
                                               format_port(spec.port_bandwidth_Bps));
       }
       const QString storage_path = path + QStringLiteral(".storage[%1]").arg(s);
-      auto* block = new BlockItem(BlockKind::Storage, storage_path,
-                                  QStringLiteral("Storage · %1 ×").arg(format_count(units)), lines,
-                                  kStorageWidth);
+      auto* block =
+          new BlockItem(BlockKind::Storage, storage_path,
+                        units == 1 ? QStringLiteral("Storage · 1 unit")
+                                   : QStringLiteral("Storage · %1 units").arg(format_count(units)),
+                        lines, kStorageWidth);
       block->setParentItem(frame);
       const qreal y = 40 + static_cast<qreal>(s) * 100;
       place(block, storage_path, QPointF(kFrameWidth - kStorageWidth - 16, y));

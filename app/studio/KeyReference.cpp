@@ -4,16 +4,6 @@
 #include <QRegularExpression>
 
 namespace capsim::studio {
-namespace {
-
-QString strip_ticks(QString text) {
-  text = text.trimmed();
-  if (text.startsWith('`') && text.endsWith('`') && text.size() >= 2)
-    text = text.mid(1, text.size() - 2);
-  return text;
-}
-
-}  // namespace
 
 QStringList KeyDoc::choices() const {
   if (!type.contains("\\|") && !type.contains(" | ")) return {};
@@ -35,7 +25,7 @@ KeyReference::KeyReference(const QString& markdown) {
   static const QRegularExpression kTicked("`([^`]+)`");
   bool in_reference = false;
   bool have_section = false;
-  QString heading, variant, subsection;
+  QString heading, variant, subsection, pending;
   QStringList columns;  // the header of the table being read
   for (const QString& raw : markdown.split('\n')) {
     const QString line = raw.trimmed();
@@ -51,13 +41,14 @@ KeyReference::KeyReference(const QString& markdown) {
       const auto kind = kVariant.match(title);
       variant = kind.hasMatch() ? kind.captured(1) : QString();
       subsection.clear();
+      pending.clear();
       have_section = true;
       continue;
     }
     if (!have_section) continue;
     if (!line.startsWith('|')) {
       const auto sub = kSubsection.match(line);
-      if (sub.hasMatch()) subsection = sub.captured(1);
+      if (sub.hasMatch()) pending = sub.captured(1);  // names the next table, if one follows
       continue;
     }
     QString row = line;
@@ -67,6 +58,8 @@ KeyReference::KeyReference(const QString& markdown) {
     if (cells.size() < 4) continue;
     if (cells[1] == "key") {
       columns = cells;
+      if (!pending.isEmpty()) subsection = pending;
+      pending.clear();
       continue;
     }
     if (!cells[1].startsWith('`')) continue;  // the |---| rule
@@ -105,13 +98,15 @@ void KeyReference::add(const QString& section, const QString& variant, KeyDoc do
 
 const QList<KeyDoc>* KeyReference::section(const QString& map_path, const QString& variant) const {
   const QString base = pattern(map_path);
-  const QString chosen = variant.isEmpty() ? first_variant_.value(base) : variant;
-  if (!chosen.isEmpty()) {
-    const auto found = sections_.constFind(base + "#" + chosen);
+  // The item's own kind first; without one, the generic table, else the first kind documented.
+  const QStringList candidates = variant.isEmpty()
+                                     ? QStringList{base, base + "#" + first_variant_.value(base)}
+                                     : QStringList{base + "#" + variant, base};
+  for (const QString& name : candidates) {
+    const auto found = sections_.constFind(name);
     if (found != sections_.constEnd()) return &*found;
   }
-  const auto found = sections_.constFind(base);
-  return found == sections_.constEnd() ? nullptr : &*found;
+  return nullptr;
 }
 
 const KeyReference& KeyReference::shipped() {
