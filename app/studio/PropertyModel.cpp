@@ -15,6 +15,13 @@ QString child_path(const QString& path, const QString& key) {
   return path.isEmpty() ? key : path + "." + key;
 }
 
+// A cell of the Markdown tables as a person reads it: "`own` \\| `rent`" -> "own | rent".
+QString plain_text(QString markdown) {
+  markdown.replace("\\|", "|");
+  markdown.remove('`');
+  return markdown;
+}
+
 bool is_section_type(const QString& type) {
   return type.startsWith("mapping") || type.startsWith("list");
 }
@@ -172,15 +179,16 @@ QVariant PropertyModel::data(const QModelIndex& index, int role) const {
     case Qt::EditRole:
       if (index.column() == KeyColumn) return entry->key;
       if (index.column() == ValueColumn) {
-        if (!entry->present && role == Qt::DisplayRole) return entry->fallback;
+        if (!entry->present && role == Qt::DisplayRole) return plain_text(entry->fallback);
         return entry->value;
       }
-      return entry->type;
+      return role == Qt::DisplayRole ? plain_text(entry->type) : entry->type;
     case Qt::ToolTipRole: {
       QString tip = "<b>" + entry->path.toHtmlEscaped() + "</b>";
-      if (!entry->type.isEmpty()) tip += "<br>" + entry->type.toHtmlEscaped();
-      if (!entry->fallback.isEmpty()) tip += "<br>default: " + entry->fallback.toHtmlEscaped();
-      if (!entry->meaning.isEmpty()) tip += "<br>" + entry->meaning.toHtmlEscaped();
+      if (!entry->type.isEmpty()) tip += "<br>" + plain_text(entry->type).toHtmlEscaped();
+      if (!entry->fallback.isEmpty())
+        tip += "<br>default: " + plain_text(entry->fallback).toHtmlEscaped();
+      if (!entry->meaning.isEmpty()) tip += "<br>" + plain_text(entry->meaning).toHtmlEscaped();
       return tip;
     }
     case Qt::ForegroundRole:

@@ -74,6 +74,12 @@ TEST_F(ModelTest, PropertyModelShowsDocumentedUnits) {
   const QModelIndex precision = model.indexOf("workloads[0].precision");
   EXPECT_EQ(precision.data(PropertyModel::ChoicesRole).toStringList(),
             QStringList({"bf16", "fp8"}));
+  // Shown as a person reads the table cell "`own` \| `rent`".
+  EXPECT_EQ(model.indexOf("economics.ownership")
+                .siblingAtColumn(PropertyModel::TypeColumn)
+                .data()
+                .toString(),
+            "own | rent");
   EXPECT_EQ(model.indexOf("infrastructure.clusters[0].server")
                 .data(PropertyModel::CatalogKindRole)
                 .toString(),
