@@ -98,5 +98,51 @@ TEST(StudioServing, EveryServingScenarioShowsItsServices) {
   }
 }
 
+TEST(StudioServing, ATrainingJobAndAServiceInOneFileKeepTheirOwnFigures) {
+  const auto catalog = std::make_shared<const Catalog>(capsim::test::shipped_catalog());
+  ScenarioDocument document(catalog);
+  QString error;
+  ASSERT_TRUE(document.load(CAPSIM_SOURCE_DIR "/scenarios/quickstart.yaml", &error));
+  // A service after the quickstart's training job, on two of its four servers (the job takes
+  // the other two), as docs/scenario-format.md's inference table spells it.
+  ASSERT_TRUE(document.setValue("workloads[0].servers", "2"));
+  ASSERT_TRUE(
+      document.appendItem("workloads",
+                          {"name: chat", "kind: inference", "cluster: lab", "model: llama-3.1-8b",
+                           "servers: 2", "traffic:", "  pattern: poisson", "  rate: 2",
+                           "  input_tokens: 1000", "  output_tokens: 200", "duration: 10min"},
+                          "add a service"));
+  ASSERT_TRUE(document.scenario().has_value())
+      << qPrintable(document.parseProblem() ? document.parseProblem()->message : "");
+  const EstimateSummary summary = estimate_scenario(*document.scenario(), 1);
+  ASSERT_TRUE(summary.valid);
+  ASSERT_EQ(summary.workloads.size(), 1u);
+  ASSERT_EQ(summary.services.size(), 1u);
+  // Each block shows the figures of its own entry, matched by name, not by list position.
+  InfraScene scene(&document);
+  scene.rebuild();
+  scene.applyEstimate(summary);
+  for (QGraphicsItem* item : scene.items()) {
+    if (item->type() != BlockItem::Type) continue;
+    const auto* block = static_cast<const BlockItem*>(item);
+    if (block->title() == "Workload · finetune-8b") {
+      EXPECT_TRUE(block->lines().last().startsWith("step ")) << qPrintable(block->lines().last());
+    }
+    if (block->title() == "Service · chat") {
+      EXPECT_TRUE(block->lines().last().contains("req/s per replica"));
+    }
+  }
+  // A planning problem of the service points at its entry, the second of the list: the 405B
+  // model's bf16 weights (about 810 GB) do not fit in one 80 GB H100 at tp 1.
+  ASSERT_TRUE(document.setValue("workloads[1].model", "llama-3.1-405b"));
+  ASSERT_TRUE(document.scenario().has_value())
+      << qPrintable(document.parseProblem() ? document.parseProblem()->message : "");
+  const EstimateSummary broken = estimate_scenario(*document.scenario(), 2);
+  EXPECT_FALSE(broken.valid);
+  ASSERT_EQ(broken.problems.size(), 1u);
+  EXPECT_TRUE(broken.problems[0].key_path.startsWith("workloads[1]"))
+      << qPrintable(broken.problems[0].message);
+}
+
 }  // namespace
 }  // namespace capsim::studio
