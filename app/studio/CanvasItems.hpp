@@ -29,6 +29,8 @@ class BlockItem : public QGraphicsItem {
   const QString& keyPath() const { return key_path_; }
   void setLines(const QStringList& lines);
   void setTitle(const QString& title);
+  const QString& title() const { return title_; }
+  const QStringList& lines() const { return lines_; }
   /// Replaces the last line (the one planned figures fill in).
   void setLastLine(const QString& line);
   /// Drawn with a red outline and the problem as tooltip.

@@ -10,6 +10,7 @@
 #include "CanvasItems.hpp"
 #include "InfraScene.hpp"
 #include "ScenarioText.hpp"
+#include "capsim/models/Scenario.hpp"
 
 namespace capsim::studio {
 namespace {
@@ -24,7 +25,7 @@ QString path_of(QGraphicsItem* item) {
 // The indices along a key path, for deleting later entries first.
 std::vector<int> indices_of(const QString& path) {
   std::vector<int> out;
-  for (const auto& part : split_path(path.toStdString())) {
+  for (const auto& part : split_key_path(path.toStdString())) {
     if (!part.empty() && std::isdigit(static_cast<unsigned char>(part[0])))
       out.push_back(std::stoi(part));
   }

@@ -31,6 +31,25 @@ QString estimate_html(const EstimateSummary& summary) {
     row(QObject::tr("run cost"), format_si(job.cost_usd, Quantity::Money));
     row(QObject::tr("layout"), job.layout.toHtmlEscaped());
   }
+  for (const auto& service : summary.services) {
+    html += "<tr><td colspan='2' style='padding-top:4px'><b>" + service.name.toHtmlEscaped() +
+            "</b> <span style='color:#5a6473'>" + QObject::tr("service on ") +
+            service.cluster.toHtmlEscaped() + "</span></td></tr>";
+    row(QObject::tr("per replica (TP%1)").arg(service.tp),
+        QString::number(service.replica_requests_per_s, 'g', 4) + " req/s", true);
+    row(QObject::tr("output tokens/s per replica"),
+        QString::number(service.replica_output_tokens_per_s, 'f', 0));
+    row(QObject::tr("peak traffic"), QString::number(service.peak_rate_per_s, 'g', 4) + " req/s");
+    const bool short_of_peak = service.max_replicas < service.replicas_for_peak;
+    const QString needed = QString::number(service.replicas_for_peak) + " " +
+                           QObject::tr("of %1 max").arg(service.max_replicas);
+    row(QObject::tr("replicas for the peak"),
+        short_of_peak ? "<span style='color:#b02828'>" + needed + "</span>" : needed, true);
+    row(QObject::tr("KV cache per replica"),
+        format_si(static_cast<double>(service.kv_tokens), Quantity::Count) + " tokens");
+    row(summary.rented ? QObject::tr("GPU-hour (rented)") : QObject::tr("GPU-hour (owned)"),
+        format_si(service.usd_per_gpu_hour, Quantity::Money));
+  }
   html += "<tr><td colspan='2' style='padding-top:6px'><b>" + QObject::tr("All clusters") +
           "</b></td></tr>";
   row(QObject::tr("GPUs"), format_count(summary.gpus));

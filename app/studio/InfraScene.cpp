@@ -41,6 +41,48 @@ bool encloses(const QString& prefix, const QString& path) {
   return path.size() == prefix.size() || path[prefix.size()] == '.' || path[prefix.size()] == '[';
 }
 
+// A training job's block: model, purpose, layout and batch; the last line waits for the estimate.
+QStringList training_lines(const YAML::Node& job) {
+  QStringList lines{QString::fromStdString(text_of(job, "model", "(no model)")),
+                    QString::fromStdString(text_of(job, "purpose", "pre-training"))};
+  const YAML::Node parallel = find_node(job, "parallelism");
+  lines << QStringLiteral("TP%1 PP%2 CP%3 · batch %4 × %5")
+               .arg(number_of(parallel, "tp", 1))
+               .arg(number_of(parallel, "pp", 1))
+               .arg(number_of(parallel, "cp", 1))
+               .arg(QString::fromStdString(text_of(job, "global_batch", "?")))
+               .arg(QString::fromStdString(text_of(job, "seq_len", "?")));
+  lines << QStringLiteral("step time: estimating…");
+  return lines;
+}
+
+// An inference service's block: model and precision, replicas, traffic; the last line waits for
+// the estimate's capacity.
+QStringList service_lines(const YAML::Node& service) {
+  QStringList lines{QString::fromStdString(text_of(service, "model", "(no model)")) + " · " +
+                    QString::fromStdString(text_of(service, "precision", "bf16"))};
+  const YAML::Node parallel = find_node(service, "parallelism");
+  const YAML::Node autoscaler = find_node(service, "autoscaler");
+  QString replicas = QStringLiteral("TP%1 · ").arg(number_of(parallel, "tp", 1));
+  if (autoscaler.IsMap()) {
+    replicas += QStringLiteral("autoscaled %1..%2 replicas")
+                    .arg(QString::fromStdString(text_of(autoscaler, "min_replicas", "1")),
+                         QString::fromStdString(text_of(autoscaler, "max_replicas", "max")));
+  } else {
+    replicas += QString::fromStdString(text_of(service, "replicas", "all that fit")) + " replicas";
+  }
+  lines << replicas;
+  const YAML::Node traffic = find_node(service, "traffic");
+  const std::string pattern = text_of(traffic, "pattern", "?");
+  QString load = QString::fromStdString(pattern) + " traffic";
+  if (pattern == "poisson" || pattern == "bursty") {
+    load += ", " + QString::fromStdString(text_of(traffic, "rate", "?")) + " req/s";
+  }
+  lines << load + " · " + QString::fromStdString(text_of(service, "duration", "1h"));
+  lines << QStringLiteral("capacity: estimating…");
+  return lines;
+}
+
 int tiers_of(const std::string& kind) {
   if (kind == "single-switch") return 1;
   if (kind == "clos3") return 3;
@@ -108,20 +150,14 @@ void InfraScene::rebuild() {
       while (c < static_cast<int>(names.size()) && names[static_cast<std::size_t>(c)] != cluster)
         ++c;
       const QString path = QStringLiteral("workloads[%1]").arg(j);
-      QStringList lines{QString::fromStdString(text_of(job, "model", "(no model)")),
-                        QString::fromStdString(text_of(job, "purpose", "pre-training"))};
-      const YAML::Node parallel = find_node(job, "parallelism");
-      lines << QStringLiteral("TP%1 PP%2 CP%3 · batch %4 × %5")
-                   .arg(number_of(parallel, "tp", 1))
-                   .arg(number_of(parallel, "pp", 1))
-                   .arg(number_of(parallel, "cp", 1))
-                   .arg(QString::fromStdString(text_of(job, "global_batch", "?")))
-                   .arg(QString::fromStdString(text_of(job, "seq_len", "?")));
-      lines << QStringLiteral("step time: estimating…");
-      auto* block = new BlockItem(BlockKind::Workload, path,
-                                  "Workload · " + QString::fromStdString(text_of(
-                                                      job, "name", "workload" + std::to_string(j))),
-                                  lines, kWorkloadWidth);
+      const std::string name = text_of(job, "name", "workload" + std::to_string(j));
+      auto* block = text_of(job, "kind", "training") == "inference"
+                        ? new BlockItem(BlockKind::Workload, path,
+                                        "Service · " + QString::fromStdString(name),
+                                        service_lines(job), kWorkloadWidth)
+                        : new BlockItem(BlockKind::Workload, path,
+                                        "Workload · " + QString::fromStdString(name),
+                                        training_lines(job), kWorkloadWidth);
       addItem(block);
       blocks_.push_back(block);
       const bool known = c < static_cast<int>(names.size());
@@ -246,9 +282,11 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
                                               format_port(spec.port_bandwidth_Bps));
       }
       const QString storage_path = path + QStringLiteral(".storage[%1]").arg(s);
-      auto* block = new BlockItem(BlockKind::Storage, storage_path,
-                                  QStringLiteral("Storage · %1 ×").arg(format_count(units)), lines,
-                                  kStorageWidth);
+      auto* block =
+          new BlockItem(BlockKind::Storage, storage_path,
+                        units == 1 ? QStringLiteral("Storage · 1 unit")
+                                   : QStringLiteral("Storage · %1 units").arg(format_count(units)),
+                        lines, kStorageWidth);
       block->setParentItem(frame);
       const qreal y = 40 + static_cast<qreal>(s) * 100;
       place(block, storage_path, QPointF(kFrameWidth - kStorageWidth - 16, y));
@@ -290,14 +328,22 @@ void InfraScene::applyEstimate(const EstimateSummary& summary) {
       if (cluster.core_switches) switches += " · " + format_count(cluster.core_switches) + " core";
       block->setLastLine(switches);
     } else if (block->kind() == BlockKind::Workload) {
-      const int j = block->keyPath().mid(10, block->keyPath().indexOf(']') - 10).toInt();
-      if (j < static_cast<int>(summary.workloads.size())) {
-        const auto& job = summary.workloads[static_cast<std::size_t>(j)];
+      // By name: the summary lists training jobs and services apart, the file mixes them.
+      const QString name = block->title().section(" · ", 1);
+      const bool service = block->title().startsWith("Service");
+      block->setLastLine(service ? QStringLiteral("capacity: not planned")
+                                 : QStringLiteral("step time: not planned"));
+      for (const auto& job : summary.workloads) {
+        if (service || job.name != name) continue;
         block->setLastLine(
             QStringLiteral("step %1 · MFU %2")
                 .arg(format_si(job.iteration_s, Quantity::Time), format_percent(job.mfu)));
-      } else {
-        block->setLastLine(QStringLiteral("step time: not planned"));
+      }
+      for (const auto& figures : summary.services) {
+        if (!service || figures.name != name) continue;
+        block->setLastLine(QStringLiteral("%1 req/s per replica · peak needs %2")
+                               .arg(figures.replica_requests_per_s, 0, 'g', 3)
+                               .arg(figures.replicas_for_peak));
       }
     }
   }

@@ -23,7 +23,11 @@ struct KeyDoc {
 
 class KeyReference {
  public:
-  /// Parses the Markdown of docs/scenario-format.md (its section 3 tables).
+  /// Parses the Markdown of docs/scenario-format.md (its section 3 tables). A heading names a
+  /// section ("### `workloads[].parallelism`"), "(kind: inference)" after it a variant of the
+  /// section for list items of that kind; a paragraph opening with a ticked key ("`engine` (...)")
+  /// names a subsection for the tables that follow; a dotted key ("`parallelism.tp`") is filed
+  /// under the subsection it names.
   explicit KeyReference(const QString& markdown);
   /// The reference compiled into the studio.
   static const KeyReference& shipped();
@@ -32,13 +36,20 @@ class KeyReference {
   /// "workloads[].parallelism"; "" for the top level.
   static QString pattern(const QString& map_path);
   /// The documentation of `key` inside the mapping at `map_path` (nullptr when undocumented).
-  const KeyDoc* find(const QString& map_path, const QString& key) const;
+  /// `variant` is the `kind` of the list item the mapping belongs to ("inference"); empty for
+  /// none, which picks the first variant the documentation gives.
+  const KeyDoc* find(const QString& map_path, const QString& key,
+                     const QString& variant = {}) const;
   /// The documented keys of a mapping, in the documentation's order.
-  QList<KeyDoc> keys(const QString& map_path) const;
+  QList<KeyDoc> keys(const QString& map_path, const QString& variant = {}) const;
   int sectionCount() const { return static_cast<int>(sections_.size()); }
 
  private:
-  QHash<QString, QList<KeyDoc>> sections_;
+  void add(const QString& section, const QString& variant, KeyDoc doc);
+  const QList<KeyDoc>* section(const QString& map_path, const QString& variant) const;
+
+  QHash<QString, QList<KeyDoc>> sections_;  ///< by "pattern" or "pattern#variant"
+  QHash<QString, QString> first_variant_;   ///< pattern -> the first variant documented
 };
 
 }  // namespace capsim::studio

@@ -1,5 +1,7 @@
 #include "LiveEstimate.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <QtConcurrent/QtConcurrentRun>
 #include <chrono>
 
@@ -25,9 +27,24 @@ QString layout_text(const TrainingLayout& layout) {
 }  // namespace
 
 QString key_path_of_message(const Scenario& scenario, const QString& message) {
-  for (std::size_t i = 0; i < scenario.training.size(); ++i) {
-    const QString name = QString::fromStdString(scenario.training[i].name);
-    if (message.contains("workload '" + name + "'") || message.contains("'" + name + "'")) {
+  // Training jobs and services are kept apart in Scenario; their positions in the file's
+  // `workloads` list come from the YAML the scenario was parsed from.
+  std::vector<std::string> names;
+  try {
+    const YAML::Node workloads = YAML::Load(scenario.effective_yaml)["workloads"];
+    for (std::size_t i = 0; workloads.IsSequence() && i < workloads.size(); ++i) {
+      const YAML::Node name = workloads[i]["name"];
+      names.push_back(name.IsScalar() ? name.Scalar() : "workload" + std::to_string(i));
+    }
+  } catch (const std::exception&) {
+  }
+  if (names.empty()) {
+    for (const auto& job : scenario.training) names.push_back(job.name);
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const QString name = QString::fromStdString(names[i]);
+    if (message.contains("workload '" + name + "'") || message.contains("service '" + name + "'") ||
+        message.contains("'" + name + "'")) {
       const QString path = QStringLiteral("workloads[%1]").arg(i);
       return message.contains("parallelism") ? path + ".parallelism" : path;
     }
@@ -84,6 +101,27 @@ EstimateSummary estimate_scenario(const Scenario& scenario, int generation) {
       figures.memory_fraction =
           memory.capacity_bytes > 0 ? memory.total_bytes / memory.capacity_bytes : 0;
       summary.workloads.push_back(figures);
+    }
+    for (std::size_t i = 0; i < result.services.size() && i < result.service_plans.size(); ++i) {
+      const InferenceService& service = result.services[i];
+      const ServicePlan& plan = result.service_plans[i];
+      ServiceEstimate figures;
+      figures.name = QString::fromStdString(service.name);
+      figures.cluster = QString::fromStdString(service.cluster);
+      figures.model = QString::fromStdString(service.model.id);
+      figures.tp = service.tp;
+      figures.replicas = service.replicas;
+      figures.max_replicas = plan.max_replicas;
+      figures.gpus = plan.gpus;
+      figures.replica_requests_per_s = plan.replica_requests_per_s;
+      figures.replica_output_tokens_per_s = plan.replica_output_tokens_per_s;
+      figures.peak_rate_per_s = plan.peak_rate_per_s;
+      figures.mean_rate_per_s = plan.mean_rate_per_s;
+      figures.replicas_for_peak = plan.replicas_for_peak;
+      figures.kv_tokens = plan.kv.kv_tokens;
+      const bool rent = summary.rented && plan.rented_usd_per_gpu_hour.has_value();
+      figures.usd_per_gpu_hour = rent ? *plan.rented_usd_per_gpu_hour : plan.owned_usd_per_gpu_hour;
+      summary.services.push_back(figures);
     }
     summary.targets_met = result.targets_met();
     summary.valid = true;

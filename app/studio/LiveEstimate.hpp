@@ -31,6 +31,25 @@ struct WorkloadEstimate {
   double memory_fraction = 0;  ///< per-GPU need / capacity
 };
 
+/// The closed-form answer for one inference service (ServicePlan.hpp): what a replica can serve
+/// and how many replicas the traffic's peak needs. Latencies need fidelity `simulate`.
+struct ServiceEstimate {
+  QString name;
+  QString cluster;
+  QString model;
+  int tp = 1;
+  int replicas = 0;                        ///< at the start
+  int max_replicas = 0;                    ///< the autoscaler's maximum, else the fixed count
+  int gpus = 0;                            ///< of the servers the service runs on
+  double replica_requests_per_s = 0;       ///< at max throughput
+  double replica_output_tokens_per_s = 0;  ///< at max throughput
+  double peak_rate_per_s = 0;              ///< the traffic's highest arrival rate
+  double mean_rate_per_s = 0;              ///< over the service's duration
+  int replicas_for_peak = 0;               ///< ceil(peak rate / replica_requests_per_s)
+  long long kv_tokens = 0;                 ///< the KV cache of one replica
+  double usd_per_gpu_hour = 0;             ///< owned, or rented as the headline
+};
+
 /// The fabric and price of one cluster as planned.
 struct ClusterEstimate {
   QString name;
@@ -43,8 +62,9 @@ struct ClusterEstimate {
 
 /// What the status panel shows: per workload figures, cluster-wide rates, or the problem.
 struct EstimateSummary {
-  int generation = 0;  ///< which document change it belongs to
-  std::vector<WorkloadEstimate> workloads;
+  int generation = 0;                       ///< which document change it belongs to
+  std::vector<WorkloadEstimate> workloads;  ///< training jobs, in file order
+  std::vector<ServiceEstimate> services;    ///< inference services, in file order
   std::vector<ClusterEstimate> clusters;
   double cost_usd_per_h = 0;    ///< all clusters, owned or rented as the scenario's headline
   bool rented = false;          ///< the headline cost is the rental rate
@@ -59,7 +79,7 @@ struct EstimateSummary {
 /// Runs the estimate of a parsed scenario (the worker's job; also callable directly).
 EstimateSummary estimate_scenario(const Scenario& scenario, int generation);
 
-/// Maps a planning error's message to the key path of the cluster or workload it names.
+/// Maps a planning error's message to the key path of the cluster, workload or service it names.
 QString key_path_of_message(const Scenario& scenario, const QString& message);
 
 class LiveEstimate : public QObject {

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -33,6 +34,7 @@
 #include "ResultsView.hpp"
 #include "RunPanel.hpp"
 #include "ScenarioDocument.hpp"
+#include "TreeExpansion.hpp"
 
 namespace capsim::studio {
 namespace {
@@ -175,6 +177,10 @@ void MainWindow::buildDocks() {
           [this](const QModelIndex& current) {
             selectPath(current.data(PropertyModel::KeyPathRole).toString(), property_view_);
           });
+  property_expansion_ = new TreeExpansion(property_view_, PropertyModel::KeyPathRole);
+  property_view_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(property_view_, &QWidget::customContextMenuRequested, this,
+          [this](const QPoint& at) { propertyMenu(property_view_, at); });
   auto* properties_dock = dock(tr("Properties"), property_view_, Qt::RightDockWidgetArea);
   auto* estimate_dock = dock(tr("Estimate"), estimate_panel_, Qt::RightDockWidgetArea);
   splitDockWidget(properties_dock, estimate_dock, Qt::Vertical);
@@ -197,6 +203,10 @@ void MainWindow::buildDocks() {
   workload_view_->setAlternatingRowColors(true);
   workload_view_->setColumnWidth(0, 170);
   workload_view_->setColumnWidth(1, 170);
+  workload_expansion_ = new TreeExpansion(workload_view_, PropertyModel::KeyPathRole);
+  workload_view_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(workload_view_, &QWidget::customContextMenuRequested, this,
+          [this](const QPoint& at) { propertyMenu(workload_view_, at); });
   auto* workloads_dock = dock(tr("Workloads"), workload_view_, Qt::BottomDockWidgetArea);
   auto* runs_dock = dock(tr("Runs"), run_panel_, Qt::BottomDockWidgetArea);
   tabifyDockWidget(problems_dock, workloads_dock);
@@ -406,26 +416,14 @@ void MainWindow::updateTitle() {
 }
 
 void MainWindow::documentChanged() {
-  // Keep the property tree's open sections across a rebuild.
-  QStringList expanded;
-  const std::function<void(const QModelIndex&)> collect = [&](const QModelIndex& parent) {
-    for (int row = 0; row < property_model_->rowCount(parent); ++row) {
-      const QModelIndex index = property_model_->index(row, 0, parent);
-      if (property_view_->isExpanded(index)) {
-        expanded << index.data(PropertyModel::KeyPathRole).toString();
-        collect(index);
-      }
-    }
-  };
-  collect({});
+  // The property tree's open branches were kept through the model's reset (TreeExpansion).
   scene_->rebuild();
   std::vector<Problem> problems;
   if (document_->parseProblem()) problems.push_back(*document_->parseProblem());
   problem_model_->setProblems(problems);
-  for (const QString& path : expanded) property_view_->expand(property_model_->indexOf(path));
-  if (expanded.isEmpty()) property_view_->expandToDepth(0);
+  if (property_expansion_->expandedPaths().isEmpty()) property_view_->expandToDepth(0);
   workload_view_->setRootIndex(property_model_->indexOf("workloads"));
-  workload_view_->expandToDepth(0);
+  if (workload_expansion_->expandedPaths().isEmpty()) workload_view_->expandToDepth(0);
   updateTitle();
 }
 
@@ -458,5 +456,34 @@ void MainWindow::selectPath(const QString& key_path, QObject* origin) {
 }
 
 void MainWindow::fitCanvas() { view_->fitAll(); }
+
+void MainWindow::propertyMenu(QTreeView* view, const QPoint& at) {
+  const QModelIndex index = view->indexAt(at);
+  if (!index.isValid()) return;
+  const QModelIndex key = index.siblingAtColumn(PropertyModel::KeyColumn);
+  const QString path = key.data(PropertyModel::KeyPathRole).toString();
+  QMenu menu(view);
+  if (!key.data(PropertyModel::PresentRole).toBool()) {
+    // A documented key the file leaves out: give it a value (the editor validates as you type;
+    // the edit creates the sections it needs). A section opens to list its documented keys.
+    const bool scalar = key.data(PropertyModel::ScalarRole).toBool();
+    menu.addAction(scalar ? tr("Add key %1").arg(path) : tr("Show keys of %1").arg(path),
+                   [view, key, scalar] {
+                     if (scalar) {
+                       view->setCurrentIndex(key.siblingAtColumn(PropertyModel::ValueColumn));
+                       view->edit(key.siblingAtColumn(PropertyModel::ValueColumn));
+                     } else {
+                       view->expand(key);
+                     }
+                   });
+  } else {
+    menu.addAction(tr("Remove %1").arg(path), [this, path] {
+      QString error;
+      if (!document_->removeEntry(path, &error))
+        statusBar()->showMessage(tr("Cannot remove %1: %2").arg(path, error), 5000);
+    });
+  }
+  menu.exec(view->viewport()->mapToGlobal(at));
+}
 
 }  // namespace capsim::studio

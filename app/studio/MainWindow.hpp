@@ -29,6 +29,7 @@ class CatalogPaletteModel;
 class RunPanel;
 class ResultsView;
 class CompareView;
+class TreeExpansion;
 struct EstimateSummary;
 
 class MainWindow : public QMainWindow {
@@ -73,6 +74,8 @@ class MainWindow : public QMainWindow {
   void fillRecentMenu();
   bool confirmDiscard();
   void newScenario();
+  /// The property tree's context menu: add a documented key the file leaves out, remove one.
+  void propertyMenu(QTreeView* view, const QPoint& at);
 
   std::shared_ptr<const Catalog> catalog_;
   ScenarioDocument* document_;
@@ -89,6 +92,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_;
   QTreeView* property_view_ = nullptr;
   QTreeView* workload_view_ = nullptr;
+  TreeExpansion* property_expansion_ = nullptr;
+  TreeExpansion* workload_expansion_ = nullptr;
   QTableView* problem_view_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QLabel* status_label_ = nullptr;

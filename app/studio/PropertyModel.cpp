@@ -15,6 +15,13 @@ QString child_path(const QString& path, const QString& key) {
   return path.isEmpty() ? key : path + "." + key;
 }
 
+// A cell of the Markdown tables as a person reads it: "`own` \\| `rent`" -> "own | rent".
+QString plain_text(QString markdown) {
+  markdown.replace("\\|", "|");
+  markdown.remove('`');
+  return markdown;
+}
+
 bool is_section_type(const QString& type) {
   return type.startsWith("mapping") || type.startsWith("list");
 }
@@ -37,7 +44,8 @@ int PropertyModel::add(Entry entry) {
   return id;
 }
 
-void PropertyModel::build(const YAML::Node& node, const QString& path, int parent) {
+void PropertyModel::build(const YAML::Node& node, QString path, int parent,
+                          const QString& variant) {
   const KeyReference& reference = KeyReference::shipped();
   if (node.IsMap()) {
     QStringList seen;
@@ -48,7 +56,7 @@ void PropertyModel::build(const YAML::Node& node, const QString& path, int paren
       entry.key = key;
       entry.path = child_path(path, key);
       entry.parent = parent;
-      if (const KeyDoc* doc = reference.find(path, key)) {
+      if (const KeyDoc* doc = reference.find(path, key, variant)) {
         entry.type = doc->type;
         entry.fallback = doc->fallback;
         entry.meaning = doc->meaning;
@@ -57,22 +65,10 @@ void PropertyModel::build(const YAML::Node& node, const QString& path, int paren
       if (entry.scalar)
         entry.value = QString::fromStdString(it->second.IsScalar() ? it->second.Scalar() : "");
       const int id = add(entry);
-      if (!entries_[static_cast<std::size_t>(id)].scalar)
-        build(it->second, entries_[static_cast<std::size_t>(id)].path, id);
+      // entry.path, not entries_[id].path: build() adds entries, which may move entries_.
+      if (!entry.scalar) build(it->second, entry.path, id, variant);
     }
-    for (const KeyDoc& doc : reference.keys(path)) {
-      if (seen.contains(doc.key) || doc.key.contains('.')) continue;
-      Entry entry;
-      entry.key = doc.key;
-      entry.path = child_path(path, doc.key);
-      entry.parent = parent;
-      entry.present = false;
-      entry.scalar = !is_section_type(doc.type);
-      entry.type = doc.type;
-      entry.fallback = doc.fallback;
-      entry.meaning = doc.meaning;
-      add(entry);
-    }
+    addAbsent(path, parent, variant, seen);
   } else if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
       Entry entry;
@@ -89,8 +85,32 @@ void PropertyModel::build(const YAML::Node& node, const QString& path, int paren
       entry.scalar = item.IsScalar();
       if (entry.scalar) entry.value = QString::fromStdString(item.Scalar());
       const int id = add(entry);
-      if (!entry.scalar) build(item, entry.path, id);
+      // A list item's `kind` picks its documented keys (training job or inference service).
+      const YAML::Node kind = find_node(item, "kind");
+      if (!entry.scalar)
+        build(item, entry.path, id,
+              kind.IsScalar() ? QString::fromStdString(kind.Scalar()) : variant);
     }
+  }
+}
+
+void PropertyModel::addAbsent(const QString& path, int parent, const QString& variant,
+                              const QStringList& seen) {
+  for (const KeyDoc& doc : KeyReference::shipped().keys(path, variant)) {
+    if (seen.contains(doc.key)) continue;
+    Entry entry;
+    entry.key = doc.key;
+    entry.path = child_path(path, doc.key);
+    entry.parent = parent;
+    entry.present = false;
+    entry.scalar = !is_section_type(doc.type);
+    entry.type = doc.type;
+    entry.fallback = doc.fallback;
+    entry.meaning = doc.meaning;
+    const int id = add(entry);
+    // A mapping the file leaves out lists its own documented keys, so that any of them can be
+    // given a value (the edit creates the mapping). Lists are added on the canvas.
+    if (doc.type.startsWith("mapping")) addAbsent(entry.path, id, variant, {});
   }
 }
 
@@ -159,15 +179,16 @@ QVariant PropertyModel::data(const QModelIndex& index, int role) const {
     case Qt::EditRole:
       if (index.column() == KeyColumn) return entry->key;
       if (index.column() == ValueColumn) {
-        if (!entry->present && role == Qt::DisplayRole) return entry->fallback;
+        if (!entry->present && role == Qt::DisplayRole) return plain_text(entry->fallback);
         return entry->value;
       }
-      return entry->type;
+      return role == Qt::DisplayRole ? plain_text(entry->type) : entry->type;
     case Qt::ToolTipRole: {
       QString tip = "<b>" + entry->path.toHtmlEscaped() + "</b>";
-      if (!entry->type.isEmpty()) tip += "<br>" + entry->type.toHtmlEscaped();
-      if (!entry->fallback.isEmpty()) tip += "<br>default: " + entry->fallback.toHtmlEscaped();
-      if (!entry->meaning.isEmpty()) tip += "<br>" + entry->meaning.toHtmlEscaped();
+      if (!entry->type.isEmpty()) tip += "<br>" + plain_text(entry->type).toHtmlEscaped();
+      if (!entry->fallback.isEmpty())
+        tip += "<br>default: " + plain_text(entry->fallback).toHtmlEscaped();
+      if (!entry->meaning.isEmpty()) tip += "<br>" + plain_text(entry->meaning).toHtmlEscaped();
       return tip;
     }
     case Qt::ForegroundRole:
@@ -185,6 +206,8 @@ QVariant PropertyModel::data(const QModelIndex& index, int role) const {
       return entry->path;
     case PresentRole:
       return entry->present;
+    case ScalarRole:
+      return entry->scalar;
     case ChoicesRole: {
       KeyDoc doc{entry->key, entry->type, {}, {}};
       return doc.choices();

@@ -16,7 +16,13 @@ class PropertyModel : public QAbstractItemModel {
   Q_OBJECT
  public:
   enum Column { KeyColumn, ValueColumn, TypeColumn, ColumnCount };
-  enum Role { KeyPathRole = Qt::UserRole + 1, ChoicesRole, CatalogKindRole, PresentRole };
+  enum Role {
+    KeyPathRole = Qt::UserRole + 1,
+    ChoicesRole,
+    CatalogKindRole,
+    PresentRole,
+    ScalarRole
+  };
 
   explicit PropertyModel(ScenarioDocument* document, QObject* parent = nullptr);
 
@@ -48,7 +54,12 @@ class PropertyModel : public QAbstractItemModel {
     std::vector<int> children;
   };
   void refresh();
-  void build(const YAML::Node& node, const QString& path, int parent);
+  /// Adds the documented keys of the mapping at `path` missing from `seen`, greyed; the keys of
+  /// a missing mapping below them too.
+  void addAbsent(const QString& path, int parent, const QString& variant, const QStringList& seen);
+  /// Adds the entries of `node`, at `path`, under entry `parent`; `variant` is the `kind` of
+  /// the list item it belongs to. `path` by value: it may point into entries_, which grows.
+  void build(const YAML::Node& node, QString path, int parent, const QString& variant = {});
   int add(Entry entry);
   const Entry* entryOf(const QModelIndex& index) const;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "capsim/models/Scenario.hpp"
+
 namespace capsim::studio {
 namespace {
 
@@ -196,21 +198,6 @@ std::string add_missing(const std::string& text, const YAML::Node& root,
 
 }  // namespace
 
-std::vector<std::string> split_path(const std::string& key_path) {
-  std::vector<std::string> parts;
-  std::string current;
-  for (char c : key_path) {
-    if (c == '.' || c == '[' || c == ']') {
-      if (!current.empty()) parts.push_back(current);
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) parts.push_back(current);
-  return parts;
-}
-
 std::string join_path(const std::vector<std::string>& parts, std::size_t count) {
   std::string out;
   for (std::size_t i = 0; i < count && i < parts.size(); ++i) {
@@ -226,7 +213,7 @@ std::string join_path(const std::vector<std::string>& parts, std::size_t count) 
 
 YAML::Node find_node(const YAML::Node& root, const std::string& key_path) {
   YAML::Node current = root;
-  for (const auto& part : split_path(key_path)) {
+  for (const auto& part : split_key_path(key_path)) {
     if (current.IsSequence() && is_index(part)) {
       const std::size_t index = std::stoul(part);
       if (index >= current.size()) return YAML::Node(YAML::NodeType::Undefined);
@@ -303,7 +290,7 @@ TextSpan node_span(const std::string& text, const YAML::Node& node, bool in_flow
 std::string set_value(const std::string& text, const std::string& key_path,
                       const std::string& value) {
   const YAML::Node root = YAML::Load(text);
-  const auto parts = split_path(key_path);
+  const auto parts = split_key_path(key_path);
   if (parts.empty()) throw TextEditError("empty key path");
   const YAML::Node parent =
       parts.size() == 1 ? root : find_node(root, join_path(parts, parts.size() - 1));
@@ -332,7 +319,7 @@ std::string set_value(const std::string& text, const std::string& key_path,
 
 std::string remove_entry(const std::string& text, const std::string& key_path) {
   const YAML::Node root = YAML::Load(text);
-  const auto parts = split_path(key_path);
+  const auto parts = split_key_path(key_path);
   if (parts.empty()) throw TextEditError("empty key path");
   const YAML::Node parent =
       parts.size() == 1 ? root : find_node(root, join_path(parts, parts.size() - 1));
@@ -390,7 +377,7 @@ std::string append_item(const std::string& text, const std::string& list_path,
   if (!list.IsDefined() || list.IsNull()) {
     std::vector<std::string> lines{"- " + item_lines.front()};
     for (std::size_t i = 1; i < item_lines.size(); ++i) lines.push_back("  " + item_lines[i]);
-    const auto parts = split_path(list_path);
+    const auto parts = split_key_path(list_path);
     if (list.IsDefined()) {  // "storage:" with nothing: replace the key
       std::string without = remove_entry(text, list_path);
       return add_missing(without, YAML::Load(without), parts, lines, true);

@@ -22,9 +22,6 @@ class TextEditError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Splits "workloads[0].parallelism.tp" into {"workloads", "0", "parallelism", "tp"}.
-std::vector<std::string> split_path(const std::string& key_path);
-
 /// The node at `key_path` under `root`, or an undefined node when any part is missing.
 YAML::Node find_node(const YAML::Node& root, const std::string& key_path);
 
@@ -57,7 +54,8 @@ std::string append_item(const std::string& text, const std::string& list_path,
                         const std::vector<std::string>& item_lines);
 
 /// The key path of the list item or mapping key that `key_path` belongs to at `depth` parts, in
-/// the parser's spelling ("workloads[0]"). Joins split_path() parts back together.
+/// the parser's spelling ("workloads[0]"). Joins split_key_path() parts
+/// (capsim/models/Scenario.hpp) back together.
 std::string join_path(const std::vector<std::string>& parts, std::size_t count);
 
 }  // namespace capsim::studio

@@ -29,9 +29,6 @@ KeyOverride parse_key_override(const std::string& text) {
   return KeyOverride{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-namespace {
-
-// Splits "workloads[0].tokens" or "workloads.0.tokens" into {"workloads", "0", "tokens"}.
 std::vector<std::string> split_key_path(const std::string& path) {
   std::vector<std::string> parts;
   std::string current;
@@ -46,6 +43,8 @@ std::vector<std::string> split_key_path(const std::string& path) {
   if (!current.empty()) parts.push_back(current);
   return parts;
 }
+
+namespace {
 
 bool is_index(const std::string& part) {
   return !part.empty() &&

@@ -147,6 +147,10 @@ struct KeyOverride {
 /// Parses "key.path=value"; throws InputError if there is no '=' or the key is empty.
 KeyOverride parse_key_override(const std::string& text);
 
+/// Splits a key path, "workloads[0].tokens" or "workloads.0.tokens", into its parts
+/// {"workloads", "0", "tokens"} (the spelling of --set and of error messages).
+std::vector<std::string> split_key_path(const std::string& path);
+
 /// Parses scenario YAML text. `file` names it in error messages. Throws InputError.
 Scenario parse_scenario(const std::string& text, const std::string& file, const Catalog& catalog,
                         const std::vector<KeyOverride>& overrides = {});
