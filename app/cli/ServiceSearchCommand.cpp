@@ -2,6 +2,8 @@
 // those that meet the service's SLOs (sim/ServiceSearch.hpp), printed as a table.
 #include <algorithm>
 #include <cstdio>
+#include <set>
+#include <string>
 
 #include "Commands.hpp"
 #include "TextTable.hpp"
@@ -66,6 +68,20 @@ int service_search_command(const Scenario& scenario, const InferenceService& ser
     }
     table.print(out);
     out << "Showing " << shown << " of " << result.ranked.size() << " hardware and tp choices.\n";
+    if (result.rented) {
+      // Default rates come from different providers and dates: say which, so a reader can
+      // judge the comparison (economics.rental in the scenario sets one explicitly).
+      out << "Rental rates (catalog defaults per GPU):";
+      std::set<std::string> said;
+      for (const ServingHardware& h : service.search.hardware) {
+        if (!said.insert(h.gpu.id).second) continue;
+        out << " " << h.gpu.id << " "
+            << (h.rental_id.empty() ? std::string("none known")
+                                    : h.rental_id + " " + money(h.rental_usd_per_gpu_hour) + "/h")
+            << ";";
+      }
+      out << "\n";
+    }
     const ServingCandidate& best = result.ranked.front();
     if (best.meets_slo) {
       out << "Cheapest meeting the SLO: " << best.replicas << " x " << best.server << " tp"

@@ -218,12 +218,13 @@ ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
     const SourceLocation where = map->location("servers");
     const ServerSpec& server =
         find_entry(catalog.servers, id, "server", where, map->child_path("servers"));
-    space.hardware.push_back({server, catalog.gpus.at(server.gpu), 0});
+    space.hardware.push_back({server, catalog.gpus.at(server.gpu), 0, ""});
   }
-  if (ids.empty()) space.hardware.push_back({cluster.server, cluster.gpu, 0});
+  if (ids.empty()) space.hardware.push_back({cluster.server, cluster.gpu, 0, ""});
   for (ServingHardware& h : space.hardware) {
     if (auto price = default_rental(catalog, h.gpu.id)) {
       h.rental_usd_per_gpu_hour = price->usd_per_gpu_hour;
+      h.rental_id = price->id;
     }
   }
   if (!map) return space;

@@ -113,6 +113,7 @@ struct ServingHardware {
   ServerSpec server;
   GpuSpec gpu;                         ///< the server's GPU
   double rental_usd_per_gpu_hour = 0;  ///< the catalog's default rate for the GPU; 0 = none
+  std::string rental_id;               ///< the catalog price entry of that rate; "" = none
 };
 
 /// What `capsim search` tries for a service (the scenario's `search` key).
