@@ -23,6 +23,23 @@ QChartView* view_of(QChart* chart, const QString& title) {
   return view;
 }
 
+// A bar chart of `series` with one category per column and a value axis titled `value_title`;
+// horizontal bars put the categories on the left. Returns the value axis for its range.
+QValueAxis* bar_axes(QChart* chart, QAbstractBarSeries* series, const QStringList& columns,
+                     const QString& value_title, bool horizontal) {
+  chart->addSeries(series);
+  auto* categories = new QBarCategoryAxis;
+  categories->append(columns);
+  chart->addAxis(categories, horizontal ? Qt::AlignLeft : Qt::AlignBottom);
+  series->attachAxis(categories);
+  auto* values = new QValueAxis;
+  values->setTitleText(value_title);
+  values->setLabelFormat("%.3g");
+  chart->addAxis(values, horizontal ? Qt::AlignBottom : Qt::AlignLeft);
+  series->attachAxis(values);
+  return values;
+}
+
 const QColor kPalette[] = {{46, 104, 178},  {22, 138, 128}, {120, 72, 170},
                            {196, 128, 24},  {200, 70, 70},  {90, 160, 60},
                            {150, 150, 160}, {60, 60, 70},   {230, 170, 40}};
@@ -43,16 +60,7 @@ QChartView* breakdown_chart(const QStringList& columns, const std::vector<TimeSh
     }
   }
   auto* chart = new QChart;
-  chart->addSeries(series);
-  auto* categories = new QBarCategoryAxis;
-  categories->append(columns);
-  chart->addAxis(categories, Qt::AlignLeft);
-  series->attachAxis(categories);
-  auto* seconds = new QValueAxis;
-  seconds->setTitleText("seconds per iteration");
-  seconds->setLabelFormat("%.3g");
-  chart->addAxis(seconds, Qt::AlignBottom);
-  series->attachAxis(seconds);
+  bar_axes(chart, series, columns, "seconds per iteration", true);
   return view_of(chart, "Where an iteration's time goes");
 }
 
@@ -73,16 +81,7 @@ QChartView* utilisation_chart(const QStringList& columns, const std::vector<Work
   }
   series->append({mfu, hfu, memory});
   auto* chart = new QChart;
-  chart->addSeries(series);
-  auto* categories = new QBarCategoryAxis;
-  categories->append(columns);
-  chart->addAxis(categories, Qt::AlignBottom);
-  series->attachAxis(categories);
-  auto* percent = new QValueAxis;
-  percent->setRange(0, 100);
-  percent->setTitleText("%");
-  chart->addAxis(percent, Qt::AlignLeft);
-  series->attachAxis(percent);
+  bar_axes(chart, series, columns, "%", false)->setRange(0, 100);
   return view_of(chart, "Utilisation");
 }
 
@@ -136,16 +135,7 @@ QChartView* cost_chart(const QStringList& columns, const std::vector<double>& ow
   for (double v : rented_usd) *rented << v;
   series->append({owned, rented});
   auto* chart = new QChart;
-  chart->addSeries(series);
-  auto* categories = new QBarCategoryAxis;
-  categories->append(columns);
-  chart->addAxis(categories, Qt::AlignBottom);
-  series->attachAxis(categories);
-  auto* usd = new QValueAxis;
-  usd->setTitleText("USD per run");
-  usd->setLabelFormat("%.3g");
-  chart->addAxis(usd, Qt::AlignLeft);
-  series->attachAxis(usd);
+  bar_axes(chart, series, columns, "USD per run", false);
   return view_of(chart, "Cost of the run");
 }
 
