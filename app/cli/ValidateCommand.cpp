@@ -109,6 +109,10 @@ int validate_command(const ValidateArgs& args, std::ostream& out) {
         << fixed(100 * summary.worst, "%.1f") << "% (" << summary.worst_id << ") over "
         << summary.rows << " rows\n";
   }
+  if (all.rows == 0) {
+    out << "no row could be predicted (" << failures.size() << " failed)\n";
+    return 1;
+  }
   out << "MAPE " << fixed(100 * all.mape(), "%.1f") << "% worst " << fixed(100 * all.worst, "%.1f")
       << "% (" << all.worst_id << ") over " << all.rows << " rows\n";
   return failures.empty() ? 0 : 1;

@@ -80,7 +80,11 @@ int validate_inference_command(const ValidateArgs& args, std::ostream& out) {
   if (!args.out.empty()) write_output_file(args.out, csv);
   table.print(out);
   for (const auto& failure : failures) out << "not predicted: " << failure << "\n";
-  out << "MAPE " << fixed(predicted > 0 ? 100 * sum_abs / predicted : 0, "%.1f") << "% worst "
+  if (predicted == 0) {
+    out << "no row could be predicted (" << failures.size() << " failed)\n";
+    return 1;
+  }
+  out << "MAPE " << fixed(100 * sum_abs / predicted, "%.1f") << "% worst "
       << fixed(100 * std::max(worst, 0.0), "%.1f") << "% (" << worst_id << ") over " << predicted
       << " rows\n";
   return failures.empty() ? 0 : 1;

@@ -96,6 +96,22 @@ TEST_F(CliValidate, AccuracyDoesNotRegress) {
   EXPECT_LE(worst, 0.25);
 }
 
+TEST_F(CliValidate, NoPredictableRowEndsWithASayingLineNotAMapeOfNothing) {
+  // The published 462B row with pp 16 x vpp 8 = 128 virtual stages for 112 layers: not a layout
+  // Megatron can run, so the row is reported as not predicted and no MAPE is made up.
+  const auto lines = lines_of(read_text(kPublic));
+  std::string row = lines.back();
+  const std::string published = ",8,16,48,1,,1,,bf16,";
+  ASSERT_NE(row.find(published), std::string::npos) << row;
+  row.replace(row.find(published), published.size(), ",8,16,48,1,8,1,,bf16,");
+  const std::string csv = write_file("runs.csv", lines.front() + "\n" + row + "\n");
+  const CliResult r = capsim({"validate", "training", csv});
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  EXPECT_TRUE(contains(r.out, "not predicted: megatron-core-h100-462b")) << r.out;
+  EXPECT_TRUE(contains(r.out, "no row could be predicted (1 failed)")) << r.out;
+  EXPECT_FALSE(contains(r.out, "MAPE")) << r.out;
+}
+
 TEST_F(CliValidate, AMissingFileExitsWithTwoAndNamesIt) {
   const CliResult r = capsim({"validate", "training", "no-such-runs.csv"});
   EXPECT_EQ(r.exit_code, 2) << r.describe();
