@@ -29,7 +29,7 @@ Scenario scenario_from(const ScenarioArgs& args);
 
 struct RunArgs : ScenarioArgs {
   std::string out_dir;  ///< empty = out/<scenario file stem>
-  std::string formats = "json,md,csv";
+  std::string formats = "json,md,html,csv";
   std::optional<std::uint64_t> seed;
   std::optional<std::string> fidelity;  ///< replaces run.fidelity when given
   bool quiet = false;

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   add_scenario_options(*run, run_args);
   run->add_option("--out", run_args.out_dir,
                   "Report folder (default: out/<scenario file name without extension>)");
-  run->add_option("--format", run_args.formats, "Reports to write: json,md,csv (default all)");
+  run->add_option("--format", run_args.formats, "Reports to write: json,md,html,csv (default all)");
   run->add_option("--seed", run_args.seed, "Random seed (replaces run.seed)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--fidelity", run_args.fidelity,

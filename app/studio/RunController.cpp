@@ -68,7 +68,7 @@ bool RunController::start(const std::string& yaml_text, const QString& source,
     }
   });
   clock_.start();
-  process_->start(executable_, {"run", scenario, "--out", out_dir_, "--format", "json,md,csv",
+  process_->start(executable_, {"run", scenario, "--out", out_dir_, "--format", "json,md,html,csv",
                                 "--fidelity", fidelity, "--progress", "--quiet"});
   emit progress(0, tr("starting capsim"));
   return true;

@@ -18,16 +18,18 @@ std::vector<ReportFormat> parse_report_formats(const std::string& list) {
       formats.push_back(ReportFormat::Json);
     } else if (item == "md" || item == "markdown") {
       formats.push_back(ReportFormat::Markdown);
+    } else if (item == "html") {
+      formats.push_back(ReportFormat::Html);
     } else if (item == "csv") {
       formats.push_back(ReportFormat::Csv);
     } else {
       throw InputError(SourceLocation{"--format " + list, 0, 0}, "",
-                       "'" + item + "' is not a report format", "a list of json, md, csv");
+                       "'" + item + "' is not a report format", "a list of json, md, html, csv");
     }
   }
   if (formats.empty()) {
     throw InputError(SourceLocation{"--format", 0, 0}, "", "no format given",
-                     "a list of json, md, csv");
+                     "a list of json, md, html, csv");
   }
   return formats;
 }
@@ -51,6 +53,10 @@ std::vector<std::string> write_reports(const Result& result, const std::string& 
       case ReportFormat::Markdown:
         files.emplace_back("summary.md",
                            [&](std::ostream& out) { write_markdown_report(result, out); });
+        break;
+      case ReportFormat::Html:
+        files.emplace_back("report.html",
+                           [&](std::ostream& out) { write_html_report(result, out); });
         break;
       case ReportFormat::Csv:
         for (const auto& table : csv_table_names()) {

@@ -254,7 +254,7 @@ TEST_F(BadInput, UnknownFormat) {
       expect_bad_input({"run", quickstart_path().string(), "--format", "json,pdf"});
   EXPECT_TRUE(contains(message, "--format"));
   EXPECT_TRUE(contains(message, "'pdf'"));
-  EXPECT_TRUE(contains(message, "json, md, csv"));
+  EXPECT_TRUE(contains(message, "json, md, html, csv"));
 }
 
 TEST_F(BadInput, CheckReportsTheSameErrors) {

@@ -1,6 +1,6 @@
 // Reports of a Result: JSON (complete, stable keys with units in their names), Markdown (a summary
-// a person reads) and CSV tables. write_reports() puts them in a folder without leaving partial
-// files behind.
+// a person reads), a self-contained HTML page with charts, and CSV tables. write_reports() puts
+// them in a folder without leaving partial files behind.
 #pragma once
 
 #include <ostream>
@@ -11,7 +11,7 @@
 
 namespace capsim {
 
-enum class ReportFormat { Json, Markdown, Csv };
+enum class ReportFormat { Json, Markdown, Html, Csv };
 
 /// One labelled figure of a workload's headline, formatted with its unit ("time to train",
 /// "71.3 d"). The terminal summary and summary.md show the same rows.
@@ -58,7 +58,8 @@ struct BreakdownRow {
 };
 std::vector<BreakdownRow> iteration_breakdown(const TrainingPlan& plan);
 
-/// Parses a comma-separated list such as "json,md,csv". Throws InputError naming the bad entry.
+/// Parses a comma-separated list such as "json,md,html,csv". Throws InputError naming the bad
+/// entry.
 std::vector<ReportFormat> parse_report_formats(const std::string& list);
 
 /// Writes the complete result as JSON (result.json).
@@ -66,6 +67,10 @@ void write_json_report(const Result& result, std::ostream& out);
 
 /// Writes the Markdown summary (summary.md).
 void write_markdown_report(const Result& result, std::ostream& out);
+
+/// Writes the summary as one HTML page with inline SVG charts and nothing fetched from
+/// elsewhere (report.html).
+void write_html_report(const Result& result, std::ostream& out);
 
 /// The CSV tables a result has, by file name ("breakdown.csv", "memory.csv", ...).
 std::vector<std::string> csv_table_names();
