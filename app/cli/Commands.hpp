@@ -51,8 +51,11 @@ int catalog_command(const CatalogArgs& args, std::ostream& out);
 
 struct CompareArgs {
   std::vector<std::string> results;  ///< result.json files (or folders holding one)
-  std::string format = "table";      ///< "table" or "md"
+  std::string format = "table";      ///< "table", "md" or "html"
+  std::string out;                   ///< write here instead of stdout
 };
+/// Prints (or writes to args.out) the comparison; 0 when every result met its targets, 1 when
+/// one missed a target.
 int compare_command(const CompareArgs& args, std::ostream& out);
 
 struct ValidateArgs {

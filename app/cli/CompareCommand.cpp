@@ -1,114 +1,69 @@
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "Commands.hpp"
+#include "Comparison.hpp"
 #include "TextTable.hpp"
 #include "capsim/models/Errors.hpp"
-#include "capsim/models/Units.hpp"
 
 namespace capsim::cli {
 namespace {
 
-using Json = nlohmann::json;
-
-Json read_result(const std::string& argument) {
-  std::filesystem::path path(argument);
-  if (std::filesystem::is_directory(path)) path /= "result.json";
-  std::ifstream in(path);
-  if (!in) {
-    throw InputError(SourceLocation{path.string(), 0, 0}, "", "cannot open the file",
-                     "a result.json written by `capsim run` (or its folder)");
+// A comparison table as text or Markdown: the title row, then one row per figure.
+void print_table(const CompareTable& table, const std::string& first_label, bool markdown,
+                 std::ostream& out) {
+  std::vector<std::string> header = {first_label};
+  for (const auto& column : table.columns) header.push_back(column.title);
+  TextTable text(header);
+  for (std::size_t row = 0; row < table.rows.size(); ++row) {
+    std::vector<std::string> cells = {table.rows[row].label};
+    for (const auto& column : table.columns) cells.push_back(column.cells[row].text);
+    text.add_row(cells);
   }
-  try {
-    Json result = Json::parse(in);
-    if (!result.contains("training") || !result.contains("clusters")) {
-      throw InputError(SourceLocation{path.string(), 0, 0}, "", "is not a capsim result",
-                       "a result.json written by `capsim run`");
-    }
-    return result;
-  } catch (const Json::exception& error) {
-    throw InputError(SourceLocation{path.string(), 0, 0}, "",
-                     std::string("invalid JSON: ") + error.what(),
-                     "a result.json written by `capsim run`");
+  if (markdown) {
+    text.print_markdown(out);
+  } else {
+    text.print(out);
   }
 }
 
-std::string optional_money(const Json& value) {
-  return value.is_null() ? "n/a" : format_quantity(value.get<double>(), Quantity::Money);
-}
-
-// The cluster a training job ran on; a result that does not list it is not a capsim result.
-const Json& cluster_of(const Json& result, const std::string& name) {
-  for (const auto& cluster : result.at("clusters")) {
-    if (cluster.at("name") == name) return cluster;
+void print_text(const Comparison& comparison, bool markdown, std::ostream& out) {
+  bool first = true;
+  if (!comparison.training.columns.empty()) {
+    print_table(comparison.training, "scenario/workload", markdown, out);
+    first = false;
   }
-  throw std::out_of_range("no cluster named '" + name + "' in \"clusters\"");
-}
-
-// One column per (result, training workload).
-std::vector<std::string> column_for(const Json& result, const Json& job) {
-  const Json& cluster = cluster_of(result, job.at("cluster").get<std::string>());
-  const Json& layout = job.at("layout");
-  const Json& iteration = job.at("iteration");
-  const Json& run = job.at("run");
-  const Json& cost = job.at("cost");
-  char layout_text[96];
-  std::snprintf(layout_text, sizeof layout_text, "TP%d PP%d DP%d CP%d mb%d",
-                layout.at("tp").get<int>(), layout.at("pp").get<int>(), layout.at("dp").get<int>(),
-                layout.at("cp").get<int>(), layout.at("micro_batch").get<int>());
-  return {
-      result.at("scenario").at("name").get<std::string>() + "/" +
-          job.at("workload").get<std::string>(),
-      std::to_string(cluster.at("gpus").get<int>()) + " x " +
-          cluster.at("gpu").at("id").get<std::string>(),
-      layout_text,
-      format_quantity(iteration.at("iteration_s").get<double>(), Quantity::Time),
-      format_quantity(run.at("time_to_train_s").get<double>(), Quantity::Time),
-      format_quantity(iteration.at("mfu").get<double>(), Quantity::Fraction),
-      format_quantity(iteration.at("tokens_per_s").get<double>(), Quantity::Count),
-      format_quantity(cluster.at("capex").at("total_usd").get<double>(), Quantity::Money),
-      format_quantity(cluster.at("rates").at("facility_power_W").get<double>(), Quantity::Power),
-      format_quantity(cost.at("owned_usd").get<double>(), Quantity::Money),
-      optional_money(cost.at("rented_usd")),
-      format_quantity(cost.at("owned_usd_per_million_tokens").get<double>(), Quantity::Money),
-      optional_money(cost.at("rented_usd_per_million_tokens")),
-  };
+  if (!comparison.services.columns.empty()) {
+    if (!first) out << "\n";
+    print_table(comparison.services, "scenario/service", markdown, out);
+  }
+  for (const auto& result : comparison.results) {
+    if (result.targets_met) continue;
+    out << "\n" << result.scenario << " (" << result.file << ") misses a target:";
+    for (const auto& target : result.targets) out << "\n  " << target;
+    out << "\n";
+  }
 }
 
 }  // namespace
 
 int compare_command(const CompareArgs& args, std::ostream& out) {
-  const std::vector<std::string> labels = {
-      "scenario/workload",  "cluster",      "layout",        "iteration time",
-      "time to train",      "MFU",          "tokens/s",      "capex",
-      "facility power",     "cost (owned)", "cost (rented)", "$/M tokens (owned)",
-      "$/M tokens (rented)"};
-  std::vector<std::vector<std::string>> columns;
-  for (const auto& argument : args.results) {
-    const Json result = read_result(argument);
-    try {
-      for (const auto& job : result.at("training")) columns.push_back(column_for(result, job));
-    } catch (const std::exception& error) {  // a missing field (.at) or one of the wrong type
-      throw InputError(SourceLocation{argument, 0, 0}, "",
-                       std::string("is not a complete capsim result: ") + error.what(),
-                       "a result.json written by this version of `capsim run`");
-    }
+  if (args.format != "table" && args.format != "md" && args.format != "html") {
+    throw InputError(SourceLocation{"--format " + args.format, 0, 0}, "",
+                     "'" + args.format + "' is not a comparison format", "table, md or html");
   }
-  std::vector<std::string> header = {labels[0]};
-  for (const auto& column : columns) header.push_back(column[0]);
-  TextTable table(header);
-  for (std::size_t row = 1; row < labels.size(); ++row) {
-    std::vector<std::string> cells = {labels[row]};
-    for (const auto& column : columns) cells.push_back(column[row]);
-    table.add_row(cells);
-  }
-  if (args.format == "md") {
-    table.print_markdown(out);
+  const Comparison comparison = read_comparison(args.results);
+  std::ostringstream text;
+  if (args.format == "html") {
+    write_comparison_html(comparison, text);
   } else {
-    table.print(out);
+    print_text(comparison, args.format == "md", text);
   }
-  return 0;
+  if (args.out.empty()) {
+    out << text.str();
+  } else {
+    write_output_file(args.out, text.str());
+  }
+  return comparison.targets_met() ? 0 : 1;
 }
 
 }  // namespace capsim::cli

@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
   compare->add_option("RESULTS", compare_args.results, "result.json files or report folders")
       ->required()
       ->expected(1, -1);
-  compare->add_option("--format", compare_args.format, "table (default) or md")
-      ->check(CLI::IsMember({"table", "md"}));
+  compare->add_option("--format", compare_args.format, "table (default), md or html")
+      ->check(CLI::IsMember({"table", "md", "html"}));
+  compare->add_option("--out", compare_args.out, "Write the comparison here instead of stdout");
 
   ValidateArgs validate_args;
   auto* validate =

@@ -3,16 +3,12 @@
 // browser or attach it to a decision document.
 #include <string>
 
-#include "ServiceReports.hpp"
-#include "SvgCharts.hpp"
 #include "capsim/models/Units.hpp"
 #include "capsim/sim/Report.hpp"
+#include "capsim/sim/SvgCharts.hpp"
 
 namespace capsim {
 namespace {
-
-using sim_detail::ChartBar;
-using sim_detail::html_escape;
 
 const char* const kStyle =
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
@@ -57,7 +53,7 @@ void targets_section(const Result& result, std::ostream& out) {
 }
 
 void iterations_chart(const SimulationOutcome& sim, std::size_t index, std::ostream& out) {
-  sim_detail::LineChart chart;
+  LineChart chart;
   for (std::size_t i = 0; i < sim.iteration_times_s.size(); ++i) {
     chart.x.push_back(static_cast<double>(i + 1));
     chart.y.push_back(sim.iteration_times_s[i]);
@@ -68,7 +64,7 @@ void iterations_chart(const SimulationOutcome& sim, std::size_t index, std::ostr
   chart.reference_label = "estimate " + format_quantity(sim.estimate_iteration_s, Quantity::Time);
   chart.format_y = time_tick;
   chart.format_x = [](double i) { return std::to_string(static_cast<long long>(i)); };
-  figure("iterations-" + std::to_string(index), sim_detail::line_chart_svg(chart),
+  figure("iterations-" + std::to_string(index), line_chart_svg(chart),
          "Simulated iterations (" + std::to_string(sim.iteration_times_s.size()) +
              "), against the estimate's iteration (dashed).",
          out);
@@ -91,7 +87,7 @@ void training_section(const Result& result, std::size_t index, std::ostream& out
                      format_quantity(row.seconds, Quantity::Time) + " (" +
                          format_quantity(row.share, Quantity::Fraction) + ")"});
   }
-  figure("breakdown-" + std::to_string(index), sim_detail::horizontal_bars_svg(parts),
+  figure("breakdown-" + std::to_string(index), horizontal_bars_svg(parts),
          "The estimate's iteration of " +
              format_quantity(plan.estimate.iteration_s, Quantity::Time) +
              ", by part (parts that take no time are left out).",
@@ -110,19 +106,18 @@ void training_section(const Result& result, std::size_t index, std::ostream& out
       {"optimizer states", m.optimizer_bytes, bytes(m.optimizer_bytes)},
       {"activations", m.activations_bytes, bytes(m.activations_bytes)},
       {"logits buffer", m.logits_bytes, bytes(m.logits_bytes)}};
-  figure(
-      "memory-" + std::to_string(index),
-      sim_detail::stacked_bar_svg(memory, m.capacity_bytes, "capacity " + bytes(m.capacity_bytes)),
-      "Total " + bytes(m.total_bytes) + " of " + bytes(m.capacity_bytes) +
-          (m.fits ? "." : ": does not fit."),
-      out);
+  figure("memory-" + std::to_string(index),
+         stacked_bar_svg(memory, m.capacity_bytes, "capacity " + bytes(m.capacity_bytes)),
+         "Total " + bytes(m.total_bytes) + " of " + bytes(m.capacity_bytes) +
+             (m.fits ? "." : ": does not fit."),
+         out);
   out << "<h3>Assumptions</h3><ul>";
   for (const auto& assumption : plan.assumptions) out << "<li>" << escape(assumption) << "</li>";
   out << "</ul>\n";
 }
 
 void replicas_chart(const ServiceStats& stats, std::size_t index, std::ostream& out) {
-  sim_detail::LineChart chart;
+  LineChart chart;
   for (const auto& sample : stats.replicas_over_time) {
     chart.x.push_back(sample.time_s / 3600.0);
     chart.y.push_back(sample.active + sample.starting + sample.draining);
@@ -132,7 +127,7 @@ void replicas_chart(const ServiceStats& stats, std::size_t index, std::ostream& 
   chart.y_label = "replicas";
   chart.format_y = [](double r) { return std::to_string(static_cast<long long>(r)); };
   chart.format_x = [](double h) { return time_tick(h * 3600.0); };
-  figure("replicas-" + std::to_string(index), sim_detail::line_chart_svg(chart),
+  figure("replicas-" + std::to_string(index), line_chart_svg(chart),
          "Replicas alive (starting and draining included), peak " +
              std::to_string(stats.peak_replicas) + ".",
          out);
@@ -193,7 +188,7 @@ void cluster_section(const ClusterPlan& plan, const ClusterConfig& config, std::
     hourly.push_back(
         {"rented instead", *plan.cost.rental_usd_per_h, hourly_rate(*plan.cost.rental_usd_per_h)});
   }
-  figure("cluster-cost-" + std::to_string(index), sim_detail::horizontal_bars_svg(hourly),
+  figure("cluster-cost-" + std::to_string(index), horizontal_bars_svg(hourly),
          "Cost per hour of the cluster.", out);
 }
 

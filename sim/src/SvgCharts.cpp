@@ -1,11 +1,11 @@
-#include "SvgCharts.hpp"
+#include "capsim/sim/SvgCharts.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-namespace capsim::sim_detail {
+namespace capsim {
 namespace {
 
 constexpr double kWidth = 760;
@@ -28,6 +28,14 @@ std::string exact(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.17g", value);
   return text;
+}
+
+// A bar label that fits left of the plot: long ones keep their start and end around "...",
+// and the whole label is the bar's tooltip.
+constexpr std::size_t kLongestLabel = 40;
+std::string shortened(const std::string& label) {
+  if (label.size() <= kLongestLabel) return label;
+  return label.substr(0, 24) + "..." + label.substr(label.size() - 13);
 }
 
 const char* colour(std::size_t index) { return kColours[index % std::size(kColours)]; }
@@ -92,7 +100,10 @@ std::string horizontal_bars_svg(const std::vector<ChartBar>& bars) {
     const ChartBar& bar = bars[i];
     const double y = kBarGap + i * (kBarHeight + kBarGap);
     const double width = longest > 0 ? std::max(0.0, bar.value) / longest * kPlotWidth : 0;
-    svg += text_at(kLabelWidth - 8, y + kBarHeight - 5, bar.label, "end");
+    svg += "<g>" +
+           (bar.label.size() > kLongestLabel ? "<title>" + html_escape(bar.label) + "</title>"
+                                             : std::string()) +
+           text_at(kLabelWidth - 8, y + kBarHeight - 5, shortened(bar.label), "end") + "</g>";
     svg += "<rect class=\"bar\" x=\"" + number(kLabelWidth) + "\" y=\"" + number(y) +
            "\" width=\"" + number(width) + "\" height=\"" + number(kBarHeight) + "\" fill=\"" +
            colour(i) + "\" data-label=\"" + html_escape(bar.label) + "\" data-value=\"" +
@@ -193,4 +204,4 @@ std::string line_chart_svg(const LineChart& chart) {
   return svg + "</svg>";
 }
 
-}  // namespace capsim::sim_detail
+}  // namespace capsim

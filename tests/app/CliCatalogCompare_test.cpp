@@ -262,5 +262,85 @@ TEST_F(Compare, TrainingJobOnAnUnlistedClusterIsRejected) {
   expect_rejected({"compare", file}, "stray-cluster.json");
 }
 
+// The HTML comparison (story 9: finalists for a board): each charted question is one bar per
+// run carrying the run's figure from result.json, lengths proportional; changes from the first
+// run are signed and coloured by which way is better; the page fetches nothing.
+TEST_F(Compare, HtmlPageChartsEachQuestionFromTheResults) {
+  run_both();
+  const CliResult run =
+      capsim({"compare", "small", "big", "--format", "html", "--out", "board.html"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_EQ(run.out, "");
+  const std::string html = read_text(dir_ / "board.html");
+  for (const char* fetch : {"<script", " src=", "<link", "url("})
+    EXPECT_EQ(html.find(fetch), std::string::npos) << fetch;
+
+  const Json small = read_json("small/result.json");
+  const Json big = read_json("big/result.json");
+  const double small_s = small["training"][0]["run"]["time_to_train_s"].get<double>();
+  const double big_s = big["training"][0]["run"]["time_to_train_s"].get<double>();
+  // "time to train" is row 3 of the training table (cluster, layout, iteration time, ...).
+  const auto start = html.find("<figure id=\"training-3\">");
+  ASSERT_NE(start, std::string::npos);
+  const std::string chart = html.substr(start, html.find("</figure>", start) - start);
+  EXPECT_NE(chart.find("time to train (shorter is better)"), std::string::npos);
+  static const std::regex bar(
+      R"re(width="([0-9.]+)"[^>]* data-label="([^"]*)" data-value="([^"]+)")re");
+  std::vector<std::pair<double, double>> bars;  // width, value
+  for (auto it = std::sregex_iterator(chart.begin(), chart.end(), bar);
+       it != std::sregex_iterator(); ++it)
+    bars.emplace_back(std::stod((*it)[1]), std::stod((*it)[3]));
+  ASSERT_EQ(bars.size(), 2u);
+  EXPECT_DOUBLE_EQ(bars[0].second, small_s);
+  EXPECT_DOUBLE_EQ(bars[1].second, big_s);
+  EXPECT_NEAR(bars[1].first / bars[0].first, big_s / small_s, 1e-3);
+
+  // Twice the GPUs finish sooner: the change is negative and marked better.
+  char change[32];
+  std::snprintf(change, sizeof change, "%+.1f%%", 100 * (big_s - small_s) / small_s);
+  EXPECT_NE(html.find(std::string("<th>time to train</th>") + "<td>" +
+                      format_quantity(small_s, Quantity::Time) + "</td><td>" +
+                      format_quantity(big_s, Quantity::Time) + "</td><td class=\"better\">" +
+                      change + "</td>"),
+            std::string::npos)
+      << html;
+}
+
+TEST_F(Compare, AMissedTargetMakesTheComparisonExitOneAndSaysWhich) {
+  run_quickstart("small");
+  // A 10-minute deadline the 49-minute fine-tune cannot meet: `run` writes its reports and
+  // exits 1, and so does the comparison that includes it.
+  const CliResult late = capsim({"run", quickstart_path().string(), "--out", "late", "--quiet",
+                                 "--set", "targets.deadline=10min"});
+  ASSERT_EQ(late.exit_code, 1) << late.describe();
+  const CliResult run = capsim({"compare", "small", "late"});
+  EXPECT_EQ(run.exit_code, 1) << run.describe();
+  EXPECT_TRUE(contains(run.out, "quickstart (late) misses a target:")) << run.out;
+  EXPECT_TRUE(contains(run.out, "deadline of finetune-8b: 49 min against 10 min, MISSED"))
+      << run.out;
+  // Same results, same folder names: the columns are told apart by their folders.
+  EXPECT_TRUE(contains(run.out, "quickstart/finetune-8b (small)")) << run.out;
+  EXPECT_TRUE(contains(run.out, "quickstart/finetune-8b (late)")) << run.out;
+}
+
+TEST_F(Compare, ServicesGetTheirOwnTableOfSimulatedFigures) {
+  const CliResult serve =
+      capsim({"run", (scenarios_dir() / "serving-evening-peak-h100.yaml").string(), "--out",
+              "serve", "--quiet", "--fidelity", "simulate"});
+  ASSERT_EQ(serve.exit_code, 0) << serve.describe();
+  const CliResult run = capsim({"compare", "serve"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json sim = read_json("serve/result.json")["services"][0]["simulation"];
+  const auto rows = table_rows(run.out);
+  ASSERT_TRUE(rows.count("TTFT p99")) << run.out;
+  EXPECT_EQ(rows.at("TTFT p99")[0],
+            format_quantity(sim["ttft"]["p99_s"].get<double>(), Quantity::Time));
+  EXPECT_EQ(
+      rows.at("$/M output tokens (owned)")[0],
+      format_quantity(sim["owned_usd_per_million_output_tokens"].get<double>(), Quantity::Money));
+  EXPECT_EQ(rows.at("peak replicas")[0],
+            format_quantity(sim["peak_replicas"].get<double>(), Quantity::Count));
+}
+
 }  // namespace
 }  // namespace capsim::test

@@ -1,14 +1,14 @@
-// Inline SVG charts for the HTML report (private to sim/): horizontal bars, one stacked bar
-// against a capacity, and a line or step chart. Each returns a complete <svg> element with no
-// script and no external reference, so the report stays one self-contained file. Every drawn
-// mark carries its value in a data-value attribute (what tests and scrapers read back).
+// Inline SVG charts for the HTML reports (report.html, `capsim compare --format html`): horizontal
+// bars, one stacked bar against a capacity, and a line or step chart. Each returns a complete <svg>
+// element with no script and no external reference, so the report stays one self-contained file.
+// Every drawn mark carries its value in a data-value attribute (what tests and scrapers read back).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
-namespace capsim::sim_detail {
+namespace capsim {
 
 /// Text made safe for HTML element content and attribute values (& < > " ').
 std::string html_escape(const std::string& text);
@@ -42,4 +42,4 @@ struct LineChart {
 /// The series as a polyline with axes and ticks at round values; y starts at 0.
 std::string line_chart_svg(const LineChart& chart);
 
-}  // namespace capsim::sim_detail
+}  // namespace capsim
