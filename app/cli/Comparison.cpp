@@ -1,5 +1,6 @@
 #include "Comparison.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -50,7 +51,8 @@ CompareCell text_cell(std::string text) { return {std::move(text), std::nullopt}
 CompareCell figure(const Json& value, Quantity kind) {
   if (value.is_null()) return {"n/a", std::nullopt};
   const double number = value.get<double>();
-  return {format_quantity(number, kind), number};
+  // Counts (replicas, tokens per second) read as whole numbers: "1750", not "1750.01".
+  return {format_quantity(kind == Quantity::Count ? std::round(number) : number, kind), number};
 }
 
 std::string gpus_text(const Json& cluster, int gpus) {
