@@ -60,6 +60,7 @@ WorkloadResult parse_workload(const json& t) {
                  {"data-parallel comm. (exposed)", num(breakdown, "dp_comm_s")},
                  {"pipeline bubble", num(breakdown, "bubble_s")},
                  {"optimizer", num(breakdown, "optimizer_s")},
+                 {"input data I/O", num(breakdown, "input_stall_s")},
                  {"checkpoint I/O", steps > 0 ? num(run, "checkpoint_stall_s") / steps : 0.0}};
   const json& memory = section(t, "memory");
   w.memory_bytes = {{"weights", num(memory, "weights_bytes")},

@@ -82,8 +82,9 @@ Evaluation evaluate(const Context& ctx, const TrainingLayout& layout) {
       result.outcome = Outcome::DoesNotFit;
       return result;
     }
-    const TrainingEstimate e =
+    TrainingEstimate e =
         estimate_training(ctx.model, layout, ctx.gpu, ctx.links->paths(layout), ctx.gpus);
+    apply_data_loading(*ctx.job, *ctx.cluster_plan, e);
     const RunFigures run =
         run_figures(*ctx.job, *ctx.cluster_plan, e.parameters.total, e.iteration_s);
     RankedLayout& r = result.figures;
@@ -269,6 +270,20 @@ LayoutSearchResult search_layouts(const TrainingWorkload& job, const ClusterConf
     run_figures(job, cluster_plan, parameters.total, 0.0);
   } catch (const ConfigurationError& error) {
     throw ConfigurationError(context + error.what());
+  }
+  // A loader rate per server was measured at the scenario's own layout: the bytes an iteration
+  // reads are that rate times that layout's iteration, the same for every layout searched.
+  TrainingWorkload reads_fixed_bytes = job;
+  if (job.data_loading.read_per_server_Bps > 0) {
+    try {
+      const TrainingPlan own = plan_iteration(job, cluster, cluster_plan);
+      reads_fixed_bytes.data_loading = {own.input.bytes_per_iteration / job.global_batch, 0.0};
+    } catch (const ConfigurationError& error) {
+      throw ConfigurationError(std::string(error.what()) +
+                               "; data_loading.read_per_server is a rate at this layout, so the "
+                               "search needs it to run: expected bytes_per_sample instead");
+    }
+    ctx.job = &reads_fixed_bytes;
   }
   CommPathCache links(cluster_plan.topology, cluster);
   ctx.links = &links;

@@ -237,6 +237,27 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
     }
     overlap->finish();
   }
+  if (auto loading = map.optional_map("data_loading")) {
+    const bool per_sample = loading->has("bytes_per_sample");
+    const bool per_server = loading->has("read_per_server");
+    if (per_sample == per_server) {
+      loading->fail(per_sample ? "read_per_server" : "bytes_per_sample",
+                    per_sample ? "is given with bytes_per_sample" : "is missing",
+                    "exactly one of bytes_per_sample (such as \"2MB\") and read_per_server "
+                    "(such as \"2GB/s\")");
+    }
+    if (per_sample) {
+      job.data_loading.bytes_per_sample = loading->quantity("bytes_per_sample", Quantity::Bytes);
+      if (!(job.data_loading.bytes_per_sample > 0))
+        loading->fail("bytes_per_sample", "is zero", "a positive size such as \"2MB\"");
+    } else {
+      job.data_loading.read_per_server_Bps =
+          loading->quantity("read_per_server", Quantity::Bandwidth);
+      if (!(job.data_loading.read_per_server_Bps > 0))
+        loading->fail("read_per_server", "is zero", "a positive rate such as \"2GB/s\"");
+    }
+    loading->finish();
+  }
   if (auto checkpoint = map.optional_map("checkpoint")) {
     job.checkpoint_interval_s = checkpoint->quantity("interval", Quantity::Time);
     if (job.checkpoint_interval_s <= 0) {

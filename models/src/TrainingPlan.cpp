@@ -298,6 +298,17 @@ int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const Gpu
   return best;
 }
 
+InputLoad apply_data_loading(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
+                             TrainingEstimate& estimate) {
+  const FabricSpec& fabric = cluster_plan.fabric;
+  const int servers = fabric.gpus_per_server > 0 ? cluster_plan.gpus / fabric.gpus_per_server : 0;
+  const InputLoad load =
+      input_load(job.data_loading, job.global_batch, servers, estimate.iteration_s,
+                 cluster_plan.storage_read_Bps, fabric.nics_per_server * fabric.nic_bandwidth_Bps);
+  add_input_stall(estimate, load.stall_s);
+  return load;
+}
+
 RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
                        double parameters, double iteration_s) {
   RunFigures run;
@@ -375,6 +386,7 @@ TrainingPlan plan_iteration(const TrainingWorkload& job, const ClusterConfig& cl
       plan.micro_batch_chosen = true;
     }
     plan.estimate = estimate_training(model, plan.layout, plan.gpu, plan.comm, cluster_plan.gpus);
+    plan.input = apply_data_loading(job, cluster_plan, plan.estimate);
   } catch (const ConfigurationError& error) {
     throw ConfigurationError(plan_context(job, cluster) + error.what());
   }

@@ -95,6 +95,17 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
       {"memory per GPU", format_quantity(e.memory.total_bytes, Quantity::Bytes) + " of " +
                              format_quantity(e.memory.capacity_bytes, Quantity::Bytes)},
   };
+  if (plan.input.bytes_per_iteration > 0) {
+    const InputLoad& in = plan.input;
+    std::string text = format_quantity(in.demand_Bps, Quantity::Bandwidth) + " of " +
+                       format_quantity(in.supply_Bps, Quantity::Bandwidth) + " storage read (" +
+                       format_quantity(in.demand_Bps / in.supply_Bps, Quantity::Fraction) + ")";
+    if (in.stall_s > 0) {
+      text +=
+          "; input-bound, waits " + format_quantity(in.stall_s, Quantity::Time) + " per iteration";
+    }
+    rows.push_back({"data loading", text});
+  }
   if (plan.checkpoints > 0) {
     rows.push_back(
         {"checkpoint stalls", grouped(plan.checkpoints) + " x " +
@@ -139,6 +150,7 @@ std::vector<BreakdownRow> iteration_breakdown(const TrainingPlan& plan) {
       {"data-parallel communication (exposed)", b.dp_comm_s, 0},
       {"pipeline bubble", b.bubble_s, 0},
       {"optimizer step", b.optimizer_s, 0},
+      {"waiting for input data", b.input_stall_s, 0},
   };
   if (plan.layout.ep > 1) {  // mixture of experts with expert parallelism only
     rows.insert(rows.begin() + 4, {"expert-parallel all-to-all", b.ep_comm_s, 0});

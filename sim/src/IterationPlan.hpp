@@ -39,7 +39,8 @@ struct IterationPlan {
   int replica_stride = 1;       ///< job ranks between replica j and j + 1 of a stage: tp x cp
   std::uint64_t p2p_bytes = 0;  ///< activation (or gradient) message between adjacent stages
   double optimizer_s = 0.0;
-  double expected_s = 0.0;  ///< the estimate's iteration (for progress)
+  double input_stall_s = 0.0;  ///< waited after the optimizer step (PlacedJob::input_stall_s)
+  double expected_s = 0.0;     ///< the estimate's iteration (for progress)
   bool dp_as_flows = false;
   std::vector<StagePlan> stages;  ///< by pipeline rank
 };

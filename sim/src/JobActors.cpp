@@ -159,6 +159,12 @@ class StageActor {
       const double t0 = now();
       busy(factor * plan_.optimizer_s);
       span(it, "optimizer", t0);
+      if (plan_.input_stall_s > 0) {  // not slowed by a slow GPU: the storage sets it
+        const double wait_start = now();
+        ++activity_count;
+        s4u::this_actor::sleep_for(plan_.input_stall_s);
+        span(it, "waiting for input data", wait_start);
+      }
       timing.stage_finish_s[stage_] = std::max(timing.stage_finish_s[stage_], now() - start);
       barrier_->wait();
       timing.iteration_s = now() - start;

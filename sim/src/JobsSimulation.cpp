@@ -118,6 +118,8 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     } catch (const ConfigurationError& error) {
       fail(who + ": " + error.what());
     }
+    run.plan.input_stall_s = job.input_stall_s;
+    run.plan.expected_s += job.input_stall_s;
     run.gpus = job.gpus;
     run.replicas = settings.replay_replicas ? l.dp : 1;
     run.stage_slowdown = stage_slowdown(job, run.replicas, settings);

@@ -154,8 +154,13 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
                          {"ep_comm_s", b.ep_comm_s},
                          {"dp_comm_s", b.dp_comm_s},
                          {"bubble_s", b.bubble_s},
-                         {"optimizer_s", b.optimizer_s}}},
+                         {"optimizer_s", b.optimizer_s},
+                         {"input_stall_s", b.input_stall_s}}},
                        {"dp_comm_total_s", e.dp_comm_total_s}};
+  json["data_loading"] = {{"bytes_per_iteration", plan.input.bytes_per_iteration},
+                          {"demand_Bps", plan.input.demand_Bps},
+                          {"supply_Bps", plan.input.supply_Bps},
+                          {"stall_s", plan.input.stall_s}};
   json["memory"] = {{"stage", m.stage},
                     {"weights_bytes", m.weights_bytes},
                     {"gradients_bytes", m.gradients_bytes},

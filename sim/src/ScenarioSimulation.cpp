@@ -101,8 +101,13 @@ void simulate_scenario(const Scenario& scenario, Result& result, bool trace,
     for (const std::size_t w : run.workloads) {
       const TrainingWorkload& workload = scenario.training[w];
       const TrainingPlan& plan = result.training[w];
-      PlacedJob job{
-          workload.name, model_shape(workload.model), plan.layout, plan.gpu, plan.comm, {}};
+      PlacedJob job{workload.name,
+                    model_shape(workload.model),
+                    plan.layout,
+                    plan.gpu,
+                    plan.comm,
+                    {},
+                    plan.estimate.breakdown.input_stall_s};
       if (result.placements[w].empty()) {
         for (int g = 0; g < cluster.gpu_count(); ++g) job.gpus.push_back(g);
       } else {

@@ -320,8 +320,9 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
       EXPECT_GE(seconds.get<double>(), 0) << name;
       parts += seconds.get<double>();
     }
-    // compute, tp, cp, pp, ep (expert-parallel all-to-alls), dp, bubble, optimizer.
-    EXPECT_EQ(breakdown.size(), 8u) << breakdown.dump();
+    // compute, tp, cp, pp, ep (expert-parallel all-to-alls), dp, bubble, optimizer, waiting
+    // for input data.
+    EXPECT_EQ(breakdown.size(), 9u) << breakdown.dump();
     EXPECT_TRUE(near_rel(parts, iteration_s));
 
     // Throughput and length: tokens/s = batch x seq / iteration; steps cover the tokens asked for.

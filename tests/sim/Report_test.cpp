@@ -106,7 +106,7 @@ TEST(CsvReport, BreakdownSharesAddUpToOne) {
     share += std::stod(line.substr(line.rfind(',') + 1));
     ++rows;
   }
-  EXPECT_EQ(rows, 7);
+  EXPECT_EQ(rows, 8);  // compute, tp, cp, pp, dp, bubble, optimizer, input wait
   EXPECT_NEAR(share, 1.0, 1e-9);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capsim/models/Catalog.hpp"
+#include "capsim/models/DataLoading.hpp"
 #include "capsim/models/ServingWorkload.hpp"
 #include "capsim/models/Topology.hpp"
 #include "capsim/models/TrainingEstimate.hpp"
@@ -75,6 +76,7 @@ struct TrainingWorkload {
   RecomputeMode recompute = RecomputeMode::Selective;
   TrainingPrecision precision = TrainingPrecision::BF16;
   double checkpoint_interval_s = 0;  ///< 0 = no checkpoints
+  DataLoadingSpec data_loading;      ///< input data read from the cluster's storage (none: 0s)
   bool overlap_dp_comm = true;       ///< data-parallel collectives hide behind compute
   bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
   bool grad_reduce_fp32 = true;      ///< gradients reduced over dp in fp32 (else bf16)

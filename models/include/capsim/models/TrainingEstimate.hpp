@@ -257,6 +257,9 @@ struct IterationBreakdown {
   double dp_comm_s = 0.0;    ///< exposed data-parallel communication (see overlap_dp_comm)
   double bubble_s = 0.0;     ///< (pp - 1) x (forward + backward) of the bottleneck stage's slot
   double optimizer_s = 0.0;  ///< Adam step, memory-bound
+  /// waiting for input data the storage could not deliver in time (DataLoading.hpp); added by
+  /// the plan, 0 in estimate_training
+  double input_stall_s = 0.0;
 };
 
 /// Memory one GPU of one pipeline stage needs at its peak, bytes. ZeRO divides the dense

@@ -103,6 +103,12 @@ class CommPathCache {
 int choose_micro_batch(const ModelShape& model, TrainingLayout layout, const GpuPerformance& gpu,
                        const CommPaths& comm, int gpus);
 
+/// The job's input reads from the cluster's storage (DataLoading.hpp) at `estimate`'s iteration
+/// time; a stall, when the storage cannot keep up, is added to `estimate`. Throws
+/// ConfigurationError when the job reads data and the cluster has no storage.
+InputLoad apply_data_loading(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
+                             TrainingEstimate& estimate);
+
 /// The length and cost of a run, from its iteration time (TrainingPlan's fields of the same name).
 struct RunFigures {
   double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
@@ -130,7 +136,8 @@ struct TrainingPlan {
   bool micro_batch_chosen = false;  ///< true when the scenario left micro_batch to capsim
   GpuPerformance gpu;
   CommPaths comm;
-  TrainingEstimate estimate;
+  TrainingEstimate estimate;      ///< input stalls included (breakdown.input_stall_s)
+  InputLoad input;                ///< reading the job's data from storage (none: all 0)
   double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
   double tokens = 0;              ///< tokens processed by those steps
   double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model

@@ -44,6 +44,9 @@ struct PlacedJob {
   GpuPerformance gpu;
   CommPaths comm;         ///< the links its estimate uses (the job alone on its servers)
   std::vector<int> gpus;  ///< job rank -> the cluster's GPU rank; tp x cp x dp x pp of them
+  /// Waiting for input data after each iteration's optimizer step: the estimate's closed form
+  /// (DataLoading.hpp; the reads are not played as flows)
+  double input_stall_s = 0.0;
 };
 
 /// A span of work on one GPU: one forward or backward, a gradient reduction, an optimizer step.
