@@ -63,8 +63,16 @@ QStringList service_lines(const YAML::Node& service) {
                     QString::fromStdString(text_of(service, "precision", "bf16"))};
   const YAML::Node parallel = find_node(service, "parallelism");
   const YAML::Node autoscaler = find_node(service, "autoscaler");
+  const YAML::Node split = find_node(service, "disaggregation");
   QString replicas = QStringLiteral("TP%1 · ").arg(number_of(parallel, "tp", 1));
-  if (autoscaler.IsMap()) {
+  if (split.IsMap()) {
+    const YAML::Node prefill = find_node(split, "prefill"), decode = find_node(split, "decode");
+    replicas = QStringLiteral("prefill %1 × TP%2 · decode %3 × TP%4")
+                   .arg(number_of(prefill, "replicas", 1))
+                   .arg(number_of(prefill, "tp", 1))
+                   .arg(number_of(decode, "replicas", 1))
+                   .arg(number_of(decode, "tp", 1));
+  } else if (autoscaler.IsMap()) {
     replicas += QStringLiteral("autoscaled %1..%2 replicas")
                     .arg(QString::fromStdString(text_of(autoscaler, "min_replicas", "1")),
                          QString::fromStdString(text_of(autoscaler, "max_replicas", "max")));

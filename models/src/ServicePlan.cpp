@@ -19,6 +19,50 @@ namespace {
 
 long long replica_kv_blocks(const ServicePlan& plan) { return plan.kv.kv_blocks; }
 
+long long prefill_replica_kv_blocks(const ServicePlan& plan) { return plan.prefill_kv.kv_blocks; }
+
+namespace {
+
+// The prefill pool of a disaggregated service: its replica, its cache (which must hold the
+// longest prompt and its first token) and the prompts it runs per second.
+void plan_prefill_pool(const InferenceService& service, const ClusterConfig& cluster,
+                       ServicePlan& plan) {
+  const ServingEngineConfig& e = service.engine;
+  plan.disaggregated = true;
+  plan.prefill_instance = plan.instance;
+  plan.prefill_instance.tp = service.disaggregation.prefill.tp;
+  plan.prefill_instance.gpu = inference_gpu(cluster.gpu);
+  try {
+    validate_inference_instance(plan.prefill_instance);
+    plan.prefill_kv = kv_capacity(plan.prefill_instance, e.max_batch_size, e.max_num_tokens,
+                                  e.kv_memory_fraction, e.tokens_per_block);
+  } catch (const ConfigurationError& error) {
+    fail(service, std::string("prefill pool: ").append(error.what()));
+  }
+  const long long block = e.tokens_per_block;
+  const long long longest = static_cast<long long>(service.traffic.input_tokens.max) + 1;
+  if ((longest + block - 1) / block > plan.prefill_kv.kv_blocks) {
+    fail(service, "prefill pool: a prompt of up to " +
+                      std::to_string(service.traffic.input_tokens.max) + " tokens needs " +
+                      std::to_string((longest + block - 1) / block) +
+                      " KV blocks but a prefill replica's cache holds " +
+                      std::to_string(plan.prefill_kv.kv_blocks) +
+                      "; expected shorter prompts, more tp or fp8");
+  }
+  // Whole prompts of the mean length filling the token budget, each attending to itself only.
+  const double input = std::max(1.0, std::round(plan.mean_input_tokens));
+  const double per_iteration = std::max(1.0, std::floor(e.max_num_tokens / input));
+  StepBatch batch;
+  for (int i = 0; i < static_cast<int>(per_iteration); ++i)
+    batch.prefill.push_back({input, 0, true});
+  const double step_s = inference_step_times(plan.prefill_instance, batch).total_s;
+  plan.prefill_replica_requests_per_s = per_iteration / step_s;
+  plan.prefill_replicas_for_peak =
+      static_cast<int>(std::ceil(plan.peak_rate_per_s / plan.prefill_replica_requests_per_s));
+}
+
+}  // namespace
+
 ServicePlan plan_service(const InferenceService& service, const ClusterConfig& cluster,
                          const ClusterPlan& cluster_plan) {
   ServicePlan plan;
@@ -95,6 +139,7 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   plan.mean_rate_per_s = traffic.mean_rate_per_s(service.duration_s);
   plan.replicas_for_peak =
       static_cast<int>(std::ceil(plan.peak_rate_per_s / plan.replica_requests_per_s));
+  if (service.disaggregation.enabled) plan_prefill_pool(service, cluster, plan);
 
   const double cluster_gpus = static_cast<double>(cluster_plan.gpus);
   plan.owned_usd_per_gpu_hour = cluster_plan.cost.owned_usd_per_h / cluster_gpus;

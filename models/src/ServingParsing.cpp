@@ -165,11 +165,12 @@ AutoscalerConfig parse_autoscaler(YamlMap& service) {
   auto map = service.optional_map("autoscaler");
   if (!map) return a;
   a.enabled = true;
-  a.metric = map->choice("metric", {"queue", "utilization"}) == "queue"
-                 ? ScalingMetric::Queue
-                 : ScalingMetric::Utilization;
-  a.target = a.metric == ScalingMetric::Queue ? map->quantity("target", Quantity::Number)
-                                              : map->quantity("target", Quantity::Fraction);
+  const std::string metric = map->choice("metric", {"queue", "concurrency", "utilization"});
+  a.metric = metric == "queue"         ? ScalingMetric::Queue
+             : metric == "concurrency" ? ScalingMetric::Concurrency
+                                       : ScalingMetric::Utilization;
+  a.target = a.metric == ScalingMetric::Utilization ? map->quantity("target", Quantity::Fraction)
+                                                    : map->quantity("target", Quantity::Number);
   if (!(a.target > 0)) map->fail("target", "is zero", "a positive target");
   a.min_replicas = read_int(*map, "min_replicas", 1, 1);
   a.max_replicas = read_int(*map, "max_replicas", 0, 1);
@@ -251,6 +252,64 @@ ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
   return space;
 }
 
+int parse_tp(YamlMap& map, const ClusterConfig& cluster) {
+  const int tp = read_int(map, "tp", 1);
+  const int domain = std::min(cluster.server.nvlink_domain_gpus, cluster.server.gpus);
+  if (domain % tp != 0) {
+    map.fail("tp",
+             std::to_string(tp) + " does not divide the " + std::to_string(domain) +
+                 " GPUs of one scale-up domain of " + cluster.server.id,
+             "a replica inside one NVLink domain: tp dividing " + std::to_string(domain));
+  }
+  return tp;
+}
+
+ServingPool parse_pool(YamlMap& parent, const std::string& key, const ClusterConfig& cluster) {
+  YamlMap map = parent.map(key);
+  ServingPool pool;
+  pool.tp = parse_tp(map, cluster);
+  pool.replicas = read_int(map, "replicas", 1);
+  const int per_server = cluster.server.gpus;
+  const int fewest = (pool.replicas * pool.tp + per_server - 1) / per_server;
+  pool.servers = read_int(map, "servers", fewest, 1);
+  if (pool.servers < fewest) {
+    map.fail("servers",
+             std::to_string(pool.servers) + " servers of " + std::to_string(per_server) +
+                 " GPUs do not hold " + std::to_string(pool.replicas) + " replicas of tp " +
+                 std::to_string(pool.tp),
+             "at least " + std::to_string(fewest));
+  }
+  map.finish();
+  return pool;
+}
+
+// The `disaggregation` key: a prefill pool and a decode pool, laid out from server 0.
+Disaggregation parse_disaggregation(YamlMap& service, const ClusterConfig& cluster,
+                                    int service_servers) {
+  Disaggregation d;
+  if (!service.has("disaggregation")) return d;
+  for (const char* key : {"parallelism", "replicas", "autoscaler"}) {
+    if (service.has(key)) {
+      service.fail(key, "is set together with disaggregation",
+                   "tp and replicas per pool (disaggregation.prefill, disaggregation.decode); "
+                   "no autoscaler with disaggregated pools");
+    }
+  }
+  YamlMap map = service.map("disaggregation");
+  d.enabled = true;
+  d.prefill = parse_pool(map, "prefill", cluster);
+  d.decode = parse_pool(map, "decode", cluster);
+  if (d.prefill.servers + d.decode.servers > service_servers) {
+    map.fail("decode",
+             "the pools need " + std::to_string(d.prefill.servers) + " + " +
+                 std::to_string(d.decode.servers) + " servers, more than the service's " +
+                 std::to_string(service_servers),
+             "pools whose servers add up to at most " + std::to_string(service_servers));
+  }
+  map.finish();
+  return d;
+}
+
 }  // namespace
 
 std::vector<TraceRequest> load_trace(const std::string& path) {
@@ -298,19 +357,11 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   }
   s.precision = precision == "fp8" ? InferencePrecision::FP8 : InferencePrecision::BF16;
   if (auto parallelism = map.optional_map("parallelism")) {
-    s.tp = read_int(*parallelism, "tp", 1);
     s.pp = read_int(*parallelism, "pp", 1);
     if (s.pp != 1) {
       parallelism->fail("pp", "pipeline-parallel serving is not modelled yet", "pp 1");
     }
-    const int domain = std::min(cluster->server.nvlink_domain_gpus, cluster->server.gpus);
-    if (domain % s.tp != 0) {
-      parallelism->fail(
-          "tp",
-          std::to_string(s.tp) + " does not divide the " + std::to_string(domain) +
-              " GPUs of one scale-up domain of " + cluster->server.id,
-          "a replica inside one NVLink domain: tp dividing " + std::to_string(domain));
-    }
+    s.tp = parse_tp(*parallelism, *cluster);
     parallelism->finish();
   }
   s.servers = read_int(map, "servers", 0, 1);
@@ -321,6 +372,11 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
              "at most " + std::to_string(cluster->server_count));
   }
   const int servers = s.servers > 0 ? s.servers : cluster->server_count;
+  s.disaggregation = parse_disaggregation(map, *cluster, servers);
+  if (s.disaggregation.enabled) {
+    s.tp = s.disaggregation.decode.tp;
+    s.replicas = s.disaggregation.decode.replicas;
+  }
   const int fit = servers * cluster->server.gpus / s.tp;
   s.engine = parse_engine(map);
   s.traffic = parse_traffic(map, s.model.max_seq_len, base_dir);
@@ -343,7 +399,9 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
                        "is above max_replicas", "min_replicas <= max_replicas");
     }
   }
-  s.replicas = read_int(map, "replicas", s.autoscaler.enabled ? s.autoscaler.min_replicas : fit);
+  if (!s.disaggregation.enabled) {
+    s.replicas = read_int(map, "replicas", s.autoscaler.enabled ? s.autoscaler.min_replicas : fit);
+  }
   if (s.replicas > fit) {
     map.fail("replicas",
              std::to_string(s.replicas) + " replicas of tp " + std::to_string(s.tp) +

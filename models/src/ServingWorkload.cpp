@@ -73,7 +73,15 @@ const char* kv_policy_name(KvPolicy policy) {
 }
 
 const char* scaling_metric_name(ScalingMetric metric) {
-  return metric == ScalingMetric::Queue ? "queue" : "utilization";
+  switch (metric) {
+    case ScalingMetric::Queue:
+      return "queue";
+    case ScalingMetric::Utilization:
+      return "utilization";
+    case ScalingMetric::Concurrency:
+      break;
+  }
+  return "concurrency";
 }
 
 }  // namespace capsim

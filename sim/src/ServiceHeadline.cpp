@@ -46,6 +46,14 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
                 std::to_string(service.autoscaler.max_replicas) + " on " +
                 scaling_metric_name(service.autoscaler.metric);
   }
+  const Disaggregation& d = service.disaggregation;
+  if (d.enabled) {
+    replicas = "prefill " + std::to_string(d.prefill.replicas) + " x TP" +
+               std::to_string(d.prefill.tp) + " on " + std::to_string(d.prefill.servers) +
+               " server(s), decode " + std::to_string(d.decode.replicas) + " x TP" +
+               std::to_string(d.decode.tp) + " on " + std::to_string(d.decode.servers) +
+               " (KV over the fabric)";
+  }
   std::vector<HeadlineRow> rows = {
       {"service", service.name + " (inference of " + service.model.id + ", " +
                       inference_precision_name(service.precision) + ")"},
@@ -64,6 +72,16 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
       {"KV cache", number(static_cast<double>(plan.kv.kv_tokens), "%.0f") +
                        " tokens per replica (" +
                        format_quantity(plan.kv.kv_bytes, Quantity::Bytes) + " per GPU)"}};
+  if (d.enabled) {
+    rows[4].value = "decode " + number(plan.replica_requests_per_s, "%.4g") +
+                    " req/s per replica (max throughput, prefill counted: a lower bound), " +
+                    ">= " + std::to_string(plan.replicas_for_peak) + " replicas; prefill " +
+                    number(plan.prefill_replica_requests_per_s, "%.4g") +
+                    " req/s per replica, >= " + std::to_string(plan.prefill_replicas_for_peak) +
+                    " replicas for the peak";
+    rows[5].value += "; prefill " + number(static_cast<double>(plan.prefill_kv.kv_tokens), "%.0f") +
+                     " tokens per replica";
+  }
   if (index >= result.service_outcomes.size()) return rows;
   const ServiceOutcome& outcome = result.service_outcomes[index];
   if (!outcome.simulated) {
@@ -87,6 +105,13 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
                                      std::to_string(s.preemptions) + " preemptions"});
   rows.push_back({"replicas", "peak " + std::to_string(s.peak_replicas) + ", " +
                                   number(s.replica_seconds / 3600, "%.4g") + " replica-hours"});
+  rows.push_back({"prefill interference",
+                  std::to_string(s.mixed_iterations) + " of " + std::to_string(s.iterations) +
+                      " iterations ran prompt chunks beside decode tokens"});
+  if (d.enabled) {
+    rows.push_back({"KV transfers", format_quantity(s.kv_transfer_bytes, Quantity::Bytes) +
+                                        " from prefill to decode replicas"});
+  }
   rows.push_back({"cost if owned", money(outcome.owned_usd) + " (" +
                                        money(outcome.owned_usd / outcome.hours) + "/h, " +
                                        money(outcome.owned_usd_per_million_output_tokens) +

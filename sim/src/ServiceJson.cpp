@@ -48,7 +48,10 @@ nlohmann::json stats_json(const ServiceStats& s) {
           {"kv_utilization", s.kv_utilization},
           {"preemptions", s.preemptions},
           {"iterations", s.iterations},
+          {"mixed_iterations", s.mixed_iterations},
+          {"kv_transfer_bytes", s.kv_transfer_bytes},
           {"replica_seconds", s.replica_seconds},
+          {"gpu_seconds", s.gpu_seconds},
           {"peak_replicas", s.peak_replicas},
           {"replicas_over_time", replicas}};
 }
@@ -74,7 +77,10 @@ ServiceStats stats_from_json(const nlohmann::json& j) {
   s.kv_utilization = j.at("kv_utilization").get<double>();
   s.preemptions = j.at("preemptions").get<long long>();
   s.iterations = j.at("iterations").get<long long>();
+  s.mixed_iterations = j.at("mixed_iterations").get<long long>();
+  s.kv_transfer_bytes = j.at("kv_transfer_bytes").get<double>();
   s.replica_seconds = j.at("replica_seconds").get<double>();
+  s.gpu_seconds = j.at("gpu_seconds").get<double>();
   s.peak_replicas = j.at("peak_replicas").get<int>();
   for (const auto& r : j.at("replicas_over_time")) {
     s.replicas_over_time.push_back({r.at("time_s").get<double>(), r.at("active").get<int>(),

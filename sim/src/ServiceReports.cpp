@@ -12,6 +12,25 @@ using Json = nlohmann::json;
 
 Json optional_json(const std::optional<double>& value) { return value ? Json(*value) : Json(); }
 
+Json disaggregation_json(const InferenceService& s, const ServicePlan& p) {
+  const Disaggregation& d = s.disaggregation;
+  if (!d.enabled) return Json();
+  return {{"prefill",
+           {{"tp", d.prefill.tp},
+            {"replicas", d.prefill.replicas},
+            {"servers", d.prefill.servers},
+            {"kv_tokens_per_replica", p.prefill_kv.kv_tokens},
+            {"replica_requests_per_s", p.prefill_replica_requests_per_s},
+            {"replicas_for_peak", p.prefill_replicas_for_peak}}},
+          {"decode",
+           {{"tp", d.decode.tp},
+            {"replicas", d.decode.replicas},
+            {"servers", d.decode.servers},
+            {"kv_tokens_per_replica", p.kv.kv_tokens},
+            {"replica_requests_per_s", p.replica_requests_per_s},
+            {"replicas_for_peak", p.replicas_for_peak}}}};
+}
+
 Json service_json(const Result& result, std::size_t i) {
   const InferenceService& s = result.services[i];
   const ServicePlan& p = result.service_plans[i];
@@ -55,6 +74,7 @@ Json service_json(const Result& result, std::size_t i) {
                                          {"tolerance", s.autoscaler.tolerance}}
                                   : Json()},
                {"slo", slo},
+               {"disaggregation", disaggregation_json(s, p)},
                {"estimate",
                 {{"weights_bytes_per_gpu", p.kv.weights_bytes},
                  {"kv_bytes_per_gpu", p.kv.kv_bytes},

@@ -26,7 +26,10 @@ void price(const ServicePlan& plan, const InferenceService& service, ServiceOutc
   out.hours = s.end_s / 3600;
   out.owned_usd = plan.gpus * plan.owned_usd_per_gpu_hour * out.hours;
   if (plan.rented_usd_per_gpu_hour) {
-    out.rented_usd = s.replica_seconds / 3600 * service.tp * *plan.rented_usd_per_gpu_hour;
+    // Disaggregated pools differ in tp: GPU-seconds count each replica's own.
+    const double gpu_hours =
+        plan.disaggregated ? s.gpu_seconds / 3600 : s.replica_seconds / 3600 * service.tp;
+    out.rented_usd = gpu_hours * *plan.rented_usd_per_gpu_hour;
   }
   if (s.output_tokens > 0) {
     out.owned_usd_per_million_output_tokens = out.owned_usd / (s.output_tokens / 1e6);
@@ -37,6 +40,28 @@ void price(const ServicePlan& plan, const InferenceService& service, ServiceOutc
 }
 
 }  // namespace
+
+std::optional<PrefillPoolSetup> prefill_pool_setup(const InferenceService& service,
+                                                   const ServicePlan& plan,
+                                                   const ClusterConfig& cluster,
+                                                   const ClusterPlan& cluster_plan) {
+  const Disaggregation& d = service.disaggregation;
+  if (!d.enabled) return std::nullopt;
+  PrefillPoolSetup pool;
+  pool.instance = plan.prefill_instance;
+  pool.kv_blocks = prefill_replica_kv_blocks(plan);
+  pool.replicas = d.prefill.replicas;
+  // From server 0: the prefill pool's servers, then the decode pool's; replicas on consecutive
+  // GPUs (tp divides the NVLink domain, so a replica stays in one).
+  for (int r = 0; r < d.prefill.replicas; ++r) pool.first_gpus.push_back(r * d.prefill.tp);
+  const int decode_base = d.prefill.servers * cluster.server.gpus;
+  for (int r = 0; r < d.decode.replicas; ++r)
+    pool.decode_first_gpus.push_back(decode_base + r * d.decode.tp);
+  pool.topology = &cluster_plan.topology;
+  pool.scaleup_efficiency = cluster.gpu.scaleup_collective_efficiency;
+  pool.network_efficiency = cluster.nic.collective_efficiency;
+  return pool;
+}
 
 double percentile_of(const ServiceStats& stats, const LatencySlo& slo) {
   const LatencyStats& s = slo.measure == "ttft"   ? stats.ttft
@@ -82,6 +107,9 @@ void simulate_services_in_child(const Scenario& scenario, Result& result,
           setup.replicas = service.replicas;
           setup.duration_s = service.duration_s;
           setup.slo = service.slo;
+          const std::size_t c = cluster_index(scenario, service.cluster);
+          setup.prefill_pool =
+              prefill_pool_setup(service, plan, scenario.clusters[c], result.clusters[c]);
           setups.push_back(std::move(setup));
         }
         ServingSettings settings;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "capsim/models/Scenario.hpp"
@@ -19,6 +20,12 @@ void plan_services(const Scenario& scenario, Result& result);
 /// drawn from result.seed. `progress` gets the fraction of simulated time done.
 void simulate_services_in_child(const Scenario& scenario, Result& result,
                                 const std::function<void(double)>& progress);
+
+/// A disaggregated service's prefill pool laid out on its cluster (nullopt otherwise).
+std::optional<PrefillPoolSetup> prefill_pool_setup(const InferenceService& service,
+                                                   const ServicePlan& plan,
+                                                   const ClusterConfig& cluster,
+                                                   const ClusterPlan& cluster_plan);
 
 /// The figure a latency limit bounds: its measure's percentile in `stats`.
 double percentile_of(const ServiceStats& stats, const LatencySlo& slo);

@@ -73,6 +73,11 @@ ServingSearchResult search_service(const Scenario& scenario, const InferenceServ
                              ": search needs an slo with at least one latency limit (ttft_p99, "
                              "tpot_p99, ...) to meet");
   }
+  if (service.disaggregation.enabled) {
+    throw ConfigurationError(who +
+                             ": search does not size disaggregated prefill and decode pools yet; "
+                             "expected a service without a disaggregation key");
+  }
   ServingSearchResult result;
   result.service = service.name;
   result.rented = scenario.economics.ownership == "rent";

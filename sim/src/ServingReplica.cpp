@@ -23,16 +23,43 @@ long long ReplicaEngine::block_key(long long base) const {
   return ((base - 1) % block_ + block_) % block_;
 }
 
-void ReplicaEngine::start_decode(int request) {
+void ReplicaEngine::start_decode(int request, long long from) {
   RequestState& s = requests_[static_cast<std::size_t>(request)];
-  s.decode_from = k_;
-  // The cache holds the input and every sampled token but the last: input + generated - 1.
-  s.base = s.input + s.generated - 1 - k_;
+  s.decode_from = from;
+  // After iteration `from` the cache holds the input and every sampled token but the last:
+  // input + generated - 1; iteration from + 1 writes one more.
+  s.base = s.input + s.generated - 1 - from;
   ++decoding_;
   base_sum_ += s.base;
   ++crossing_[static_cast<std::size_t>(block_key(s.base))];
   decode_order_.insert({s.admitted, request});
-  finishes_.push({k_ + (s.output - s.generated), s.admitted, request, s.epoch});
+  finishes_.push({from + (s.output - s.generated), s.admitted, request, s.epoch});
+}
+
+long long ReplicaEngine::admission_blocks(const RequestState& s) const {
+  if (config_.kv_policy == KvPolicy::GuaranteedNoEvict) return blocks_for(s.input + s.output);
+  if (s.kv_ready) return blocks_for(s.input + 1);
+  return blocks_for(s.prompt == 0 ? s.input : s.prompt);
+}
+
+void ReplicaEngine::admit_decoding(long long budget) {
+  while (!waiting_.empty() && running_ < config_.max_batch_size && budget > decoding_) {
+    const int request = waiting_.front();
+    RequestState& s = requests_[static_cast<std::size_t>(request)];
+    if (!s.kv_ready) break;
+    const long long need = admission_blocks(s);
+    if (need > free_blocks_) break;
+    waiting_.pop_front();
+    free_blocks_ -= need;
+    s.blocks = need;
+    s.kv_ready = false;
+    s.prompt = s.prefilled = s.input;
+    s.generated = 1;
+    s.admitted = admissions_++;
+    ++running_;
+    // As if iteration k_ - 1 had sampled its first token: it decodes in iteration k_.
+    start_decode(request, k_ - 1);
+  }
 }
 
 void ReplicaEngine::stop_decode(int request) {
@@ -64,6 +91,7 @@ void ReplicaEngine::finish(int request, double now_s, long long blocks) {
   --running_;
   s.finish_s = now_s;
   ++finished;
+  if (finished_log) finished_log->push_back(request);
 }
 
 void ReplicaEngine::schedule_prefill(int request, long long& budget) {
@@ -91,6 +119,7 @@ double ReplicaEngine::begin_iteration(double now_s) {
     }
     free_blocks_ -= growing(k_);
   }
+  if (!preempted) admit_decoding(budget);
   if (decoding_ > 0) {
     batch_.decode_sequences = static_cast<double>(decoding_);
     batch_.decode_context_tokens = static_cast<double>(base_sum_ + decoding_ * k_);
@@ -105,9 +134,10 @@ double ReplicaEngine::begin_iteration(double now_s) {
   while (!preempted && !waiting_.empty() && running_ < config_.max_batch_size && budget > 0) {
     const int request = waiting_.front();
     RequestState& s = requests_[static_cast<std::size_t>(request)];
+    if (s.kv_ready) break;  // decodes from the next iteration's admit_decoding()
     if (s.prompt == 0) s.prompt = s.input;
     if (!config_.chunked_prefill && s.prompt > budget) break;
-    const long long need = evicting ? blocks_for(s.prompt) : blocks_for(s.input + s.output);
+    const long long need = admission_blocks(s);
     if (need > free_blocks_) break;
     waiting_.pop_front();
     free_blocks_ -= need;
@@ -120,10 +150,12 @@ double ReplicaEngine::begin_iteration(double now_s) {
     schedule_prefill(request, budget);
   }
   if (batch_.prefill.empty() && decoding_ == 0) return step_s_ = 0;
+  if (!batch_.prefill.empty() && decoding_ > 0) ++mixed_iterations;
   step_s_ = steps_.step_s(batch_);
   busy_s += step_s_;
   kv_block_s += static_cast<double>(used_blocks()) * step_s_;
   waiting_s += static_cast<double>(waiting_.size()) * step_s_;
+  outstanding_s += static_cast<double>(outstanding()) * step_s_;
   return step_s_;
 }
 
@@ -152,7 +184,7 @@ void ReplicaEngine::end_iteration(double now_s) {
     if (s.generated >= s.output) {
       finish(request, now_s, evicting ? blocks_for(s.prompt) : s.blocks);
     } else {
-      start_decode(request);
+      start_decode(request, k_);
     }
   }
   ++k_;
@@ -176,8 +208,9 @@ int ReplicaEngine::plan_followers(double end_s, double horizon_s, int most) {
   if (may_admit) {
     const RequestState& head = requests_[static_cast<std::size_t>(waiting_.front())];
     const long long prompt = head.prompt == 0 ? head.input : head.prompt;
-    if (!config_.chunked_prefill && prompt > budget) may_admit = false;
-    need = evicting ? blocks_for(prompt) : blocks_for(head.input + head.output);
+    if (!head.kv_ready && !config_.chunked_prefill && prompt > budget) may_admit = false;
+    // A kv_ready head needs budget for its decode token (admit_decoding's budget > decoding).
+    need = admission_blocks(head);
   }
   long long free_blocks = free_blocks_;
   StepBatch batch;
@@ -207,6 +240,7 @@ void ReplicaEngine::begin_follower(double step_s) {
   busy_s += step_s_;
   kv_block_s += static_cast<double>(used_blocks()) * step_s_;
   waiting_s += static_cast<double>(waiting_.size()) * step_s_;
+  outstanding_s += static_cast<double>(outstanding()) * step_s_;
 }
 
 void ReplicaEngine::end_run(int followers) {

@@ -16,6 +16,9 @@
 //   4. admission  queued requests, in order, while fewer than max_batch_size sequences run, the
 //                 free blocks hold the prompt (max-utilization) or prompt + output (guaranteed),
 //                 and budget is left; their first chunk runs in this iteration.
+// On the decode pool of a disaggregated service, requests arrive with their prompt's KV and
+// first token (kv_ready): those at the head of the queue are admitted before step 2, with the
+// blocks of prompt + first token (max-utilization) or prompt + output, and decode in it.
 // The iteration lasts StepTimeTable::step_s of that batch. At its end every sequence whose
 // prompt is complete samples a token (its first: the time to first token), decoding sequences
 // one more; a sequence with all its output tokens finishes and frees its blocks.
@@ -62,6 +65,10 @@ struct RequestState {
   long long blocks = 0;       ///< blocks held at admission (and, decoding, at its start)
   long long admitted = 0;     ///< admission order on its replica
   unsigned epoch = 0;         ///< bumped when preempted: older heap entries are void
+  /// Disaggregated decode pool: the prompt's KV and first token came from a prefill replica, so
+  /// admission starts it decoding in the same iteration (cleared at admission; a preempted
+  /// sequence is recomputed as a prompt like any other).
+  bool kv_ready = false;
 };
 
 class ReplicaEngine {
@@ -98,9 +105,13 @@ class ReplicaEngine {
 
   long long preemptions = 0;
   long long iterations = 0;
+  long long mixed_iterations = 0;  ///< iterations with prefill chunks and decode tokens
+  /// When set, every finished request is appended (the prefill pool hands them on).
+  std::vector<int>* finished_log = nullptr;
   double busy_s = 0;         ///< time spent in iterations
   double kv_block_s = 0;     ///< blocks in use x iteration time, summed
   double waiting_s = 0;      ///< queued requests x iteration time, summed
+  double outstanding_s = 0;  ///< queued + running requests x iteration time, summed
   double output_tokens = 0;  ///< sampled tokens
   long long finished = 0;
 
@@ -116,7 +127,12 @@ class ReplicaEngine {
   };
   long long block_key(long long base) const;
   long long blocks_for(long long tokens) const { return (tokens + block_ - 1) / block_; }
-  void start_decode(int request);
+  /// Starts decoding after iteration `from`, which sampled the sequence's `generated` tokens.
+  void start_decode(int request, long long from);
+  /// Blocks admission takes for the request (kv_policy, kv_ready).
+  long long admission_blocks(const RequestState& s) const;
+  /// Admits kv_ready requests at the head of the queue into this iteration's decode batch.
+  void admit_decoding(long long budget);
   void stop_decode(int request);
   void preempt(int request);
   void finish(int request, double now_s, long long blocks);

@@ -14,7 +14,9 @@
 #include <simgrid/s4u/Semaphore.hpp>
 #include <string>
 
+#include "KvTransfer.hpp"
 #include "ServingReplica.hpp"
+#include "ServingWorld.hpp"
 #include "SimEngine.hpp"
 #include "capsim/models/Errors.hpp"
 
@@ -25,43 +27,6 @@ namespace {
 namespace s4u = simgrid::s4u;
 
 double now() { return s4u::Engine::get_clock(); }
-
-enum class Phase { Starting, Active, Draining, Stopped };
-
-struct Replica {
-  std::unique_ptr<ReplicaEngine> engine;
-  Phase phase = Phase::Active;
-  double born_s = 0, stopped_s = -1;
-  s4u::SemaphorePtr wake = s4u::Semaphore::create(0);
-  bool sleeping = false;
-  double kv_block_s_mark = 0, waiting_s_mark = 0;  // at the autoscaler's last reading
-};
-
-struct ServiceRun {
-  const ServiceSetup* setup = nullptr;
-  std::vector<RequestState> requests;
-  std::vector<int> replica_of;
-  std::unique_ptr<StepTimeTable> steps;
-  std::vector<std::unique_ptr<Replica>> replicas;
-  std::deque<int> pending;  // arrived while no replica took requests
-  std::size_t next_round_robin = 0;
-  double output_tokens_in_window = 0;
-  std::vector<ReplicaSample> samples;
-  std::deque<std::pair<double, int>> wishes;  // the autoscaler's (time, replicas wanted)
-  int peak_alive = 0;
-  double next_tick_s = 0;  // the autoscaler's next reading (infinity without one)
-};
-
-struct World {
-  std::vector<ServiceRun> services;
-  long long total_requests = 0;
-  long long finished = 0;
-  std::uint64_t events = 0;
-  s4u::SemaphorePtr all_done = s4u::Semaphore::create(0);
-  s4u::Host* host = nullptr;
-  double window_s = 0;    // the longest duration
-  double deadline_s = 0;  // the controller ends the simulation then at the latest
-};
 
 // Longest run of iterations one sleep plays: bounds the step times planned in vain when an
 // arrival cuts the run short.
@@ -91,39 +56,80 @@ void record(ServiceRun& s) {
 void deliver(ServiceRun& s, std::size_t index, int request) {
   Replica& r = *s.replicas[index];
   r.engine->enqueue(request);
-  s.replica_of[static_cast<std::size_t>(request)] = static_cast<int>(index);
+  if (!r.prefill) s.replica_of[static_cast<std::size_t>(request)] = static_cast<int>(index);
   if (r.sleeping) {
     r.sleeping = false;
     r.wake->release();
   }
 }
 
-void route(ServiceRun& s, int request) {
+// The replica of the pool (prefill or not) that takes the next request; replicas.size() if none.
+std::size_t choose(ServiceRun& s, bool prefill) {
   std::size_t best = s.replicas.size();
   if (s.setup->router == RouterPolicy::LeastOutstanding) {
     int fewest = 0;
     for (std::size_t i = 0; i < s.replicas.size(); ++i) {
       const Replica& r = *s.replicas[i];
-      if (r.phase != Phase::Active) continue;
-      if (best == s.replicas.size() || r.engine->outstanding() < fewest) {
+      if (r.phase != Phase::Active || r.prefill != prefill) continue;
+      const int outstanding = r.engine->outstanding() + r.incoming;
+      if (best == s.replicas.size() || outstanding < fewest) {
         best = i;
-        fewest = r.engine->outstanding();
+        fewest = outstanding;
       }
     }
   } else {
+    std::size_t& cursor = prefill ? s.next_prefill_round_robin : s.next_round_robin;
     for (std::size_t tried = 0; tried < s.replicas.size(); ++tried) {
-      const std::size_t i = (s.next_round_robin + tried) % s.replicas.size();
-      if (s.replicas[i]->phase != Phase::Active) continue;
+      const std::size_t i = (cursor + tried) % s.replicas.size();
+      if (s.replicas[i]->phase != Phase::Active || s.replicas[i]->prefill != prefill) continue;
       best = i;
-      s.next_round_robin = i + 1;
+      cursor = i + 1;
       break;
     }
   }
+  return best;
+}
+
+void route(ServiceRun& s, int request) {
+  const std::size_t best = choose(s, s.transfers != nullptr);
   if (best == s.replicas.size()) {
     s.pending.push_back(request);
     return;
   }
   deliver(s, best, request);
+}
+
+void request_done(World& world) {
+  ++world.finished;
+  if (world.finished == world.total_requests) world.all_done->release();
+}
+
+// A prompt finished on prefill replica `p`: its KV goes to the decode replica with the fewest
+// outstanding requests (transfers on their way counted), which streams the first token once
+// the KV has arrived. A one-token request ends on the prefill replica.
+void hand_on(World& world, ServiceRun& s, const Replica& p, int request) {
+  RequestState& q = s.requests[static_cast<std::size_t>(request)];
+  const RequestState& prefilled = s.prefill_requests[static_cast<std::size_t>(request)];
+  q.first_scheduled_s = prefilled.first_scheduled_s;
+  if (q.output <= 1) {
+    q.first_token_s = q.finish_s = prefilled.finish_s;
+    request_done(world);
+    return;
+  }
+  const std::size_t d = choose(s, false);
+  ++s.replicas[d]->incoming;
+  s4u::Actor::create(s.setup->name + ".kv", world.host,
+                     [&world, &s, &q, request, d, from = p.pool_index] {
+                       s4u::Actor::self()->daemonize();
+                       Replica& decode = *s.replicas[d];
+                       s.kv_transfer_bytes += s.transfers->send(from, decode.pool_index, q.input);
+                       ++world.events;
+                       q.first_token_s = now();
+                       q.generated = 1;
+                       q.kv_ready = true;
+                       --decode.incoming;
+                       deliver(s, d, request);
+                     });
 }
 
 void replica_actor(World& world, ServiceRun& s, std::size_t index, double startup_s) {
@@ -189,6 +195,11 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
       }
       engine.end_run(static_cast<int>(last));
     }
+    if (r.prefill) {
+      for (const int request : r.finished_log) hand_on(world, s, r, request);
+      r.finished_log.clear();
+      continue;
+    }
     world.finished += engine.finished - finished_before;
     if (world.finished == world.total_requests && engine.finished > finished_before) {
       world.all_done->release();
@@ -196,11 +207,22 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
   }
 }
 
-void start_replica(World& world, ServiceRun& s, Phase phase, double startup_s) {
+void start_replica(World& world, ServiceRun& s, Phase phase, double startup_s,
+                   bool prefill = false) {
   const ServiceSetup& setup = *s.setup;
   auto replica = std::make_unique<Replica>();
-  replica->engine =
-      std::make_unique<ReplicaEngine>(*s.steps, setup.engine, setup.kv_blocks, s.requests);
+  replica->prefill = prefill;
+  if (prefill) {
+    replica->engine = std::make_unique<ReplicaEngine>(
+        *s.prefill_steps, setup.engine, setup.prefill_pool->kv_blocks, s.prefill_requests);
+    replica->engine->finished_log = &replica->finished_log;
+    replica->gpus = setup.prefill_pool->instance.tp;
+  } else {
+    replica->engine =
+        std::make_unique<ReplicaEngine>(*s.steps, setup.engine, setup.kv_blocks, s.requests);
+    replica->gpus = setup.instance.tp;
+  }
+  for (const auto& other : s.replicas) replica->pool_index += other->prefill == prefill;
   replica->phase = phase;
   replica->born_s = now();
   s.replicas.push_back(std::move(replica));
@@ -230,13 +252,23 @@ double read_metric(ServiceRun& s, double interval_s) {
   for (auto& r : s.replicas) {
     const ReplicaEngine& e = *r->engine;
     const double kv = e.kv_block_s - r->kv_block_s_mark, waiting = e.waiting_s - r->waiting_s_mark;
+    const double outstanding = e.outstanding_s - r->outstanding_s_mark;
     r->kv_block_s_mark = e.kv_block_s;
     r->waiting_s_mark = e.waiting_s;
+    r->outstanding_s_mark = e.outstanding_s;
     if (r->phase != Phase::Active) continue;
     ++active;
-    sum += a.metric == ScalingMetric::Queue
-               ? waiting / interval_s
-               : kv / (interval_s * static_cast<double>(e.kv_blocks()));
+    switch (a.metric) {
+      case ScalingMetric::Queue:
+        sum += waiting / interval_s;
+        break;
+      case ScalingMetric::Concurrency:
+        sum += outstanding / interval_s;
+        break;
+      case ScalingMetric::Utilization:
+        sum += kv / (interval_s * static_cast<double>(e.kv_blocks()));
+        break;
+    }
   }
   return active > 0 ? sum / active : 0;
 }
@@ -307,109 +339,28 @@ void check(const ServiceSetup& setup) {
     throw ConfigurationError(who +
                              ": autoscaler needs 1 <= min <= replicas <= max, a positive "
                              "interval and target");
-}
-
-bool within_slo(const RequestRecord& r, const ServiceSlo& slo) {
-  for (const LatencySlo& limit : slo.latency) {
-    double value = 0;
-    if (limit.measure == "ttft") {
-      value = r.first_token_s - r.arrival_s;
-    } else if (limit.measure == "e2e") {
-      value = r.finish_s - r.arrival_s;
-    } else {
-      if (r.output_tokens < 2) continue;
-      value = (r.finish_s - r.first_token_s) / (r.output_tokens - 1);
-    }
-    if (value > limit.limit_s) return false;
+  if (const auto& pool = setup.prefill_pool) {
+    if (pool->replicas < 1 || pool->kv_blocks < 1 || !pool->topology || a.enabled ||
+        static_cast<int>(pool->first_gpus.size()) != pool->replicas ||
+        static_cast<int>(pool->decode_first_gpus.size()) != setup.replicas)
+      throw ConfigurationError(who +
+                               ": a prefill pool needs replicas with KV blocks, the first GPU "
+                               "of each prefill and decode replica, a topology and no "
+                               "autoscaler");
+    const auto outside = [&](const std::vector<int>& firsts, int tp) {
+      for (const int gpu : firsts)
+        if (gpu < 0 || gpu + tp > pool->topology->gpu_count()) return true;
+      return false;
+    };
+    if (outside(pool->first_gpus, pool->instance.tp) ||
+        outside(pool->decode_first_gpus, setup.instance.tp))
+      throw ConfigurationError(who + ": a replica's GPUs lie outside the topology's " +
+                               std::to_string(pool->topology->gpu_count()));
   }
-  return true;
-}
-
-ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
-  const ServiceSetup& setup = *s.setup;
-  ServiceStats st;
-  st.name = setup.name;
-  st.duration_s = setup.duration_s;
-  st.end_s = end_s;
-  st.requests = static_cast<long long>(s.requests.size());
-  std::vector<double> ttft, tpot, e2e, queue;
-  long long in_window = 0;
-  for (std::size_t i = 0; i < s.requests.size(); ++i) {
-    const RequestState& q = s.requests[i];
-    RequestRecord r;
-    r.arrival_s = q.arrival_s;
-    r.first_scheduled_s = q.first_scheduled_s;
-    r.first_token_s = q.first_token_s;
-    r.finish_s = q.finish_s;
-    r.input_tokens = q.input;
-    r.output_tokens = q.output;
-    r.preemptions = q.preemptions;
-    r.replica = s.replica_of[i];
-    if (keep) st.records.push_back(r);
-    if (r.finish_s < 0) continue;
-    ++st.completed;
-    if (r.finish_s <= setup.duration_s) ++in_window;
-    ttft.push_back(r.first_token_s - r.arrival_s);
-    e2e.push_back(r.finish_s - r.arrival_s);
-    queue.push_back(r.first_scheduled_s - r.arrival_s);
-    if (r.output_tokens >= 2)
-      tpot.push_back((r.finish_s - r.first_token_s) / (r.output_tokens - 1));
-    st.input_tokens += r.input_tokens;
-    st.output_tokens += r.output_tokens;
-    if (within_slo(r, setup.slo)) ++st.good_requests;
-  }
-  st.unfinished = st.requests - st.completed;
-  st.ttft = latency_stats(ttft);
-  st.tpot = latency_stats(tpot);
-  st.e2e = latency_stats(e2e);
-  st.queue = latency_stats(queue);
-  st.goodput_fraction =
-      st.requests > 0 ? static_cast<double>(st.good_requests) / static_cast<double>(st.requests)
-                      : 1;
-  st.requests_per_s = static_cast<double>(in_window) / setup.duration_s;
-  st.output_tokens_per_s = s.output_tokens_in_window / setup.duration_s;
-  double busy = 0, alive = 0, kv = 0, kv_capacity = 0;
-  for (const auto& r : s.replicas) {
-    const double until = r->stopped_s >= 0 ? r->stopped_s : end_s;
-    const double lived = std::max(0.0, until - r->born_s);
-    alive += lived;
-    busy += r->engine->busy_s;
-    kv += r->engine->kv_block_s;
-    kv_capacity += lived * static_cast<double>(r->engine->kv_blocks());
-    st.preemptions += r->engine->preemptions;
-    st.iterations += r->engine->iterations;
-  }
-  st.replica_seconds = alive;
-  st.gpu_utilization = alive > 0 ? busy / alive : 0;
-  st.kv_utilization = kv_capacity > 0 ? kv / kv_capacity : 0;
-  st.peak_replicas = s.peak_alive;
-  st.replicas_over_time = s.samples;
-  return st;
 }
 
 }  // namespace
 }  // namespace sim_detail
-
-LatencyStats latency_stats(std::vector<double>& values) {
-  LatencyStats st;
-  st.count = static_cast<long long>(values.size());
-  if (values.empty()) return st;
-  std::sort(values.begin(), values.end());
-  double sum = 0;
-  for (const double v : values) sum += v;
-  st.mean_s = sum / static_cast<double>(values.size());
-  // Nearest rank: the smallest value with at least p% of the values at or below it.
-  auto rank = [&](double p) {
-    const auto n = static_cast<double>(values.size());
-    const auto index = static_cast<std::size_t>(std::max(1.0, std::ceil(p / 100 * n))) - 1;
-    return values[std::min(index, values.size() - 1)];
-  };
-  st.p50_s = rank(50);
-  st.p90_s = rank(90);
-  st.p99_s = rank(99);
-  st.max_s = values.back();
-  return st;
-}
 
 ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
                                     const ServingSettings& settings) {
@@ -429,6 +380,11 @@ ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
       s.requests[r].input = services[i].requests[r].input_tokens;
       s.requests[r].output = services[i].requests[r].output_tokens;
     }
+    if (const auto& pool = services[i].prefill_pool) {
+      s.prefill_steps = std::make_unique<StepTimeTable>(pool->instance);
+      s.prefill_requests = s.requests;
+      for (RequestState& q : s.prefill_requests) q.output = 1;
+    }
     world.total_requests += static_cast<long long>(s.requests.size());
     world.window_s = std::max(world.window_s, services[i].duration_s);
     s.next_tick_s = services[i].autoscaler.enabled ? services[i].autoscaler.interval_s
@@ -440,10 +396,19 @@ ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
   auto* zone = s4u::create_full_zone("serving");
   world.host = zone->create_host("frontend", 1e9);
   world.host->seal();
+  for (ServiceRun& s : world.services) {
+    if (s.setup->prefill_pool) {
+      s.transfers = std::make_unique<KvTransfers>(*s.setup->prefill_pool, s.setup->instance, zone,
+                                                  s.setup->name + ".fabric");
+    }
+  }
   zone->seal();
 
   for (ServiceRun& s : world.services) {
     for (int r = 0; r < s.setup->replicas; ++r) start_replica(world, s, Phase::Active, 0);
+    if (const auto& pool = s.setup->prefill_pool) {
+      for (int r = 0; r < pool->replicas; ++r) start_replica(world, s, Phase::Active, 0, true);
+    }
     record(s);
     s4u::Actor::create(s.setup->name + ".arrivals", world.host,
                        [&world, &s, &settings] { arrivals_actor(world, s, settings); });

@@ -30,19 +30,27 @@ std::string vertex_label(const TopologyGraph& graph, TopologyVertex v) {
 }  // namespace
 
 SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes,
-                         LinkEfficiency efficiency)
+                         LinkEfficiency efficiency, const simgrid::s4u::NetZone* parent,
+                         const std::string& zone_name)
     : topology_(topology),
       routes_(routes),
       efficiency_(efficiency),
-      zone_(simgrid::s4u::create_full_zone("capsim")),
+      zone_(simgrid::s4u::create_full_zone(zone_name)),
       gpu_hosts_(topology.gpu_count(), nullptr),
-      links_(routes.edge_count(), nullptr) {}
+      links_(routes.edge_count(), nullptr) {
+  if (parent) {
+    zone_->set_parent(parent);
+    prefix_ = zone_name + "/";
+  }
+}
 
 void SimPlatform::use_gpu(int rank) {
   if (gpu_hosts_.at(rank)) return;
   const TopologyGraph& graph = topology_.graph();
-  gpu_hosts_[rank] =
-      zone_->create_host(vertex_label(graph, topology_.gpu_vertex(rank)), kHostFlops)->seal();
+  // Host and link names are global in SimGrid: a zone inside another gets its name as a prefix.
+  std::string name = prefix_;
+  name += vertex_label(graph, topology_.gpu_vertex(rank));
+  gpu_hosts_[rank] = zone_->create_host(name, kHostFlops)->seal();
 }
 
 simgrid::s4u::Host* SimPlatform::gpu_host(int rank) const {
@@ -56,7 +64,8 @@ simgrid::s4u::SplitDuplexLink* SimPlatform::link(std::size_t e) {
   const TopologyGraph& graph = topology_.graph();
   const auto a = routes_.first(e), b = routes_.second(e);
   const Link& edge = routes_.link(e);
-  const std::string name = std::string("e")
+  const std::string name = std::string(prefix_)
+                               .append("e")
                                .append(std::to_string(e))
                                .append(":")
                                .append(graph[a].name)

@@ -22,6 +22,7 @@
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
+#include <string>
 #include <vector>
 
 #include "capsim/models/FabricRoutes.hpp"
@@ -47,9 +48,12 @@ struct LinkEfficiency {
 /// Hosts and links of one Topology inside the engine's root zone.
 class SimPlatform {
  public:
-  /// Creates the zone. `topology` and `routes` (which numbers the edges) must outlive this.
+  /// Creates the zone (named `zone_name`, inside `parent` when given: seal this one first).
+  /// `topology` and `routes` (which numbers the edges) must outlive this.
   SimPlatform(const Topology& topology, const FabricRoutes& routes,
-              LinkEfficiency efficiency = LinkEfficiency{});
+              LinkEfficiency efficiency = LinkEfficiency{},
+              const simgrid::s4u::NetZone* parent = nullptr,
+              const std::string& zone_name = "capsim");
 
   /// Creates the host of GPU `rank` if it does not exist yet; call before seal().
   void use_gpu(int rank);
@@ -67,7 +71,8 @@ class SimPlatform {
   const FabricRoutes& routes_;
   LinkEfficiency efficiency_;
   simgrid::s4u::NetZone* zone_ = nullptr;
-  std::vector<simgrid::s4u::Host*> gpu_hosts_;         ///< by rank; null until used
+  std::string prefix_;                          ///< of host and link names: "" for a root zone
+  std::vector<simgrid::s4u::Host*> gpu_hosts_;  ///< by rank; null until used
   std::vector<simgrid::s4u::SplitDuplexLink*> links_;  ///< by edge number; null until used
 };
 

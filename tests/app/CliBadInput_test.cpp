@@ -120,6 +120,14 @@ TEST_F(BadInput, PlacedWorkloadsBeyondTheClusterAreRejected) {
   EXPECT_TRUE(contains(message, "to 5, more than its 4")) << message;
 }
 
+TEST_F(BadInput, DisaggregatedPoolWhoseTpDoesNotDivideTheNvlinkDomain) {
+  const std::string scenario = (scenarios_dir() / "serving-disaggregated-h100.yaml").string();
+  const std::string message =
+      expect_bad_input({"run", scenario, "--set", "workloads[0].disaggregation.prefill.tp=3"});
+  EXPECT_TRUE(contains(message, "workloads[0].disaggregation.prefill.tp")) << message;
+  EXPECT_TRUE(contains(message, "does not divide the 8 GPUs")) << message;
+}
+
 TEST_F(BadInput, MoreSlowServersThanTheClusterHas) {
   std::string text = quickstart_with("  seed: 1", "  seed: 1\n  variability: {slow_servers: 5}");
   const std::string message = expect_bad_input({"run", write_file("slow.yaml", text)});

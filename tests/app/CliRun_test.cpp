@@ -165,10 +165,14 @@ void check_services(const Json& result) {
                  sim["owned_usd"].get<double>() / (sim["output_tokens"].get<double>() / 1e6)));
     EXPECT_EQ(sim["rented_usd"].is_null(), estimate["rented_usd_per_gpu_hour"].is_null());
     if (!sim["rented_usd"].is_null()) {
-      EXPECT_TRUE(
-          near_rel(sim["rented_usd"].get<double>(),
-                   sim["replica_seconds"].get<double>() / 3600 * service["tp"].get<double>() *
-                       estimate["rented_usd_per_gpu_hour"].get<double>()));
+      EXPECT_TRUE(near_rel(sim["rented_usd"].get<double>(),
+                           sim["gpu_seconds"].get<double>() / 3600 *
+                               estimate["rented_usd_per_gpu_hour"].get<double>()));
+    }
+    // GPU-seconds are replica-seconds x tp, except for disaggregated pools of different tp.
+    if (service["disaggregation"].is_null()) {
+      EXPECT_TRUE(near_rel(sim["gpu_seconds"].get<double>(),
+                           sim["replica_seconds"].get<double>() * service["tp"].get<double>()));
     }
     EXPECT_GE(sim["peak_replicas"].get<int>(), service["replicas"].get<int>());
     EXPECT_GE(sim["replica_seconds"].get<double>(),

@@ -2,6 +2,7 @@
 // and every bad input with its file, line, column or key path and what is expected.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -113,7 +114,7 @@ TEST(ServingScenario, BadValuesNameTheirPlaceAndWhatIsExpected) {
                {"workloads[0].autoscaler.max_replicas", "need more than the service's 16 GPUs",
                 "at most 8"});
   expect_error(error_of(replaced("metric: utilization", "metric: cpu")),
-               {"workloads[0].autoscaler.metric", "queue, utilization"});
+               {"workloads[0].autoscaler.metric", "queue, concurrency, utilization"});
   expect_error(error_of(replaced("goodput: 99%", "goodput: 99")),
                {"workloads[0].slo.goodput", "fraction"});
   expect_error(error_of(replaced("ttft_p99: 500ms, tpot_p90: 40ms, ", "")),
@@ -124,6 +125,65 @@ TEST(ServingScenario, BadValuesNameTheirPlaceAndWhatIsExpected) {
                {"workloads[0].kind", "training, inference"});
   expect_error(error_of(kBase, {{"workloads[0].replicas", "9"}}),
                {"workloads[0].replicas", "at most 8"});
+}
+
+// kBase with `parallelism` and `autoscaler` replaced by disaggregated pools.
+std::string disaggregated(const std::string& pools) {
+  std::string text = kBase;
+  for (const std::string line : {"    parallelism: {tp: 2}\n",
+                                 "    autoscaler: {metric: utilization, target: 60%, "
+                                 "min_replicas: 2, startup: 2min}\n"}) {
+    const auto at = text.find(line);
+    EXPECT_NE(at, std::string::npos) << line;
+    text.erase(at, line.size());
+  }
+  return text + "    disaggregation: " + pools + "\n";
+}
+
+TEST(ServingScenario, DisaggregatedPoolsParseWithTheirServers) {
+  // dgx-h100: 8 GPUs per server. 2 prefill replicas of tp 2 take 4 GPUs: one server by default.
+  const Scenario s = parse(
+      disaggregated("{prefill: {tp: 2, replicas: 2}, decode: {tp: 4, replicas: 2, servers: 1}}"));
+  const InferenceService& v = s.services.at(0);
+  ASSERT_TRUE(v.disaggregation.enabled);
+  EXPECT_EQ(v.disaggregation.prefill.tp, 2);
+  EXPECT_EQ(v.disaggregation.prefill.replicas, 2);
+  EXPECT_EQ(v.disaggregation.prefill.servers, 1);
+  EXPECT_EQ(v.disaggregation.decode.servers, 1);
+  EXPECT_EQ(v.tp, 4) << "the decode pool's";
+  EXPECT_EQ(v.replicas, 2) << "the decode pool's";
+  EXPECT_FALSE(v.autoscaler.enabled);
+  // Planned: each pool gets its own replica and cache; tp 2 leaves fewer tokens per replica
+  // (two GPUs of 80 GB minus the fp8 weights) than tp 4.
+  const ClusterPlan cluster = plan_cluster(s.clusters[0], s.economics);
+  const ServicePlan plan = plan_service(v, s.clusters[0], cluster);
+  EXPECT_TRUE(plan.disaggregated);
+  EXPECT_EQ(plan.prefill_instance.tp, 2);
+  EXPECT_EQ(plan.instance.tp, 4);
+  EXPECT_LT(plan.prefill_kv.kv_tokens, plan.kv.kv_tokens);
+  EXPECT_GT(plan.prefill_replica_requests_per_s, 0);
+  EXPECT_EQ(plan.prefill_replicas_for_peak,
+            static_cast<int>(std::ceil(5 / plan.prefill_replica_requests_per_s)));
+}
+
+TEST(ServingScenario, BadDisaggregationIsRefusedWithItsKeyPath) {
+  const std::string pools = "{prefill: {tp: 2, replicas: 2}, decode: {tp: 4, replicas: 2}}";
+  expect_error(error_of(disaggregated(pools) + "    replicas: 3\n"),
+               {"workloads[0].replicas", "together with disaggregation", "per pool"});
+  expect_error(error_of(disaggregated(pools) + "    parallelism: {tp: 2}\n"),
+               {"workloads[0].parallelism", "together with disaggregation"});
+  expect_error(error_of(disaggregated("{prefill: {tp: 3}, decode: {tp: 4}}")),
+               {"workloads[0].disaggregation.prefill.tp", "does not divide the 8 GPUs"});
+  expect_error(error_of(disaggregated("{prefill: {tp: 8, replicas: 2, servers: 1}, decode: {}}")),
+               {"workloads[0].disaggregation.prefill.servers", "do not hold 2 replicas of tp 8",
+                "at least 2"});
+  expect_error(
+      error_of(disaggregated("{prefill: {tp: 8, replicas: 2}, decode: {tp: 8}}")),
+      {"workloads[0].disaggregation.decode", "need 2 + 1 servers", "more than the service's 2"});
+  expect_error(error_of(disaggregated("{prefill: {tp: 2}}")),
+               {"workloads[0].disaggregation.decode", "missing"});
+  expect_error(error_of(disaggregated("{prefill: {tp: 2, batch: 4}, decode: {}}")),
+               {"workloads[0].disaggregation.prefill.batch"});
 }
 
 TEST(ServingScenario, ATraceFileIsReadWithItsErrorsAtFileLineAndColumn) {

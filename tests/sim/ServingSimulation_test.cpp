@@ -159,6 +159,58 @@ TEST(ServingSimulation, TheAutoscalerGrowsIntoAPeakAndShrinksAfterIt) {
   EXPECT_GE(st.peak_replicas, 3);
 }
 
+TEST(ServingSimulation, TheConcurrencyMetricScalesUpInABurst) {
+  // Poisson arrivals at 0.3 x one replica's closed-form capacity (the max-throughput engine, as
+  // above) for 10 min, a 5 min burst at 3 x, then 0.3 x for 10 min; metric: requests in flight
+  // per replica, target 16. With fewer than ceil(3) = 3 replicas the burst exceeds what they can
+  // serve, so requests in flight grow without bound and exceed any target: the autoscaler must
+  // reach at least 3 replicas taking requests during the burst. Before it one replica holds
+  // about rate x latency = 0.3 x 25 req/s x ~1.3 s ~ 10 requests, under the target; after it and
+  // the 2 min scale-down window it is back to one.
+  ServiceSetup setup;
+  setup.name = "burst";
+  setup.instance = llama8b_h100();
+  setup.engine.max_batch_size = 32;
+  setup.engine.max_num_tokens = 2048;
+  setup.kv_blocks = kv_capacity(setup.instance, 32, 2048, 0.9, 16).kv_blocks;
+  EngineSettings engine{32, 2048, 0.9, 16, true};
+  const double capacity_per_s =
+      run_max_throughput(setup.instance, engine, 500, 100, 256).output_tokens_per_s / 100;
+  setup.replicas = 1;
+  setup.autoscaler.enabled = true;
+  setup.autoscaler.metric = ScalingMetric::Concurrency;
+  setup.autoscaler.target = 16;
+  setup.autoscaler.min_replicas = 1;
+  setup.autoscaler.max_replicas = 8;
+  setup.autoscaler.startup_s = 60;
+  setup.autoscaler.interval_s = 15;
+  setup.autoscaler.scale_down_window_s = 120;
+  setup.duration_s = 1500;
+  TrafficConfig traffic;
+  traffic.pattern = ArrivalPattern::Poisson;
+  traffic.input_tokens = {"fixed", 500, 0, 500, 500};
+  traffic.output_tokens = {"fixed", 100, 0, 100, 100};
+  const double starts_s[] = {0, 600, 900}, lengths_s[] = {600, 300, 600};
+  for (int part = 0; part < 3; ++part) {
+    traffic.rate_per_s = (part == 1 ? 3.0 : 0.3) * capacity_per_s;
+    for (ServingRequest r : generate_requests(traffic, lengths_s[part], 15 + part)) {
+      r.arrival_s += starts_s[part];
+      setup.requests.push_back(r);
+    }
+  }
+  const ServiceStats st = simulate_services({setup}).services.at(0);
+  EXPECT_EQ(st.unfinished, 0);
+  int before = 0, during = 0, after = 8;
+  for (const ReplicaSample& s : st.replicas_over_time) {
+    if (s.time_s < 600) before = std::max(before, s.active + s.starting);
+    if (s.time_s >= 600 && s.time_s < 900) during = std::max(during, s.active);
+    if (s.time_s >= 1300) after = s.active;
+  }
+  EXPECT_EQ(before, 1);
+  EXPECT_GE(during, 3) << "capacity " << capacity_per_s << " req/s per replica";
+  EXPECT_EQ(after, 1);
+}
+
 TEST(ServingSimulation, ASecondSimulationInTheProcessIsRefused) {
   ServiceSetup setup;
   setup.name = "x";

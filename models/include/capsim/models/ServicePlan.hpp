@@ -32,6 +32,16 @@ struct ServicePlan {
   int replicas_for_peak = 0;                      ///< ceil(peak rate / replica_requests_per_s)
   double owned_usd_per_gpu_hour = 0;              ///< the cluster's owned cost per hour / its GPUs
   std::optional<double> rented_usd_per_gpu_hour;  ///< when a rental rate prices the cluster
+  // Disaggregated services: instance, kv and the capacity above are the decode pool's (its
+  // max-throughput engine counts the prompts' prefill too, so it understates a decode replica);
+  // these are the prefill pool's.
+  bool disaggregated = false;
+  InferenceInstance prefill_instance;  ///< one prefill replica
+  KvCapacity prefill_kv;               ///< per GPU of a prefill replica
+  /// Prompts of the mean length one prefill replica runs per second in iterations that fill
+  /// max_num_tokens with whole prompts (no decode tokens in them).
+  double prefill_replica_requests_per_s = 0;
+  int prefill_replicas_for_peak = 0;  ///< ceil(peak rate / prefill_replica_requests_per_s)
 };
 
 /// Plans `service` on `cluster` (planned as `cluster_plan`). Throws ConfigurationError when the
@@ -42,5 +52,8 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
 /// The KV blocks one replica holds (kv.kv_blocks: every GPU of a replica holds its share of the
 /// same tokens).
 long long replica_kv_blocks(const ServicePlan& plan);
+
+/// The KV blocks one prefill replica of a disaggregated service holds.
+long long prefill_replica_kv_blocks(const ServicePlan& plan);
 
 }  // namespace capsim

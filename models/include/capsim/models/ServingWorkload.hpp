@@ -80,12 +80,13 @@ struct ServingEngineConfig {
 enum class ScalingMetric {
   Queue,        ///< requests waiting for admission per replica (vLLM num_requests_waiting)
   Utilization,  ///< KV-cache blocks in use per replica (vLLM gpu_cache_usage_perc)
+  Concurrency,  ///< requests in flight (queued + running) per replica (Knative `concurrency`)
 };
 
 struct AutoscalerConfig {
   bool enabled = false;
   ScalingMetric metric = ScalingMetric::Queue;
-  double target = 0;  ///< requests waiting, or a fraction of the cache
+  double target = 0;  ///< requests waiting or in flight, or a fraction of the cache
   int min_replicas = 1;
   int max_replicas = 0;              ///< 0: as many as the service's GPUs hold
   double startup_s = 120;            ///< from the decision to a replica taking requests
@@ -123,6 +124,22 @@ struct ServingSearchSpace {
   int max_replicas = 64;                  ///< the most replicas tried per hardware and tp
 };
 
+/// One pool of a disaggregated service: replicas that only prefill, or only decode.
+struct ServingPool {
+  int tp = 1;        ///< GPUs per replica (tensor parallel)
+  int replicas = 1;  ///< fixed count (no autoscaler with disaggregation)
+  int servers = 0;   ///< whole servers the pool occupies; 0 = the fewest that hold its replicas
+};
+
+/// Prefill/decode disaggregation: a request is prefilled on a prefill replica, its prompt's KV
+/// cache sent over the fabric to a decode replica, and decoded there (docs/inference.md).
+/// The pools lie on the service's cluster from server 0: the prefill pool's servers first,
+/// then the decode pool's, each replica on consecutive GPUs.
+struct Disaggregation {
+  bool enabled = false;
+  ServingPool prefill, decode;
+};
+
 /// One inference service.
 struct InferenceService {
   std::string name;
@@ -139,6 +156,8 @@ struct InferenceService {
   ServiceSlo slo;
   double duration_s = 3600;  ///< requests arrive during [0, duration)
   ServingSearchSpace search;
+  /// When enabled, tp and replicas above are the decode pool's.
+  Disaggregation disaggregation;
 };
 
 const char* arrival_pattern_name(ArrivalPattern pattern);

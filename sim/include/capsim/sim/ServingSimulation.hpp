@@ -1,7 +1,7 @@
 // Inference services simulated request by request on SimGrid: arrivals, a router, replica
 // engines with continuous batching (sim/src/ServingReplica.hpp) and an autoscaler, as actors on
-// SimGrid's clock. The replicas of a service do not share links in this version (no
-// disaggregated KV transfer), so SimGrid is the clock and the actors, not the network.
+// SimGrid's clock. Co-located replicas share no link, so for them SimGrid is the clock and the
+// actors; a disaggregated service's KV transfers are SimGrid flows on its cluster's fabric.
 //
 // Actors per service:
 //   arrivals    sleeps until each request's arrival and hands it to the router;
@@ -10,10 +10,16 @@
 //   replica     loops over iterations of its engine (ServingReplica.hpp), each lasting its
 //               step time, sleeping once through a run of identical decode iterations (woken
 //               early by a request for it); sleeps while it has nothing to do;
+//   prefill     (disaggregated services) replicas of the prefill pool, the same engine on
+//               requests of one output token; at the end of a prompt's iteration a transfer
+//               actor sends its KV cache to the decode replica with the fewest outstanding
+//               requests (sim/src/KvTransfer.hpp) and queues it there: the first token reaches
+//               the client when the KV has arrived;
 //   autoscaler  every interval reads the metric over the replicas taking requests (mean queued
-//               requests per replica, or mean share of the KV cache in use, over the interval)
-//               and wants ceil(replicas x metric / target) replicas (the Kubernetes HPA rule),
-//               unchanged while metric / target is within 1 +- tolerance; it scales down only to
+//               or in-flight requests per replica, or mean share of the KV cache in use, over
+//               the interval) and wants ceil(replicas x metric / target) replicas (the
+//               Kubernetes HPA rule), unchanged while metric / target is within 1 +- tolerance;
+//               it scales down only to
 //               the largest wish of the last scale_down_window (the HPA's stabilisation
 //               window). A new replica takes requests after startup_s; one scaled down stops
 //               taking requests and stops when it has served what it holds.
@@ -26,14 +32,28 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "capsim/models/InferenceStep.hpp"
 #include "capsim/models/ServingTraffic.hpp"
 #include "capsim/models/ServingWorkload.hpp"
+#include "capsim/models/Topology.hpp"
 
 namespace capsim {
+
+/// The prefill pool of a disaggregated service and the fabric its KV transfers cross.
+struct PrefillPoolSetup {
+  InferenceInstance instance;  ///< one prefill replica
+  long long kv_blocks = 0;     ///< per prefill replica
+  int replicas = 1;
+  std::vector<int> first_gpus;         ///< cluster GPU rank of each prefill replica's GPU 0
+  std::vector<int> decode_first_gpus;  ///< the same for each decode replica
+  const Topology* topology = nullptr;  ///< the cluster's fabric; must outlive the simulation
+  double scaleup_efficiency = 1;       ///< share of NVLink bandwidth a transfer gets
+  double network_efficiency = 1;       ///< share of NIC, cable and switch bandwidth
+};
 
 /// A service ready to simulate.
 struct ServiceSetup {
@@ -47,6 +67,9 @@ struct ServiceSetup {
   int replicas = 1;             ///< at the start (fixed without an autoscaler)
   double duration_s = 0;
   ServiceSlo slo;  ///< the latency limits goodput counts against
+  /// Disaggregated: requests are prefilled there; instance, kv_blocks and replicas above are the
+  /// decode pool's.
+  std::optional<PrefillPoolSetup> prefill_pool;
 };
 
 struct ServingSettings {
@@ -89,8 +112,14 @@ struct ServiceStats {
   double kv_utilization = 0;  ///< blocks in use over time / (blocks x replica time alive)
   long long preemptions = 0;
   long long iterations = 0;
-  double replica_seconds = 0;  ///< replicas alive (starting included) x time, summed
-  int peak_replicas = 0;       ///< most replicas alive (starting included) at once
+  /// Iterations that ran prefill chunks next to decode tokens: the decoding sequences' token
+  /// waited on prompt work (prefill interference; none on a disaggregated decode pool unless
+  /// it recomputes a preempted sequence)
+  long long mixed_iterations = 0;
+  double kv_transfer_bytes = 0;  ///< disaggregated: prompt KV sent from prefill to decode pools
+  double replica_seconds = 0;    ///< replicas alive (starting included) x time, summed
+  double gpu_seconds = 0;        ///< the same x each replica's GPUs
+  int peak_replicas = 0;         ///< most replicas alive (starting included) at once
   std::vector<ReplicaSample> replicas_over_time;  ///< at every change and autoscaler tick
   std::vector<RequestRecord> records;             ///< when ServingSettings::keep_requests
 };
