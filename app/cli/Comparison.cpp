@@ -118,10 +118,19 @@ const std::vector<CompareRow>& service_rows() {
 
 CompareColumn service_column(const Json& result, const Json& service) {
   const Json& cluster = cluster_of(result, service.at("cluster").get<std::string>());
-  const std::string replica = "TP" + std::to_string(service.at("tp").get<int>()) + " PP" +
-                              std::to_string(service.at("pp").get<int>()) + ", " +
-                              service.at("precision").get<std::string>() + ", " +
-                              service.at("model").get<std::string>();
+  std::string replica = "TP" + std::to_string(service.at("tp").get<int>()) + " PP" +
+                        std::to_string(service.at("pp").get<int>());
+  const Json split = service.value("disaggregation", Json());
+  if (split.is_object()) {  // prefill and decode pools
+    auto pool = [&](const char* name) {
+      const Json& p = split.at(name);
+      return std::string(name) + " TP" + std::to_string(p.at("tp").get<int>()) + " x" +
+             std::to_string(p.at("replicas").get<int>());
+    };
+    replica = pool("prefill") + ", " + pool("decode");
+  }
+  replica += ", " + service.at("precision").get<std::string>() + ", " +
+             service.at("model").get<std::string>();
   const Json& sim = service.at("simulation");
   const bool simulated = sim.is_object() && sim.value("simulated", false);
   const Json none;
