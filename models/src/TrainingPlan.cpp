@@ -109,8 +109,8 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
   const bool rental_applies =
       (economics.rental_explicit || economics.rental.gpu == cluster.gpu.id) &&
       economics.rental.usd_per_gpu_hour > 0;
-  plan.cost =
-      cost_rates(inv, economics.params, rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
+  plan.cost = cost_rates(inv, cluster_tco(cluster, economics),
+                         rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
   return plan;
 }
 
