@@ -172,7 +172,7 @@ TEST(StudioCanvas, GroupingClustersMakesOrFillsASiteAndUndoes) {
           .electricity_usd_per_kWh,
       0.077);
 
-  // Deleting the colocation site (now empty) and then hyperscale: west and east keep running,
+  // Deleting the hyperscale site (now holding both clusters): west and east keep running,
   // priced by the scenario's economics again.
   canvas.scene.clearSelection();
   canvas.scene.siteFrames()[0]->setSelected(true);
