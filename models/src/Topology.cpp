@@ -60,8 +60,8 @@ std::string to_string(Routing routing) {
   return routing == Routing::Adaptive ? "adaptive" : "static";
 }
 
-Topology::Topology(TopologyGraph graph)
-    : graph_(std::make_shared<const TopologyGraph>(std::move(graph))) {
+Topology::Topology(TopologyGraph built)
+    : graph_(std::make_shared<const TopologyGraph>(std::move(built))) {
   const auto null = boost::graph_traits<TopologyGraph>::null_vertex();
   const auto vertex_count = boost::num_vertices(graph());
   std::size_t gpu_total = 0;
