@@ -98,8 +98,8 @@ TEST(Site, SameClusterCostsTheSameWithAndWithoutASiteOfTheScenariosValues) {
 
 TEST(Site, AClusterMustNameADeclaredSite) {
   const std::string unknown = error_of(replace(kTwoSites, "site: south", "site: west"));
-  // Line 18 column 7 is `site: west` of the second cluster (1-based, as editors count).
-  EXPECT_NE(unknown.find("sites.yaml:18:"), std::string::npos) << unknown;
+  // Line 17 is `site: west` of the second cluster (1-based, as editors count).
+  EXPECT_NE(unknown.find("sites.yaml:17:"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("infrastructure.clusters[1].site: no site is named 'west'"),
             std::string::npos)
       << unknown;
