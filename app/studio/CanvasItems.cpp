@@ -158,10 +158,15 @@ QVariant BlockItem::itemChange(GraphicsItemChange change, const QVariant& value)
   return QGraphicsItem::itemChange(change, value);
 }
 
-FrameItem::FrameItem(QString key_path, QString title, QSizeF size)
-    : key_path_(std::move(key_path)), title_(std::move(title)), size_(size) {
+FrameItem::FrameItem(QString key_path, QString title, QSizeF size, FrameKind kind)
+    : key_path_(std::move(key_path)), title_(std::move(title)), size_(size), kind_(kind) {
   setFlags(ItemIsSelectable | ItemIsMovable);
-  setZValue(-1);
+  setZValue(kind == FrameKind::Site ? -2 : -1);  // a site's clusters are drawn over it
+}
+
+void FrameItem::setSubtitle(const QString& subtitle) {
+  subtitle_ = subtitle;
+  update();
 }
 
 void FrameItem::setProblem(const QString& message) {
@@ -182,18 +187,26 @@ QRectF FrameItem::boundingRect() const {
 void FrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
   const bool selected = option->state & QStyle::State_Selected;
   painter->setRenderHint(QPainter::Antialiasing);
-  QPen pen(problem_.isEmpty() ? (selected ? kSelected : QColor(140, 150, 165)) : kProblem,
-           selected || !problem_.isEmpty() ? 2.0 : 1.2, Qt::DashLine);
+  const bool site = kind_ == FrameKind::Site;
+  const QColor normal = site ? QColor(70, 130, 90) : QColor(140, 150, 165);
+  QPen pen(problem_.isEmpty() ? (selected ? kSelected : normal) : kProblem,
+           selected || !problem_.isEmpty() || site ? 2.0 : 1.2,
+           site ? Qt::SolidLine : Qt::DashLine);
   painter->setPen(pen);
-  painter->setBrush(QColor(241, 244, 248));
-  painter->drawRoundedRect(QRectF(QPointF(0, 0), size_), 8, 8);
+  painter->setBrush(site ? QColor(232, 243, 234) : QColor(241, 244, 248));
+  painter->drawRoundedRect(QRectF(QPointF(0, 0), size_), site ? 12 : 8, site ? 12 : 8);
   QFont font = painter->font();
   font.setBold(true);
-  font.setPointSizeF(font.pointSizeF() * 1.1);
+  font.setPointSizeF(font.pointSizeF() * (site ? 1.25 : 1.1));
   painter->setFont(font);
-  painter->setPen(QColor(60, 70, 85));
-  painter->drawText(QRectF(12, 6, size_.width() - 24, 22), Qt::AlignLeft | Qt::AlignVCenter,
-                    title_);
+  painter->setPen(site ? QColor(40, 90, 55) : QColor(60, 70, 85));
+  const QRectF header(12, 6, size_.width() - 24, 22);
+  painter->drawText(header, Qt::AlignLeft | Qt::AlignVCenter, title_);
+  if (subtitle_.isEmpty()) return;
+  font.setBold(false);
+  font.setPointSizeF(font.pointSizeF() / 1.2);
+  painter->setFont(font);
+  painter->drawText(header, Qt::AlignRight | Qt::AlignVCenter, subtitle_);
 }
 
 LinkItem::LinkItem(BlockItem* from, BlockItem* to, QString label, bool dashed)

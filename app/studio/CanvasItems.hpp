@@ -1,5 +1,6 @@
 // The items drawn on the infrastructure canvas: blocks (a server pool, a fabric, a storage system,
-// a workload), the frame that groups a cluster's blocks, and the labelled links between blocks.
+// a workload), the frames that group a cluster's blocks and a site's clusters, and the labelled
+// links between blocks.
 //
 // Every block and frame carries the key path of the scenario entry it stands for, so selection,
 // deletion, drops and the problems list all speak in the scenario's own terms.
@@ -61,13 +62,22 @@ class BlockItem : public QGraphicsItem {
   std::vector<LinkItem*> links_;
 };
 
-/// The dashed frame around one cluster's blocks; moving it moves the whole group.
+/// What a frame groups: a cluster's blocks (dashed), or a site's cluster frames (solid, tinted).
+enum class FrameKind { Cluster, Site };
+
+/// The frame around one cluster's blocks or one site's clusters; moving it moves the whole group.
 class FrameItem : public QGraphicsItem {
  public:
-  FrameItem(QString key_path, QString title, QSizeF size);
+  FrameItem(QString key_path, QString title, QSizeF size, FrameKind kind = FrameKind::Cluster);
   const QString& keyPath() const { return key_path_; }
+  FrameKind frameKind() const { return kind_; }
+  const QString& title() const { return title_; }
+  /// A second header line (a site's electricity price and PUE).
+  void setSubtitle(const QString& subtitle);
+  const QString& subtitle() const { return subtitle_; }
   void setProblem(const QString& message);
   void setSize(QSizeF size);
+  QSizeF size() const { return size_; }
 
   QRectF boundingRect() const override;
   void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
@@ -77,8 +87,10 @@ class FrameItem : public QGraphicsItem {
  private:
   QString key_path_;
   QString title_;
+  QString subtitle_;
   QString problem_;
   QSizeF size_;
+  FrameKind kind_;
 };
 
 /// A line between two blocks with a label at its middle (what the link carries).

@@ -10,6 +10,7 @@
 #include "CanvasItems.hpp"
 #include "InfraScene.hpp"
 #include "ScenarioText.hpp"
+#include "SiteGrouping.hpp"
 #include "capsim/models/Scenario.hpp"
 
 namespace capsim::studio {
@@ -94,6 +95,10 @@ void CanvasView::wheelEvent(QWheelEvent* event) {
 void CanvasView::keyPressEvent(QKeyEvent* event) {
   if (event->key() == Qt::Key_Delete || event->key() == Qt::Key_Backspace) {
     deleteSelection();
+    return;
+  }
+  if (event->key() == Qt::Key_G && (event->modifiers() & Qt::ControlModifier)) {
+    groupSelection();
     return;
   }
   if (event->key() == Qt::Key_Plus || event->key() == Qt::Key_Equal) return zoomBy(1.2);
@@ -285,6 +290,45 @@ bool CanvasView::connectEntries(const QString& from_path, const QString& to_path
               "cluster's fabric");
 }
 
+bool CanvasView::groupSelection(QString* message) {
+  const YAML::Node& root = document_->root();
+  std::vector<int> clusters;
+  std::vector<int> sites;
+  for (QGraphicsItem* item : scene_->selectedItems()) {
+    const QString path = path_of(item);
+    const int cluster = InfraScene::clusterIndexOf(path);
+    if (cluster >= 0 && std::find(clusters.begin(), clusters.end(), cluster) == clusters.end())
+      clusters.push_back(cluster);
+    const int site = InfraScene::siteIndexOf(path);
+    if (site >= 0 && std::find(sites.begin(), sites.end(), site) == sites.end())
+      sites.push_back(site);
+  }
+  auto done = [&](bool ok, const QString& text) {
+    if (message) *message = text;
+    emit this->message(text);
+    return ok;
+  };
+  if (clusters.empty()) return done(false, "Select the clusters to group into a site");
+  if (sites.size() > 1) return done(false, "Select one site to move the clusters into");
+  std::sort(clusters.begin(), clusters.end());
+  const std::vector<std::string> names = site_names(root);
+  const bool existing = !sites.empty() && sites.front() < static_cast<int>(names.size());
+  const std::string site =
+      existing ? names[static_cast<std::size_t>(sites.front())] : unused_site_name(root);
+  try {
+    const std::string text = group_into_site(document_->text(), clusters, site);
+    const QString what = QStringLiteral("%1 cluster%2 %3 site %4")
+                             .arg(clusters.size())
+                             .arg(clusters.size() == 1 ? "" : "s")
+                             .arg(existing ? "moved into" : "grouped into new")
+                             .arg(QString::fromStdString(site));
+    document_->replaceText(text, "Group: " + what);
+    return done(true, what);
+  } catch (const std::exception& failure) {
+    return done(false, QString::fromStdString(failure.what()));
+  }
+}
+
 void CanvasView::deleteSelection() {
   std::vector<QString> paths;
   for (QGraphicsItem* item : scene_->selectedItems()) {
@@ -297,11 +341,26 @@ void CanvasView::deleteSelection() {
     if (!path.isEmpty()) paths.push_back(path);
   }
   if (paths.empty()) return;
+  // A deleted site's clusters stand in no site afterwards (removing a key moves no index).
+  const std::vector<std::string> sites = site_names(document_->root());
+  const YAML::Node clusters = find_node(document_->root(), "infrastructure.clusters");
+  std::vector<std::string> unsited;
+  for (const QString& path : paths) {
+    const int site = InfraScene::siteIndexOf(path);
+    if (site < 0 || site >= static_cast<int>(sites.size()) || !path.endsWith(']')) continue;
+    for (std::size_t c = 0; clusters.IsSequence() && c < clusters.size(); ++c) {
+      const YAML::Node named = find_node(clusters[c], "site");
+      if (named.IsScalar() && named.Scalar() == sites[static_cast<std::size_t>(site)]) {
+        unsited.push_back("infrastructure.clusters[" + std::to_string(c) + "].site");
+      }
+    }
+  }
   // Later entries first, so the indices of the others stay valid.
   std::sort(paths.begin(), paths.end(),
             [](const QString& a, const QString& b) { return indices_of(a) > indices_of(b); });
   std::string text = document_->text();
   try {
+    for (const std::string& path : unsited) text = remove_entry(text, path);
     for (const QString& path : paths) text = remove_entry(text, path.toStdString());
   } catch (const std::exception& failure) {
     emit message(QString::fromStdString(failure.what()));

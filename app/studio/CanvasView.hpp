@@ -1,7 +1,8 @@
 // The view on the infrastructure scene: zoom (Ctrl+wheel, +/-), pan (drag the background, or the
-// middle button), rubber-band selection, Delete to remove the selected entries, drops from the
-// catalog palette, and Shift+drag from one block to another to connect them (a workload to the
-// cluster it runs on, a storage system to another cluster's fabric).
+// middle button), rubber-band selection, Delete to remove the selected entries, Ctrl+G to group
+// the selected clusters into a site, drops from the catalog palette, and Shift+drag from one block
+// to another to connect them (a workload to the cluster it runs on, a storage system to another
+// cluster's fabric).
 #pragma once
 
 #include <QGraphicsView>
@@ -22,8 +23,12 @@ class CanvasView : public QGraphicsView {
 
   void zoomBy(double factor);
   void fitAll();
-  /// Deletes the selected entries from the scenario (one undo step each).
+  /// Deletes the selected entries from the scenario (one undo step each); a deleted site's
+  /// clusters lose their `site` key in the same step.
   void deleteSelection();
+  /// Groups the clusters of the selection (their frames or blocks inside them) into a site: the
+  /// site whose frame is selected with them, else a new site added to the file. One undo step.
+  bool groupSelection(QString* message = nullptr);
   /// The edit a palette drop of KIND/ID at a scene point makes (also used by tests).
   bool dropCatalogEntry(const QString& kind, const QString& id, QPointF scene_pos,
                         QString* message);

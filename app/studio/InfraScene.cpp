@@ -13,6 +13,9 @@ constexpr qreal kClusterGap = 60;
 constexpr qreal kBlockWidth = 250;
 constexpr qreal kStorageWidth = 230;
 constexpr qreal kWorkloadWidth = 260;
+constexpr qreal kSiteHeader = 44;  // a site's title bar, above its clusters
+constexpr qreal kSitePad = 16;
+constexpr qreal kSiteMinWidth = 420;
 
 // A scalar at `key` of a mapping, or the `id` of an inline-overridden entry ("server: {id: x}").
 std::string text_of(const YAML::Node& map, const std::string& key, const std::string& fallback) {
@@ -91,6 +94,21 @@ QStringList service_lines(const YAML::Node& service) {
   return lines;
 }
 
+// What a site's frame says beside its name: the electricity price and PUE it sets, the catalog
+// entry it names, or that the scenario's economics price it.
+QString site_subtitle(const YAML::Node& site) {
+  const YAML::Node economics = find_node(site, "economics");
+  if (economics.IsScalar()) return "economics " + QString::fromStdString(economics.Scalar());
+  if (!economics.IsMap()) return QStringLiteral("scenario economics");
+  QStringList parts;
+  const std::string price = text_of(economics, "electricity_price", "");
+  const std::string pue = text_of(economics, "pue", "");
+  if (!price.empty()) parts << QString::fromStdString(price);
+  if (!pue.empty()) parts << "PUE " + QString::fromStdString(pue);
+  if (parts.isEmpty()) parts << QStringLiteral("scenario economics, overridden");
+  return parts.join(" · ");
+}
+
 int tiers_of(const std::string& kind) {
   if (kind == "single-switch") return 1;
   if (kind == "clos3") return 3;
@@ -105,6 +123,19 @@ InfraScene::InfraScene(ScenarioDocument* document, QObject* parent)
   connect(this, &QGraphicsScene::selectionChanged, this, [this] {
     if (!rebuilding_) emit pathSelected(selectedPath());
   });
+}
+
+int InfraScene::siteIndexOf(const QString& key_path) {
+  static const QString kPrefix = QStringLiteral("infrastructure.sites[");
+  if (!key_path.startsWith(kPrefix)) return -1;
+  const int close = key_path.indexOf(']', kPrefix.size());
+  return key_path.mid(kPrefix.size(), close - kPrefix.size()).toInt();
+}
+
+FrameItem* InfraScene::clusterFrame(int index) const {
+  return index >= 0 && index < static_cast<int>(frames_.size())
+             ? frames_[static_cast<std::size_t>(index)]
+             : nullptr;
 }
 
 int InfraScene::clusterIndexOf(const QString& key_path) {
@@ -122,6 +153,7 @@ void InfraScene::rememberPositions() {
   };
   for (BlockItem* block : blocks_) keep(block, block->keyPath());
   for (FrameItem* frame : frames_) keep(frame, frame->keyPath());
+  for (FrameItem* frame : site_frames_) keep(frame, frame->keyPath());
 }
 
 void InfraScene::place(QGraphicsItem* item, const QString& key_path, QPointF automatic) {
@@ -136,17 +168,14 @@ void InfraScene::rebuild() {
   clear();
   blocks_.clear();
   frames_.clear();
+  site_frames_.clear();
   automatic_.clear();
   const YAML::Node& root = document_->root();
   const YAML::Node clusters = find_node(root, "infrastructure.clusters");
-  qreal x = 0;
+  const std::vector<qreal> cluster_x = buildInfrastructure(root);
   std::vector<std::string> names;
-  if (clusters.IsSequence()) {
-    for (std::size_t i = 0; i < clusters.size(); ++i) {
-      buildCluster(static_cast<int>(i), clusters[i], x);
-      names.push_back(text_of(clusters[i], "name", "cluster" + std::to_string(i)));
-      x += kFrameWidth + kClusterGap;
-    }
+  for (std::size_t i = 0; i < cluster_x.size(); ++i) {
+    names.push_back(text_of(clusters[i], "name", "cluster" + std::to_string(i)));
   }
   const YAML::Node workloads = find_node(root, "workloads");
   std::vector<int> per_cluster(names.size(), 0);
@@ -170,10 +199,12 @@ void InfraScene::rebuild() {
       blocks_.push_back(block);
       const bool known = c < static_cast<int>(names.size());
       const int slot = known ? per_cluster[static_cast<std::size_t>(c)]++ : 0;
-      const qreal bottom =
-          known ? frames_[static_cast<std::size_t>(c)]->sceneBoundingRect().bottom() : 0;
+      // Under the cluster's frame, or under its site's frame when it stands in one.
+      const FrameItem* frame = known ? frames_[static_cast<std::size_t>(c)] : nullptr;
+      const QGraphicsItem* outer = frame && frame->parentItem() ? frame->parentItem() : frame;
+      const qreal bottom = outer ? outer->sceneBoundingRect().bottom() : 0;
       place(block, path,
-            QPointF((known ? c : 0) * (kFrameWidth + kClusterGap) +
+            QPointF((known ? cluster_x[static_cast<std::size_t>(c)] : 0) +
                         (slot % 2) * (kWorkloadWidth + 20) + 10,
                     bottom + 50 + (slot / 2) * 120));
       if (known) {
@@ -198,7 +229,48 @@ void InfraScene::rebuild() {
   rebuilding_ = false;
 }
 
-void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
+std::vector<qreal> InfraScene::buildInfrastructure(const YAML::Node& root) {
+  const YAML::Node clusters = find_node(root, "infrastructure.clusters");
+  const YAML::Node sites = find_node(root, "infrastructure.sites");
+  const std::size_t count = clusters.IsSequence() ? clusters.size() : 0;
+  frames_.assign(count, nullptr);
+  std::vector<qreal> cluster_x(count, 0);
+  qreal x = 0;
+  for (std::size_t s = 0; sites.IsSequence() && s < sites.size(); ++s) {
+    const std::string name = text_of(sites[s], "name", "");
+    const std::string location = text_of(sites[s], "location", "");
+    const QString path = QStringLiteral("infrastructure.sites[%1]").arg(s);
+    QString title = "Site · " + QString::fromStdString(name);
+    if (!location.empty()) title += " (" + QString::fromStdString(location) + ")";
+    auto* frame = new FrameItem(path, title, {kSiteMinWidth, 100}, FrameKind::Site);
+    frame->setSubtitle(site_subtitle(sites[s]));
+    addItem(frame);
+    site_frames_.push_back(frame);
+    place(frame, path, QPointF(x, 0));
+    qreal inner_x = kSitePad, height = 60;
+    for (std::size_t c = 0; c < count; ++c) {
+      if (frames_[c] || name.empty() || text_of(clusters[c], "site", "") != name) continue;
+      FrameItem* cluster =
+          buildCluster(static_cast<int>(c), clusters[c], QPointF(inner_x, kSiteHeader), frame);
+      cluster_x[c] = x + inner_x;
+      inner_x += kFrameWidth + kClusterGap;
+      height = std::max(height, cluster->size().height());
+    }
+    const qreal width = std::max(kSiteMinWidth, inner_x - kClusterGap + kSitePad);
+    frame->setSize({width, kSiteHeader + height + kSitePad});
+    x += width + kClusterGap;
+  }
+  for (std::size_t c = 0; c < count; ++c) {  // the clusters in no site (or an unknown one)
+    if (frames_[c]) continue;
+    buildCluster(static_cast<int>(c), clusters[c], QPointF(x, 0), nullptr);
+    cluster_x[c] = x;
+    x += kFrameWidth + kClusterGap;
+  }
+  return cluster_x;
+}
+
+FrameItem* InfraScene::buildCluster(int index, const YAML::Node& cluster, QPointF pos,
+                                    FrameItem* site) {
   const Catalog& catalog = document_->catalog();
   const QString path = QStringLiteral("infrastructure.clusters[%1]").arg(index);
   const std::string name = text_of(cluster, "name", "cluster" + std::to_string(index));
@@ -215,9 +287,13 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
 
   auto* frame =
       new FrameItem(path, "Cluster · " + QString::fromStdString(name), {kFrameWidth, 100});
-  addItem(frame);
-  frames_.push_back(frame);
-  place(frame, path, QPointF(x, 0));
+  if (site) {
+    frame->setParentItem(site);
+  } else {
+    addItem(frame);
+  }
+  frames_[static_cast<std::size_t>(index)] = frame;
+  place(frame, path, pos);
 
   // Fabric.
   const YAML::Node fabric = find_node(cluster, "fabric");
@@ -304,11 +380,13 @@ void InfraScene::buildCluster(int index, const YAML::Node& cluster, qreal x) {
     }
   }
   frame->setSize({kFrameWidth, bottom + 16});
+  return frame;
 }
 
 void InfraScene::setProblems(const std::vector<Problem>& problems) {
   for (BlockItem* block : blocks_) block->setProblem({});
   for (FrameItem* frame : frames_) frame->setProblem({});
+  for (FrameItem* frame : site_frames_) frame->setProblem({});
   for (const Problem& problem : problems) {
     if (problem.key_path.isEmpty()) continue;
     QGraphicsItem* item = itemFor(problem.key_path);
@@ -368,6 +446,7 @@ QGraphicsItem* InfraScene::itemFor(const QString& key_path) const {
   };
   for (BlockItem* block : blocks_) consider(block, block->keyPath());
   for (FrameItem* frame : frames_) consider(frame, frame->keyPath());
+  for (FrameItem* frame : site_frames_) consider(frame, frame->keyPath());
   return best;
 }
 

@@ -284,6 +284,9 @@ void MainWindow::buildActions() {
   add(
       edit, tr("&Delete selected"), QKeySequence::Delete, [this] { view_->deleteSelection(); },
       false);
+  add(
+      edit, tr("&Group into site"), QKeySequence(Qt::CTRL | Qt::Key_G),
+      [this] { view_->groupSelection(); }, false);
 
   auto* view = menuBar()->addMenu(tr("&View"));
   toolbar->addSeparator();

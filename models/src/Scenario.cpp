@@ -124,12 +124,16 @@ Scenario parse_scenario(const std::string& text, const std::string& file, const 
   scenario.name = top.string("name");
   scenario.description = top.string_or("description", "");
   YamlMap infrastructure = top.map("infrastructure");
-  scenario.clusters = parse_clusters(infrastructure, catalog);
+  std::vector<YamlMap> site_entries;
+  scenario.sites = parse_sites(infrastructure, site_entries);
+  scenario.clusters = parse_clusters(infrastructure, catalog, scenario.sites);
   infrastructure.finish();
   const std::string base_dir =
       file.empty() || file[0] == '<' ? "" : std::filesystem::path(file).parent_path().string();
   parse_workloads(top, catalog, scenario.clusters, base_dir, scenario.training, scenario.services);
   scenario.economics = parse_economics(top, catalog, scenario.clusters);
+  resolve_site_economics(site_entries, catalog, scenario.economics.params, scenario.sites,
+                         scenario.clusters);
   scenario.targets = parse_targets(top);
   scenario.run = parse_run_settings(top);
   top.finish();

@@ -125,9 +125,27 @@ std::vector<StorageConfig> parse_storage(YamlMap& cluster, const Catalog& catalo
   return storage;
 }
 
-ClusterConfig parse_cluster(YamlMap& map, const Catalog& catalog, int index) {
+// The cluster's `site`, which must name a declared site; empty when the key is absent.
+std::string parse_cluster_site(YamlMap& map, const std::vector<SiteConfig>& sites) {
+  if (!map.has("site")) return {};
+  const std::string site = map.string("site");
+  const bool declared =
+      std::any_of(sites.begin(), sites.end(), [&](const SiteConfig& s) { return s.name == site; });
+  if (!declared) {
+    std::string names;
+    for (const auto& s : sites) names += (names.empty() ? "" : ", ") + s.name;
+    map.fail("site", "no site is named '" + site + "'",
+             sites.empty() ? "a site declared under infrastructure.sites (none is)"
+                           : "one of the sites declared under infrastructure.sites: " + names);
+  }
+  return site;
+}
+
+ClusterConfig parse_cluster(YamlMap& map, const Catalog& catalog,
+                            const std::vector<SiteConfig>& sites, int index) {
   ClusterConfig cluster;
   cluster.name = map.string_or("name", "cluster" + std::to_string(index));
+  cluster.site = parse_cluster_site(map, sites);
   cluster.server = resolve_entry(map, "server", catalog.servers, "server");
   cluster.gpu = resolve_entry(map, "gpu", catalog.gpus, "GPU", cluster.server.gpu);
   cluster.server.gpu = cluster.gpu.id;
@@ -305,7 +323,8 @@ std::optional<CloudPriceSpec> default_rental(const Catalog& catalog, const std::
   return best;
 }
 
-std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog) {
+std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog,
+                                          const std::vector<SiteConfig>& sites) {
   auto entries = infrastructure.list_of_maps("clusters");
   if (entries.empty()) {
     throw InputError(infrastructure.location(), infrastructure.child_path("clusters"),
@@ -314,7 +333,7 @@ std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog
   std::vector<ClusterConfig> clusters;
   std::set<std::string> names;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    clusters.push_back(parse_cluster(entries[i], catalog, static_cast<int>(i)));
+    clusters.push_back(parse_cluster(entries[i], catalog, sites, static_cast<int>(i)));
     if (!names.insert(clusters.back().name).second) {
       entries[i].fail("name", "'" + clusters.back().name + "' is used twice", "unique names");
     }

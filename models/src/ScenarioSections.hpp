@@ -10,7 +10,17 @@
 
 namespace capsim {
 
-std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog);
+/// Reads infrastructure.sites: names, locations, descriptions. Each site's mapping is kept in
+/// `entries` for resolve_site_economics, which needs the scenario's economics first.
+std::vector<SiteConfig> parse_sites(YamlMap& infrastructure, std::vector<YamlMap>& entries);
+/// Resolves each site's `economics` (over `scenario_tco` unless it names a catalog id) and gives
+/// every cluster that names a site that site's values.
+void resolve_site_economics(std::vector<YamlMap>& entries, const Catalog& catalog,
+                            const EconomicsSpec& scenario_tco, std::vector<SiteConfig>& sites,
+                            std::vector<ClusterConfig>& clusters);
+/// Reads infrastructure.clusters; a cluster's `site` must name one of `sites`.
+std::vector<ClusterConfig> parse_clusters(YamlMap& infrastructure, const Catalog& catalog,
+                                          const std::vector<SiteConfig>& sites);
 /// Reads the workloads: training jobs into `training`, inference services into `services`;
 /// `base_dir` resolves relative trace files.
 void parse_workloads(YamlMap& top, const Catalog& catalog,

@@ -60,15 +60,16 @@ std::string to_string(Routing routing) {
   return routing == Routing::Adaptive ? "adaptive" : "static";
 }
 
-Topology::Topology(TopologyGraph graph) : graph_(std::move(graph)) {
+Topology::Topology(TopologyGraph built)
+    : graph_(std::make_shared<const TopologyGraph>(std::move(built))) {
   const auto null = boost::graph_traits<TopologyGraph>::null_vertex();
-  const auto vertex_count = boost::num_vertices(graph_);
+  const auto vertex_count = boost::num_vertices(graph());
   std::size_t gpu_total = 0;
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v)
-    gpu_total += graph_[*v].kind == VertexKind::Gpu;
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v)
+    gpu_total += graph()[*v].kind == VertexKind::Gpu;
   gpus_.assign(gpu_total, null);
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v) {
-    const Node& node = graph_[*v];
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v) {
+    const Node& node = graph()[*v];
     if (node.kind != VertexKind::Gpu) continue;
     if (node.index < 0 || static_cast<std::size_t>(node.index) >= gpu_total ||
         gpus_[node.index] != null)
@@ -82,15 +83,15 @@ Topology::Topology(TopologyGraph graph) : graph_(std::move(graph)) {
   nvswitch_of_gpu_.resize(gpu_total);
   for (std::size_t r = 0; r < gpu_total; ++r) {
     nic_of_gpu_[r] =
-        neighbour(graph_, gpus_[r], [](const Node& n) { return n.kind == VertexKind::Nic; });
+        neighbour(graph(), gpus_[r], [](const Node& n) { return n.kind == VertexKind::Nic; });
     nvswitch_of_gpu_[r] =
-        neighbour(graph_, gpus_[r], [](const Node& n) { return n.kind == VertexKind::NvSwitch; });
+        neighbour(graph(), gpus_[r], [](const Node& n) { return n.kind == VertexKind::NvSwitch; });
   }
 
   // A pod is a connected block of leaves and spines: the whole fabric for leaf/spine and
   // rail-optimized, one pod per block for clos3.
-  pod_of_switch_ = components_of(graph_, [this](TopologyVertex v) {
-    return graph_[v].kind == VertexKind::Switch && graph_[v].tier >= 1 && graph_[v].tier <= 2;
+  pod_of_switch_ = components_of(graph(), [this](TopologyVertex v) {
+    return graph()[v].kind == VertexKind::Switch && graph()[v].tier >= 1 && graph()[v].tier <= 2;
   });
   const int pods = pod_of_switch_.empty()
                        ? 0
@@ -99,16 +100,16 @@ Topology::Topology(TopologyGraph graph) : graph_(std::move(graph)) {
   pod_gpus_.assign(pods, 0);
   leaf_uplink_Bps_.assign(vertex_count, 0.0);
   leaf_gpus_.assign(vertex_count, 0);
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v) {
-    const Node& node = graph_[*v];
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v) {
+    const Node& node = graph()[*v];
     if (node.kind != VertexKind::Switch || node.tier < 1 || node.tier > 2) continue;
-    for (auto [e, e_end] = boost::out_edges(*v, graph_); e != e_end; ++e) {
-      const Node& other = graph_[boost::target(*e, graph_)];
+    for (auto [e, e_end] = boost::out_edges(*v, graph()); e != e_end; ++e) {
+      const Node& other = graph()[boost::target(*e, graph())];
       const bool up = other.kind == VertexKind::Switch && other.tier == node.tier + 1;
-      if (node.tier == 1 && up) leaf_uplink_Bps_[*v] += graph_[*e].bandwidth_Bps;
+      if (node.tier == 1 && up) leaf_uplink_Bps_[*v] += graph()[*e].bandwidth_Bps;
       if (node.tier == 1 && other.kind == VertexKind::Nic)
-        leaf_gpus_[*v] += gpus_behind(graph_, boost::target(*e, graph_));
-      if (node.tier == 2 && up) pod_uplink_Bps_[pod_of_switch_[*v]] += graph_[*e].bandwidth_Bps;
+        leaf_gpus_[*v] += gpus_behind(graph(), boost::target(*e, graph()));
+      if (node.tier == 2 && up) pod_uplink_Bps_[pod_of_switch_[*v]] += graph()[*e].bandwidth_Bps;
     }
     if (node.tier == 1) pod_gpus_[pod_of_switch_[*v]] += leaf_gpus_[*v];
   }
@@ -130,8 +131,8 @@ void Topology::require_gpu(int rank, const char* what) const {
 BillOfMaterials Topology::bill_of_materials() const {
   BillOfMaterials bom;
   std::vector<bool> server_seen;
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v) {
-    const Node& node = graph_[*v];
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v) {
+    const Node& node = graph()[*v];
     switch (node.kind) {
       case VertexKind::Gpu:
         ++bom.gpus;
@@ -153,10 +154,10 @@ BillOfMaterials Topology::bill_of_materials() const {
       case VertexKind::Switch:
         if (node.tier == 1) {
           ++bom.leaf_switches;
-          const bool has_nic = neighbour(graph_, *v, [](const Node& n) {
+          const bool has_nic = neighbour(graph(), *v, [](const Node& n) {
                                  return n.kind == VertexKind::Nic;
                                }) != boost::graph_traits<TopologyGraph>::null_vertex();
-          const bool has_storage = neighbour(graph_, *v, [](const Node& n) {
+          const bool has_storage = neighbour(graph(), *v, [](const Node& n) {
                                      return n.kind == VertexKind::Storage;
                                    }) != boost::graph_traits<TopologyGraph>::null_vertex();
           bom.storage_leaf_switches += has_storage && !has_nic;
@@ -167,8 +168,8 @@ BillOfMaterials Topology::bill_of_materials() const {
     }
   }
   bom.servers = static_cast<int>(std::count(server_seen.begin(), server_seen.end(), true));
-  for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
-    switch (graph_[*e].kind) {
+  for (auto [e, end] = boost::edges(graph()); e != end; ++e) {
+    switch (graph()[*e].kind) {
       case LinkKind::NicLeaf:
         ++bom.nic_leaf_cables;
         break;
@@ -196,9 +197,9 @@ BillOfMaterials Topology::bill_of_materials() const {
 
 std::vector<std::string> Topology::check() const {
   std::vector<std::string> problems;
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v) {
-    const Node& node = graph_[*v];
-    const auto links = boost::out_degree(*v, graph_);
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v) {
+    const Node& node = graph()[*v];
+    const auto links = boost::out_degree(*v, graph());
     if (node.kind == VertexKind::Switch && node.ports > 0 &&
         links > static_cast<std::size_t>(node.ports))
       problems.push_back(node.name + " has " + std::to_string(links) + " links but only " +
@@ -209,7 +210,7 @@ std::vector<std::string> Topology::check() const {
   // Every GPU needs its own route into one network (NICs and switches): traffic beyond its
   // NVLink domain cannot be relayed through another GPU in this model.
   const auto network =
-      components_of(graph_, [this](TopologyVertex v) { return is_network_vertex(graph_[v]); });
+      components_of(graph(), [this](TopologyVertex v) { return is_network_vertex(graph()[v]); });
   std::map<int, int> gpus_per_component;
   for (std::size_t r = 0; r < gpus_.size(); ++r)
     if (nic_of_gpu_[r] != boost::graph_traits<TopologyGraph>::null_vertex())
@@ -218,13 +219,13 @@ std::vector<std::string> Topology::check() const {
   for (const auto& [component, count] : gpus_per_component)
     if (count > most) main_component = component, most = count;
   std::vector<std::string> cut_off_gpus, cut_off_storage;
-  for (auto [v, end] = boost::vertices(graph_); v != end; ++v) {
-    const Node& node = graph_[*v];
+  for (auto [v, end] = boost::vertices(graph()); v != end; ++v) {
+    const Node& node = graph()[*v];
     if (node.kind != VertexKind::Gpu && node.kind != VertexKind::Storage) continue;
     bool reaches = false;
-    for (auto [e, e_end] = boost::out_edges(*v, graph_); e != e_end && !reaches; ++e) {
-      const auto other = boost::target(*e, graph_);
-      reaches = is_network_vertex(graph_[other]) && network[other] == main_component;
+    for (auto [e, e_end] = boost::out_edges(*v, graph()); e != e_end && !reaches; ++e) {
+      const auto other = boost::target(*e, graph());
+      reaches = is_network_vertex(graph()[other]) && network[other] == main_component;
     }
     if (!reaches)
       (node.kind == VertexKind::Gpu ? cut_off_gpus : cut_off_storage).push_back(node.name);

@@ -47,7 +47,7 @@ void add_arc_pair(FlowGraph& flow, std::size_t a, std::size_t b, std::int64_t a_
 }  // namespace
 
 Topology::Routes Topology::routes_from(TopologyVertex source, TopologyVertex stop_at) const {
-  const auto n = boost::num_vertices(graph_);
+  const auto n = boost::num_vertices(graph());
   Routes routes{std::vector<int>(n, -1), std::vector<int>(n, 0), std::vector<double>(n, 0.0)};
   std::vector<TopologyVertex> queue;
   queue.reserve(n);
@@ -56,18 +56,18 @@ Topology::Routes Topology::routes_from(TopologyVertex source, TopologyVertex sto
   for (std::size_t head = 0; head < queue.size(); ++head) {
     const auto u = queue[head];
     if (u == stop_at) break;
-    if (u != source && !forwards(graph_[u].kind)) continue;  // GPUs and storage do not relay
-    const double through_s = u == source ? 0.0 : graph_[u].latency_s;
+    if (u != source && !forwards(graph()[u].kind)) continue;  // GPUs and storage do not relay
+    const double through_s = u == source ? 0.0 : graph()[u].latency_s;
     // NVLink edges first: at equal length a route through NVLink wins over one through a shared
     // NIC, as NCCL prefers it.
     for (const bool nvlink_pass : {true, false}) {
-      for (auto [e, end] = boost::out_edges(u, graph_); e != end; ++e) {
-        if ((graph_[*e].kind == LinkKind::NvLink) != nvlink_pass) continue;
-        const auto v = boost::target(*e, graph_);
+      for (auto [e, end] = boost::out_edges(u, graph()); e != end; ++e) {
+        if ((graph()[*e].kind == LinkKind::NvLink) != nvlink_pass) continue;
+        const auto v = boost::target(*e, graph());
         if (routes.switch_hops[v] >= 0) continue;
-        routes.switch_hops[v] = routes.switch_hops[u] + (is_switch(graph_[v].kind) ? 1 : 0);
-        routes.top_tier[v] = std::max(routes.top_tier[u], graph_[v].tier);
-        routes.latency_s[v] = routes.latency_s[u] + through_s + graph_[*e].latency_s;
+        routes.switch_hops[v] = routes.switch_hops[u] + (is_switch(graph()[v].kind) ? 1 : 0);
+        routes.top_tier[v] = std::max(routes.top_tier[u], graph()[v].tier);
+        routes.latency_s[v] = routes.latency_s[u] + through_s + graph()[*e].latency_s;
         queue.push_back(v);
       }
     }
@@ -81,7 +81,7 @@ int Topology::hops(int gpu_a, int gpu_b) const {
   const int result = routes_from(gpus_[gpu_a], gpus_[gpu_b]).switch_hops[gpus_[gpu_b]];
   if (result < 0)
     throw ConfigurationError("topology: GPU " + std::to_string(gpu_b) + " (" +
-                             graph_[gpus_[gpu_b]].name + ") cannot be reached from GPU " +
+                             graph()[gpus_[gpu_b]].name + ") cannot be reached from GPU " +
                              std::to_string(gpu_a) + "; check() lists what is broken");
   return result;
 }
@@ -94,7 +94,8 @@ int Topology::max_hops() const {
   int farthest = 0;
   for (std::size_t r = 0; r < gpus_.size(); ++r) {
     if (routes.switch_hops[gpus_[r]] < 0)
-      throw ConfigurationError("topology: GPU " + std::to_string(r) + " (" + graph_[gpus_[r]].name +
+      throw ConfigurationError("topology: GPU " + std::to_string(r) + " (" +
+                               graph()[gpus_[r]].name +
                                ") cannot be reached from GPU 0; check() lists what is broken");
     farthest = std::max(farthest, routes.switch_hops[gpus_[r]]);
   }
@@ -108,7 +109,7 @@ double Topology::bisection_bandwidth_Bps() const {
   // change.
   std::vector<std::size_t> unit_starts{0};
   for (std::size_t r = 1; r < gpus_.size(); ++r) {
-    const bool new_server = graph_[gpus_[r]].server != graph_[gpus_[r - 1]].server;
+    const bool new_server = graph()[gpus_[r]].server != graph()[gpus_[r - 1]].server;
     const bool new_domain =
         nvswitch_of_gpu_[r] == kNoVertex || nvswitch_of_gpu_[r] != nvswitch_of_gpu_[r - 1];
     if (new_server && new_domain) unit_starts.push_back(r);
@@ -117,15 +118,15 @@ double Topology::bisection_bandwidth_Bps() const {
   const std::size_t first_half_end = unit_starts[unit_starts.size() / 2];
 
   // Only the scale-out network: NVLink stays inside a half and storage nodes do not forward.
-  const auto n = boost::num_vertices(graph_);
+  const auto n = boost::num_vertices(graph());
   const std::size_t source = n, sink = n + 1;
   FlowGraph flow(n + 2);
   std::int64_t total = 0;
-  for (auto [e, end] = boost::edges(graph_); e != end; ++e) {
-    const LinkKind kind = graph_[*e].kind;
+  for (auto [e, end] = boost::edges(graph()); e != end; ++e) {
+    const LinkKind kind = graph()[*e].kind;
     if (kind == LinkKind::NvLink || kind == LinkKind::Storage) continue;
-    const auto capacity = static_cast<std::int64_t>(std::llround(graph_[*e].bandwidth_Bps));
-    add_arc_pair(flow, boost::source(*e, graph_), boost::target(*e, graph_), capacity, capacity);
+    const auto capacity = static_cast<std::int64_t>(std::llround(graph()[*e].bandwidth_Bps));
+    add_arc_pair(flow, boost::source(*e, graph()), boost::target(*e, graph()), capacity, capacity);
     total += capacity;
   }
   const std::int64_t unlimited = total + 1;  // more than any cut
@@ -153,7 +154,7 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
   for (const int rank : gpus) {
     const auto v = gpus_[rank];
     if (routes.switch_hops[v] < 0)
-      throw ConfigurationError("topology: GPU " + std::to_string(rank) + " (" + graph_[v].name +
+      throw ConfigurationError("topology: GPU " + std::to_string(rank) + " (" + graph()[v].name +
                                ") cannot be reached from GPU " + std::to_string(gpus[0]) +
                                "; check() lists what is broken");
     path.tier = std::max(path.tier, routes.top_tier[v]);
@@ -171,9 +172,9 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
                           });
   auto nvlink_Bps = [&](int rank) {
     double link_Bps = std::numeric_limits<double>::infinity();
-    for (auto [e, end] = boost::out_edges(gpus_[rank], graph_); e != end; ++e)
-      if (graph_[*e].kind == LinkKind::NvLink)
-        link_Bps = std::min(link_Bps, graph_[*e].bandwidth_Bps);
+    for (auto [e, end] = boost::out_edges(gpus_[rank], graph()); e != end; ++e)
+      if (graph()[*e].kind == LinkKind::NvLink)
+        link_Bps = std::min(link_Bps, graph()[*e].bandwidth_Bps);
     return link_Bps;
   };
   if (one_domain) {
@@ -195,15 +196,15 @@ CollectivePath Topology::collective_path(const std::vector<int>& gpus) const {
     const auto nic = nic_of_gpu_[rank];
     if (nic == kNoVertex)
       throw ConfigurationError("topology: GPU " + std::to_string(rank) + " (" +
-                               graph_[gpus_[rank]].name + ") has no NIC");
+                               graph()[gpus_[rank]].name + ") has no NIC");
     int gpus_on_nic = 0;
     double nic_Bps = 0.0;
     TopologyVertex leaf = kNoVertex;
-    for (auto [e, end] = boost::out_edges(nic, graph_); e != end; ++e) {
-      gpus_on_nic += graph_[*e].kind == LinkKind::GpuNic;
-      if (graph_[*e].kind != LinkKind::NicLeaf) continue;
-      nic_Bps += graph_[*e].bandwidth_Bps;
-      leaf = boost::target(*e, graph_);
+    for (auto [e, end] = boost::out_edges(nic, graph()); e != end; ++e) {
+      gpus_on_nic += graph()[*e].kind == LinkKind::GpuNic;
+      if (graph()[*e].kind != LinkKind::NicLeaf) continue;
+      nic_Bps += graph()[*e].bandwidth_Bps;
+      leaf = boost::target(*e, graph());
     }
     double share_Bps = nic_Bps / gpus_on_nic;
     if (path.tier >= 2 && leaf != kNoVertex && leaf_gpus_[leaf] > 0)

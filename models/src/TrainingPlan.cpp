@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "TopologyMemo.hpp"
 #include "capsim/models/CalibrationProfile.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/RingContention.hpp"
@@ -65,20 +66,21 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
   plan.servers = cluster.server_count;
   plan.gpus = cluster.gpu_count();
   plan.fabric = fabric_spec(cluster);
+  std::shared_ptr<const PlannedTopology> planned;
   try {
-    plan.topology = build_topology(plan.fabric);
+    planned = planned_topology(plan.fabric);
   } catch (const ConfigurationError& error) {
     throw ConfigurationError("cluster '" + cluster.name + "': " + error.what());
   }
-  const auto problems = plan.topology.check();
-  if (!problems.empty()) {
+  if (!planned->problems.empty()) {
     std::string text;
-    for (const auto& problem : problems) text += (text.empty() ? "" : "; ") + problem;
+    for (const auto& problem : planned->problems) text += (text.empty() ? "" : "; ") + problem;
     throw ConfigurationError("cluster '" + cluster.name + "': the fabric is broken: " + text);
   }
-  plan.bom = plan.topology.bill_of_materials();
-  plan.bisection_Bps = plan.topology.bisection_bandwidth_Bps();
-  plan.max_switch_hops = plan.topology.max_hops();
+  plan.topology = planned->topology;  // shares the graph
+  plan.bom = planned->bom;
+  plan.bisection_Bps = planned->bisection_Bps;
+  plan.max_switch_hops = planned->max_switch_hops;
 
   for (const auto& storage : cluster.storage) {
     const double port_limit_Bps = storage.system.network_ports * storage.system.port_bandwidth_Bps;
@@ -109,8 +111,8 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
   const bool rental_applies =
       (economics.rental_explicit || economics.rental.gpu == cluster.gpu.id) &&
       economics.rental.usd_per_gpu_hour > 0;
-  plan.cost =
-      cost_rates(inv, economics.params, rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
+  plan.cost = cost_rates(inv, cluster_tco(cluster, economics),
+                         rental_applies ? economics.rental.usd_per_gpu_hour : 0.0);
   return plan;
 }
 

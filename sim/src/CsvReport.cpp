@@ -77,8 +77,9 @@ void bom_table(const Result& result, std::ostream& out) {
 void cost_table(const Result& result, std::ostream& out) {
   out << "cluster,capex_usd,it_power_W,facility_power_W,amortisation_usd_per_h,"
          "maintenance_usd_per_h,energy_usd_per_h,owned_usd_per_h,rental_usd_per_h,"
-         "break_even_utilisation\n";
-  for (const auto& plan : result.clusters) {
+         "break_even_utilisation,site\n";
+  for (std::size_t i = 0; i < result.clusters.size(); ++i) {
+    const ClusterPlan& plan = result.clusters[i];
     const CostRates& r = plan.cost;
     out << cell(plan.name) << "," << r.capex.total_usd() << "," << r.it_power_W << ","
         << r.facility_power_W << "," << r.amortisation_usd_per_h << "," << r.maintenance_usd_per_h
@@ -86,7 +87,7 @@ void cost_table(const Result& result, std::ostream& out) {
     if (r.rental_usd_per_h) out << *r.rental_usd_per_h;
     out << ",";
     if (r.break_even_utilisation) out << *r.break_even_utilisation;
-    out << "\n";
+    out << "," << cell(result.cluster_configs.at(i).site) << "\n";  // empty: economics.tco
   }
 }
 

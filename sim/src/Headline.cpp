@@ -95,6 +95,16 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
       {"memory per GPU", format_quantity(e.memory.total_bytes, Quantity::Bytes) + " of " +
                              format_quantity(e.memory.capacity_bytes, Quantity::Bytes)},
   };
+  if (config.site_economics) {  // after the layout: the site's prices give the costs below
+    std::string site = config.site;
+    site += " (electricity ";
+    site +=
+        format_quantity(config.site_economics->electricity_usd_per_kWh, Quantity::MoneyPerEnergy);
+    site += ", PUE ";
+    site += format_quantity(config.site_economics->pue, Quantity::Number);
+    site += ")";
+    rows.insert(rows.begin() + 3, {"site", site});
+  }
   if (plan.input.bytes_per_iteration > 0) {
     const InputLoad& in = plan.input;
     std::string text = format_quantity(in.demand_Bps, Quantity::Bandwidth) + " of " +

@@ -51,6 +51,9 @@ Json cluster_json(const ClusterPlan& plan, const ClusterConfig& config) {
                 {"total_usd", rates.capex.total_usd()}};
   const Json cost_rates = rates_json(rates);
   Json json = {{"name", plan.name}, {"servers", plan.servers}, {"gpus", plan.gpus}};
+  // The site whose TCO values priced the cluster (null: the scenario's economics.tco did).
+  json["site"] = config.site.empty() ? Json() : Json(config.site);
+  json["tco"] = config.site_economics ? to_json(*config.site_economics) : Json();
   Json storage = Json::array();
   for (const auto& item : config.storage) {
     storage.push_back({{"system", to_json(item.system)}, {"count", item.count}});
@@ -73,6 +76,17 @@ Json cluster_json(const ClusterPlan& plan, const ClusterConfig& config) {
   json["storage_capacity_bytes"] = plan.storage_capacity_bytes;
   json["capex"] = capex;
   json["rates"] = cost_rates;
+  return json;
+}
+
+Json sites_json(const std::vector<SiteConfig>& sites) {
+  Json json = Json::array();
+  for (const auto& site : sites) {
+    json.push_back({{"name", site.name},
+                    {"location", site.location},
+                    {"description", site.description},
+                    {"tco", to_json(site.economics)}});
+  }
   return json;
 }
 
@@ -275,6 +289,7 @@ void write_json_report(const Result& result, std::ostream& out) {
                 {{"ownership", result.economics.ownership},
                  {"tco", to_json(result.economics.params)},
                  {"rental", to_json(result.economics.rental)}}},
+               {"sites", sites_json(result.sites)},
                {"clusters", clusters},
                {"training", training},
                {"services", sim_detail::services_json(result)},

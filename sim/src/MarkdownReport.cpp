@@ -11,8 +11,14 @@ void cluster_section(const ClusterPlan& plan, const ClusterConfig& config, std::
   out << "## Cluster " << plan.name << "\n\n"
       << plan.servers << " x " << config.server.name << " (" << plan.gpus << " x "
       << config.gpu.name << "), " << config.server.nics << " x " << config.nic.name
-      << " per server.\n\n"
-      << "| item | count | unit price | total |\n|---|---|---|---|\n"
+      << " per server.\n\n";
+  if (config.site_economics) {
+    const EconomicsSpec& site = *config.site_economics;
+    out << "Site " << config.site << ": electricity "
+        << format_quantity(site.electricity_usd_per_kWh, Quantity::MoneyPerEnergy) << ", PUE "
+        << site.pue << ".\n\n";
+  }
+  out << "| item | count | unit price | total |\n|---|---|---|---|\n"
       << "| servers (" << config.server.id << ") | " << plan.servers << " | "
       << format_quantity(config.server.price_usd, Quantity::Money) << " | "
       << format_quantity(capex.servers_usd, Quantity::Money) << " |\n"
@@ -125,6 +131,10 @@ void write_markdown_report(const Result& result, std::ostream& out) {
     out << "- " << service.model.id << ": " << service.model.source << "\n";
   out << "- economics (" << result.economics.params.id << "): " << result.economics.params.source
       << "\n";
+  for (const auto& site : result.sites) {
+    out << "- site " << site.name << " economics (" << site.economics.id
+        << ", with the site's overrides): " << site.economics.source << "\n";
+  }
   if (!result.economics.rental.id.empty()) {
     out << "- rental (" << result.economics.rental.id << "): " << result.economics.rental.source
         << "\n";

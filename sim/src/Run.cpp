@@ -123,6 +123,7 @@ Result run(const Scenario& scenario, const RunOptions& options, const ProgressCa
   }
   result.ownership = scenario.economics.ownership;
   result.economics = scenario.economics;
+  result.sites = scenario.sites;
   result.effective_yaml = scenario.effective_yaml;
   result.cluster_configs = scenario.clusters;
   result.workloads = scenario.training;

@@ -108,8 +108,9 @@ ServingSearchResult search_service(const Scenario& scenario, const InferenceServ
       trial.servers = cluster.server_count;
       ClusterPlan cluster_plan;
       cluster_plan.gpus = cluster.gpu_count();
-      cluster_plan.cost = server_rates(h.server, cluster.server_count, scenario.economics.params,
-                                       h.rental_usd_per_gpu_hour);
+      cluster_plan.cost =
+          server_rates(h.server, cluster.server_count, cluster_tco(cluster, scenario.economics),
+                       h.rental_usd_per_gpu_hour);
       ServicePlan plan;
       try {
         plan = plan_service(trial, cluster, cluster_plan);
@@ -175,8 +176,8 @@ ServingSearchResult search_service(const Scenario& scenario, const InferenceServ
       c.meets_slo = hit > 0;
       c.stats = tried.at(c.replicas);
       c.simulations = static_cast<int>(tried.size());
-      const CostRates rates =
-          server_rates(h.server, c.servers, scenario.economics.params, h.rental_usd_per_gpu_hour);
+      const CostRates rates = server_rates(
+          h.server, c.servers, cluster_tco(home, scenario.economics), h.rental_usd_per_gpu_hour);
       c.owned_usd_per_h = rates.owned_usd_per_h;
       if (h.rental_usd_per_gpu_hour > 0) {
         c.rented_usd_per_h = c.replicas * tp * h.rental_usd_per_gpu_hour;

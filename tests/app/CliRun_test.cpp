@@ -543,6 +543,38 @@ TEST_F(CliRun, QuickstartPrintsItsHeadlineAndWhereTheReportsAre) {
   EXPECT_EQ(run.out.find("Targets missed"), std::string::npos);
 }
 
+// scenarios/two-sites-h100.yaml: each cluster's costs are shown with the site that priced them.
+TEST_F(CliRun, TwoSitesReportsNameEachClustersSiteAndItsPrices) {
+  const fs::path scenario = scenarios_dir() / "two-sites-h100.yaml";
+  const CliResult run = capsim({"run", scenario.string(), "--out", "sites"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const Json result = read_json("sites/result.json");
+  ASSERT_EQ(result["sites"].size(), 2u);
+  EXPECT_EQ(result["sites"][0]["name"], "hyperscale");
+  EXPECT_EQ(result["sites"][0]["location"], "Hillsboro, Oregon");
+  EXPECT_DOUBLE_EQ(result["sites"][1]["tco"]["pue"].get<double>(), 1.25);
+  EXPECT_EQ(result["clusters"][0]["site"], "hyperscale");
+  EXPECT_EQ(result["clusters"][1]["site"], "colocation");
+  EXPECT_DOUBLE_EQ(result["clusters"][1]["tco"]["electricity_usd_per_kWh"].get<double>(), 0.083);
+  // Facility power is IT power x the site's PUE (docs/scenario-format.md 6.5).
+  for (int c = 0; c < 2; ++c) {
+    const Json& rates = result["clusters"][c]["rates"];
+    EXPECT_DOUBLE_EQ(rates["facility_power_W"].get<double>(),
+                     rates["it_power_W"].get<double>() * (c == 0 ? 1.1 : 1.25));
+  }
+  const std::string summary = read_text(dir_ / "sites" / "summary.md");
+  EXPECT_NE(summary.find("Site hyperscale: electricity $0.077/kWh, PUE 1.1."), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("Site colocation: electricity $0.083/kWh, PUE 1.25."), std::string::npos);
+  EXPECT_NE(run.out.find("colocation (electricity $0.083/kWh, PUE 1.25)"), std::string::npos)
+      << run.out;
+  const auto cost = read_csv(dir_ / "sites" / "cost.csv");
+  ASSERT_EQ(cost.size(), 3u);
+  EXPECT_EQ(cost[0].back(), "site");
+  EXPECT_EQ(cost[1].back(), "hyperscale");
+  EXPECT_EQ(cost[2].back(), "colocation");
+}
+
 TEST_F(CliRun, MissedTargetExitsOneAndStillWritesTheReports) {
   const CliResult run = capsim(
       {"run", quickstart_path().string(), "--out", "late", "--set", "targets.deadline=10min"});

@@ -131,10 +131,13 @@ TEST_F(ModelTest, KeyReferenceReadsEverySectionOfTheFormatDocument) {
     return out;
   };
   // docs/scenario-format.md section 3, "Top level": seven keys; `infrastructure.clusters` is the
-  // key `clusters` of `infrastructure` ("holds `clusters` (its only key)").
+  // key `clusters` of `infrastructure` ("holds `sites` and `clusters`").
   EXPECT_EQ(names(""), QStringList({"name", "description", "infrastructure", "workloads",
                                     "economics", "targets", "run"}));
-  EXPECT_EQ(names("infrastructure"), QStringList({"clusters"}));
+  EXPECT_EQ(names("infrastructure"), QStringList({"sites", "clusters"}));
+  // A site's table: its economics is a catalog reference with overrides.
+  EXPECT_EQ(names("infrastructure.sites[0]"),
+            QStringList({"name", "location", "description", "economics"}));
   // A list item's `kind` picks its table: a training job has `global_batch`, a service `traffic`.
   EXPECT_TRUE(names("workloads[0]", "training").contains("global_batch"));
   EXPECT_FALSE(names("workloads[0]", "training").contains("traffic"));
@@ -181,12 +184,14 @@ TEST_F(ModelTest, PropertyTreeListsEachSectionsOwnKeys) {
         };
     check({}, {});
     if (name != "quickstart.yaml") continue;
-    // quickstart.yaml: `infrastructure` holds `clusters` only, as the documentation defines.
-    EXPECT_EQ(child_keys(model, model.indexOf("infrastructure")), QStringList({"clusters"}));
+    // quickstart.yaml: `infrastructure` holds `clusters`, then the documented `sites` it leaves
+    // out (the documentation defines those two).
+    EXPECT_EQ(child_keys(model, model.indexOf("infrastructure")),
+              QStringList({"clusters", "sites"}));
     // Its cluster lists its keys in file order, then the documented ones it leaves out.
-    EXPECT_EQ(
-        child_keys(model, model.indexOf("infrastructure.clusters[0]")),
-        QStringList({"name", "server", "count", "fabric", "storage", "gpu", "nic", "placement"}));
+    EXPECT_EQ(child_keys(model, model.indexOf("infrastructure.clusters[0]")),
+              QStringList({"name", "server", "count", "fabric", "storage", "site", "gpu", "nic",
+                           "placement"}));
   }
   EXPECT_EQ(g_warnings, 0);
 }

@@ -38,9 +38,23 @@ struct StorageConfig {
   int count = 0;
 };
 
+/// A data centre: where clusters stand and what running them there costs.
+struct SiteConfig {
+  std::string name;
+  std::string location;     ///< free text ("Hillsboro, Oregon"); reported, not computed with
+  std::string description;  ///< free text
+  /// The TCO values of this site: the scenario's economics.tco (or the catalog entry the site
+  /// names) with the site's overrides applied (electricity price, PUE, lifetimes, ...).
+  EconomicsSpec economics;
+};
+
 /// One group of identical servers on one fabric.
 struct ClusterConfig {
   std::string name;
+  std::string site;  ///< SiteConfig name; empty when the cluster names no site
+  /// The site's TCO values; empty when the cluster names no site (the scenario's economics.tco
+  /// then prices it).
+  std::optional<EconomicsSpec> site_economics;
   ServerSpec server;  ///< with inline overrides applied
   GpuSpec gpu;        ///< the server's GPU, with inline overrides applied
   NicSpec nic;        ///< the server's scale-out NIC, with overrides applied
@@ -101,6 +115,12 @@ struct EconomicsConfig {
   bool rental_explicit = false;
 };
 
+/// The TCO values that price `cluster`: its site's when it names one, else economics.tco.
+inline const EconomicsSpec& cluster_tco(const ClusterConfig& cluster,
+                                        const EconomicsConfig& economics) {
+  return cluster.site_economics ? *cluster.site_economics : economics.params;
+}
+
 /// What the plan must achieve; a missed target makes `capsim run` exit with code 1.
 struct Targets {
   std::optional<double> deadline_s;
@@ -127,7 +147,8 @@ struct RunSettings {
 struct Scenario {
   std::string name;
   std::string description;
-  std::string source_file;  ///< where it was loaded from ("<text>" if parsed from memory)
+  std::string source_file;        ///< where it was loaded from ("<text>" if parsed from memory)
+  std::vector<SiteConfig> sites;  ///< infrastructure.sites, in file order (may be empty)
   std::vector<ClusterConfig> clusters;
   std::vector<TrainingWorkload> training;
   std::vector<InferenceService> services;  ///< workloads of kind inference, in file order

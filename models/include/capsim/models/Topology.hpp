@@ -15,6 +15,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct SwitchModel {
   int ports = 0;                    ///< radix
   double port_bandwidth_Bps = 0.0;  ///< per port per direction, bytes/s
   double latency_s = 0.0;           ///< port-to-port forwarding delay, seconds
+  bool operator==(const SwitchModel&) const = default;
 };
 
 /// What build_topology() wires. Plain numbers, SI units; the lead maps the scenario onto it.
@@ -70,6 +72,8 @@ struct FabricSpec {
   int storage_links_per_node = 0;
   double cable_latency_s = 0.0;       ///< propagation delay of every cable, seconds
   Routing routing = Routing::Static;  ///< how the switches route (kept by the Topology)
+  /// Equal specs build equal topologies (build_topology is deterministic).
+  bool operator==(const FabricSpec&) const = default;
 };
 
 enum class VertexKind { Gpu, NvSwitch, Nic, Switch, Storage };
@@ -143,7 +147,8 @@ struct CollectivePath {
   double latency_s = 0;  ///< one message between the two farthest members, seconds
 };
 
-/// A cluster's network graph and the analyses on it. Copyable; owns its graph.
+/// A cluster's network graph and the analyses on it. Copyable: copies share the graph, which
+/// never changes after construction (a 16,384-GPU graph takes tens of ms to copy).
 class Topology {
  public:
   /// An empty topology (no vertices): zero counts, no problems; GPU queries throw
@@ -152,7 +157,7 @@ class Topology {
   /// Wraps any graph. GPU indices must be 0..N-1, each once, else ConfigurationError.
   explicit Topology(TopologyGraph graph);
 
-  const TopologyGraph& graph() const { return graph_; }
+  const TopologyGraph& graph() const { return *graph_; }
   /// How its switches route; build_topology() sets FabricSpec::routing, a bare graph is static.
   Routing routing() const { return routing_; }
   void set_routing(Routing routing) { routing_ = routing; }
@@ -195,7 +200,7 @@ class Topology {
   Routes routes_from(TopologyVertex source, TopologyVertex stop_at) const;
   void require_gpu(int rank, const char* what) const;
 
-  TopologyGraph graph_;
+  std::shared_ptr<const TopologyGraph> graph_ = std::make_shared<const TopologyGraph>();
   std::vector<TopologyVertex> gpus_;  ///< by rank
   Routing routing_ = Routing::Static;
   // Derived once from the graph for bisection and collective_path().

@@ -83,6 +83,7 @@ struct Result {
   std::uint64_t seed = 0;
   std::string ownership;  ///< which cost is the headline: "own" or "rent"
   EconomicsConfig economics;
+  std::vector<SiteConfig> sites;               ///< the scenario's sites (may be empty)
   std::vector<ClusterConfig> cluster_configs;  ///< the scenario's clusters, as parsed
   std::vector<ClusterPlan> clusters;           ///< same order as cluster_configs
   std::vector<TrainingWorkload> workloads;     ///< the scenario's training jobs, as parsed
