@@ -63,6 +63,7 @@ void record_main(const Result& result, const SimulationRun& run, const ChildSimu
   outcome.pipeline_s = iterations.front().pipeline_s;
   outcome.dp_comm_s = iterations.front().dp_comm_s;
   outcome.dp_comm_as_flows = iterations.front().dp_comm_as_flows;
+  outcome.checkpoint = sim.checkpoints.at(position);
   for (const std::size_t other : run.workloads)
     if (other != run.workloads[position])
       outcome.shared_with.push_back(result.workloads[other].name);
@@ -102,7 +103,14 @@ void simulate_scenario(const Scenario& scenario, Result& result, bool trace,
       const TrainingWorkload& workload = scenario.training[w];
       const TrainingPlan& plan = result.training[w];
       PlacedJob job{
-          workload.name, model_shape(workload.model), plan.layout, plan.gpu, plan.comm, {}};
+          workload.name, model_shape(workload.model), plan.layout, plan.gpu, plan.comm, {}, {}};
+      if (plan.checkpoints > 0) {
+        // The run's checkpoints are alike: one is played, after the first iteration.
+        job.checkpoint.bytes = plan.checkpoint_bytes;
+        job.checkpoint.async = workload.checkpoint_async;
+        job.checkpoint.host_link_Bps = cluster.gpu.host_link_Bps;
+        job.checkpoint.after_iteration = 0;
+      }
       if (result.placements[w].empty()) {
         for (int g = 0; g < cluster.gpu_count(); ++g) job.gpus.push_back(g);
       } else {

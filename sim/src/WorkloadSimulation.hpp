@@ -19,6 +19,7 @@ struct ChildSimulation {
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration], stage lists empty
   std::vector<TraceSpan> trace;
   std::uint64_t events = 0;  ///< JobsSimulation::events
+  std::vector<CheckpointTiming> checkpoints;  ///< [job]
 };
 
 /// Runs simulate_training_jobs(jobs, topology, cluster, settings) in a child; its progress goes
