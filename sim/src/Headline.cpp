@@ -81,14 +81,14 @@ void checkpoint_rows(const Result& result, std::size_t index, std::vector<Headli
     each += " by " + std::to_string(c.writers) + " GPUs to " + std::to_string(c.storage_nodes) +
             " storage nodes, ";
     if (async) {
-      each += "asynchronous: " + seconds_text(c.stall_s) + " stalled, write " +
-              seconds_text(c.write_s) + " in the background, " +
-              std::to_string(c.overlapped_iterations) + " iterations overlapped it, " +
-              seconds_text(c.slowdown_s) + " slower (simulated; estimate: copy " +
+      each += "asynchronous: training stalled " + seconds_text(c.stall_s) + ", on disk after " +
+              seconds_text(c.write_s) + ", the " + std::to_string(c.overlapped_iterations) +
+              " iterations it overlapped " + seconds_text(c.slowdown_s) +
+              " slower in all (simulated; estimate: copy " +
               seconds_text(plan.checkpoint_snapshot_s) + ", write " +
               seconds_text(plan.checkpoint_write_s) + ")";
     } else {
-      each += "synchronous: write " + seconds_text(c.write_s) + " (simulated; estimate " +
+      each += "synchronous: on disk after " + seconds_text(c.write_s) + " (simulated; estimate " +
               seconds_text(plan.checkpoint_write_s) + ")";
     }
   } else if (async) {

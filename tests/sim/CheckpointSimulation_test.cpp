@@ -5,9 +5,13 @@
 // determinism case, which runs its two in child processes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "CheckpointPlan.hpp"
 #include "WorkloadSimulation.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/TrainingPlan.hpp"
@@ -78,9 +82,12 @@ PlacedJob job_with_checkpoint(const TrainingLayout& layout, double bytes, bool a
 }
 
 constexpr double kCheckpointBytes = 16e9;
+// Chunks per writer: at most 4,096 / writers, here (1 or 2 writers) the cap of 16.
+constexpr double kChunks = 16;
+static_assert(sim_detail::kCheckpointMaxChunks == 16);
 
 // (a) A synchronous checkpoint with nothing else running. ZeRO-1: both GPUs write half of
-// S = 16 GB, each in kCheckpointMaxChunks = 16 chunks of c = S / 32 = 0.5 GB sent one after
+// S = 16 GB, each in 16 chunks of c = S / 32 = 0.5 GB sent one after
 // the other, to the one storage node. Bandwidths: NICs 50 GB/s each (100 GB/s together), the
 // storage port 25 GB/s, the disk 20 GB/s: the disk is the bottleneck,
 //   min(100, 25, 20) = 20 GB/s.
@@ -104,7 +111,7 @@ TEST(CheckpointSimulation, SynchronousWriteTakesTheBottleneckTimePlusOneChunk) {
   ASSERT_TRUE(c.played);
   EXPECT_EQ(c.writers, 2);
   EXPECT_EQ(c.storage_nodes, 1);
-  const double chunk_bytes = kCheckpointBytes / 2 / kCheckpointMaxChunks;
+  const double chunk_bytes = kCheckpointBytes / 2 / kChunks;
   const double expected_s = chunk_bytes / 12.5e9 + kCheckpointBytes / 20e9;
   EXPECT_NEAR(c.write_s, expected_s, 1e-6 * expected_s) << "simulated " << c.write_s;
   EXPECT_DOUBLE_EQ(c.stall_s, c.write_s);  // synchronous: training waits for all of it
@@ -129,7 +136,7 @@ TEST(CheckpointSimulation, SynchronousWriteLimitedByTheStoragePort) {
   const PlacedJob job = job_with_checkpoint(two_replicas(1), kCheckpointBytes, false, topology);
   const JobsSimulation result = simulate_training_jobs({job}, topology, cluster, {});
   const CheckpointTiming& c = result.checkpoints.at(0);
-  const double chunk_bytes = kCheckpointBytes / 2 / kCheckpointMaxChunks;
+  const double chunk_bytes = kCheckpointBytes / 2 / kChunks;
   const double expected_s = kCheckpointBytes / 25e9 + 2 * chunk_bytes / 40e9;
   EXPECT_NEAR(c.write_s, expected_s, 1e-6 * expected_s) << "simulated " << c.write_s;
   std::printf("port-bound checkpoint of 16 GB: simulated %.6f s, hand %.6f s, closed form %.6f s\n",
@@ -180,7 +187,7 @@ TEST(CheckpointSimulation, AsynchronousWriteSlowsTheRingSharingItsLink) {
   EXPECT_GT(extra_s / its[0].iteration_s, 0.05);  // the effect is not lost in the compute
   const double copy_s = kCheckpointBytes / 25e9;
   const double write_s =
-      copy_s + kCheckpointBytes / 50e9 + extra_s + kCheckpointBytes / kCheckpointMaxChunks / 100e9;
+      copy_s + kCheckpointBytes / 50e9 + extra_s + kCheckpointBytes / kChunks / 100e9;
   EXPECT_NEAR(c.write_s, write_s, 1e-6 * write_s);
   // Training waited for the copy, then, after its last iteration, for the rest of the write.
   const double last_end_s = its[1].start_s + its[1].iteration_s;
