@@ -33,6 +33,9 @@ struct CheckpointPlan {
 /// least 1), so that a checkpoint of every GPU of a 16k-GPU job stays a few flows per writer.
 inline constexpr int kCheckpointMaxChunks = 16;
 inline constexpr int kCheckpointChunkBudget = 4096;
+/// Chunks of one writer that may wait for the storage node's disk at once (the storage's flow
+/// control: a write buffer of two chunks, one being written while the next arrives).
+inline constexpr int kCheckpointWindowChunks = 2;
 
 /// The plan of `settings` for a job of `layout` (ranks ordered tp, cp, dp, pp) on a cluster
 /// with `storage_nodes` storage nodes of `ports` links each. settings.bytes 0 gives a disabled

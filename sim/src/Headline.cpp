@@ -79,12 +79,13 @@ void checkpoint_rows(const Result& result, std::size_t index, std::vector<Headli
   if (sim) {
     const CheckpointTiming& c = sim->checkpoint;
     each += " by " + std::to_string(c.writers) + " GPUs to " + std::to_string(c.storage_nodes) +
-            " storage nodes, ";
+            (c.storage_nodes == 1 ? " storage node, " : " storage nodes, ");
     if (async) {
       each += "asynchronous: training stalled " + seconds_text(c.stall_s) + ", on disk after " +
-              seconds_text(c.write_s) + ", the " + std::to_string(c.overlapped_iterations) +
-              " iterations it overlapped " + seconds_text(c.slowdown_s) +
-              " slower in all (simulated; estimate: copy " +
+              seconds_text(c.write_s) + ", " + std::to_string(c.overlapped_iterations) +
+              (c.overlapped_iterations == 1 ? " iteration" : " iterations") +
+              " overlapping it " + seconds_text(c.slowdown_s) +
+              " slower (simulated; estimate: copy " +
               seconds_text(plan.checkpoint_snapshot_s) + ", write " +
               seconds_text(plan.checkpoint_write_s) + ")";
     } else {

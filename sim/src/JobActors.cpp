@@ -114,13 +114,17 @@ void send_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& pl
 }
 
 // Its counterpart on the storage node: each chunk goes to the disk as it arrives (the disk is
-// shared with the node's other writers), and the share is done when the last write ends.
+// shared with the node's other writers), and the share is done when the last write ends. At
+// most kCheckpointWindowChunks of a writer's chunks wait for the disk: the next chunk is taken
+// only when the one that many before it is written (the storage's flow control), so a
+// disk-bound write keeps its flows on the fabric, at the disk's pace, for as long as it lasts.
 void store_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& plan,
                             s4u::Disk* disk, CheckpointTiming& timing) {
   s4u::Mailbox* box = s4u::Mailbox::by_name(
       job_prefix(job).append(".ck").append(std::to_string(writer)));
   std::vector<s4u::IoPtr> writes;
   for (int c = 0; c < plan.chunks; ++c) {
+    if (c >= kCheckpointWindowChunks) writes[c - kCheckpointWindowChunks]->wait();
     box->get<int>();
     ++activity_count;
     writes.push_back(disk->write_async(plan.chunk_bytes));

@@ -212,6 +212,7 @@ Json simulation_json(const SimulationOutcome& outcome, const TrainingWorkload& j
   return {{"simulated", outcome.simulated},
           {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
           {"iteration_s", when(outcome.iteration_s)},
+          {"run_iteration_s", when(outcome.run_iteration_s())},
           {"pipeline_s", when(outcome.pipeline_s)},
           {"dp_comm_s", when(outcome.dp_comm_s)},
           {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},

@@ -28,6 +28,11 @@ double SimulationOutcome::contention_slowdown() const {
   return iteration_s / alone_iteration_s - 1;
 }
 
+double SimulationOutcome::run_iteration_s() const {
+  if (!simulated || !checkpoint.played || iteration_times_s.empty()) return iteration_s;
+  return iteration_s - checkpoint.slowdown_s / static_cast<double>(iteration_times_s.size());
+}
+
 double SimulationOutcome::checkpoint_cost_s(bool async, double interval_s) const {
   if (!simulated || !checkpoint.played) return 0;
   double cost_s = checkpoint.stall_s + checkpoint.slowdown_s;
@@ -81,7 +86,7 @@ void time_runs_by_simulation(const Scenario& scenario, Result& result) {
     }
     const TrainingWorkload& job = scenario.training[w];
     RunFigures run =
-        run_figures(job, *cluster, plan.estimate.parameters.total, outcome.iteration_s);
+        run_figures(job, *cluster, plan.estimate.parameters.total, outcome.run_iteration_s());
     // One checkpoint was simulated (if the estimate's run writes any): every one of the run's
     // costs what it cost; otherwise the closed form's stall stays.
     if (outcome.checkpoint.played) {

@@ -92,8 +92,10 @@ static_assert(sim_detail::kCheckpointMaxChunks == 16);
 // storage port 25 GB/s, the disk 20 GB/s: the disk is the bottleneck,
 //   min(100, 25, 20) = 20 GB/s.
 // Both writers' first chunks share the port (12.5 GB/s each) and land after c / 12.5 GB/s;
-// from then on the network delivers 25 GB/s, faster than the disk drains, so the disk is busy
-// until all S is written:
+// from then on the network delivers 25 GB/s, faster than the disk drains (a pair of chunks
+// arrives in c / 12.5e9 = 0.04 s and takes 2c / 20e9 = 0.05 s to write, so the storage's
+// two-chunk window, kCheckpointWindowChunks, always holds the next pair when one is written),
+// so the disk is busy until all S is written:
 //   T = c / 12.5e9 + S / 20e9 = 0.04 + 0.8 = 0.84 s.
 // The estimate's closed form (run_figures: checkpoint bytes / the storage's write bandwidth,
 // count x min(disk write, ports x port bandwidth) = min(20, 25) GB/s) is S / 20e9 = 0.8 s: its

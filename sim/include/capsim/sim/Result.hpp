@@ -61,6 +61,10 @@ struct SimulationOutcome {
   double relative_difference() const;
   /// iteration_s / alone_iteration_s - 1: what sharing the fabric costs; 0 when alone.
   double contention_slowdown() const;
+  /// The iteration the run is timed by: iteration_s less the checkpoint's slowdown spread over
+  /// the simulated iterations (the mean of the iterations that did not overlap an asynchronous
+  /// write), since that slowdown is charged with each checkpoint instead; iteration_s otherwise.
+  double run_iteration_s() const;
   /// What one simulated checkpoint costs the run: its stall plus the slowdown of the iterations
   /// it overlapped (asynchronous) plus, asynchronous, what of the write outlasts
   /// `interval_s` (the next checkpoint waits for it); 0 when none was played.
