@@ -32,8 +32,8 @@ CheckpointPlan plan_checkpoint(const CheckpointSettings& settings, const Trainin
     plan.writers.push_back({ranks[i], n % storage_nodes, n / storage_nodes % ports});
   }
   const double share_bytes = settings.bytes / static_cast<double>(ranks.size());
-  plan.chunks = std::clamp(kCheckpointChunkBudget / static_cast<int>(ranks.size()), 1,
-                           kCheckpointMaxChunks);
+  plan.chunks =
+      std::clamp(kCheckpointChunkBudget / static_cast<int>(ranks.size()), 1, kCheckpointMaxChunks);
   plan.chunk_bytes = static_cast<std::uint64_t>(std::llround(share_bytes / plan.chunks));
   if (settings.async) plan.snapshot_s = share_bytes / settings.host_link_Bps;
   return plan;

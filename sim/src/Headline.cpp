@@ -64,16 +64,17 @@ void checkpoint_rows(const Result& result, std::size_t index, std::vector<Headli
   const TrainingPlan& plan = result.training.at(index);
   const TrainingWorkload& job = result.workloads.at(index);
   const bool async = job.checkpoint_async;
-  const SimulationOutcome* sim =
-      index < result.simulations.size() && result.simulations[index].simulated &&
-              result.simulations[index].checkpoint.played
-          ? &result.simulations[index]
-          : nullptr;
+  const SimulationOutcome* sim = index < result.simulations.size() &&
+                                         result.simulations[index].simulated &&
+                                         result.simulations[index].checkpoint.played
+                                     ? &result.simulations[index]
+                                     : nullptr;
   const double per_checkpoint_s =
       plan.checkpoints > 0 ? plan.checkpoint_stall_s / plan.checkpoints : 0.0;
-  std::string stalls = grouped(plan.checkpoints) + " x " + seconds_text(per_checkpoint_s) +
-                       " = " + seconds_text(plan.checkpoint_stall_s);
-  if (sim) stalls += " (simulated; estimate " + seconds_text(sim->estimate_checkpoint_stall_s) + ")";
+  std::string stalls = grouped(plan.checkpoints) + " x " + seconds_text(per_checkpoint_s) + " = " +
+                       seconds_text(plan.checkpoint_stall_s);
+  if (sim)
+    stalls += " (simulated; estimate " + seconds_text(sim->estimate_checkpoint_stall_s) + ")";
   rows.push_back({"checkpoint stalls", stalls});
   std::string each = format_quantity(plan.checkpoint_bytes, Quantity::Bytes);
   if (sim) {
@@ -83,9 +84,8 @@ void checkpoint_rows(const Result& result, std::size_t index, std::vector<Headli
     if (async) {
       each += "asynchronous: training stalled " + seconds_text(c.stall_s) + ", on disk after " +
               seconds_text(c.write_s) + ", " + std::to_string(c.overlapped_iterations) +
-              (c.overlapped_iterations == 1 ? " iteration" : " iterations") +
-              " overlapping it " + seconds_text(c.slowdown_s) +
-              " slower (simulated; estimate: copy " +
+              (c.overlapped_iterations == 1 ? " iteration" : " iterations") + " overlapping it " +
+              seconds_text(c.slowdown_s) + " slower (simulated; estimate: copy " +
               seconds_text(plan.checkpoint_snapshot_s) + ", write " +
               seconds_text(plan.checkpoint_write_s) + ")";
     } else {

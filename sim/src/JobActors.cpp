@@ -7,8 +7,8 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Barrier.hpp>
 #include <simgrid/s4u/Comm.hpp>
-#include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Disk.hpp>
+#include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Io.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
@@ -105,8 +105,8 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
 
 // Writer `writer` of `job`'s checkpoint, on its GPU: its chunks one after the other.
 void send_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& plan) {
-  s4u::Mailbox* box = s4u::Mailbox::by_name(
-      job_prefix(job).append(".ck").append(std::to_string(writer)));
+  s4u::Mailbox* box =
+      s4u::Mailbox::by_name(job_prefix(job).append(".ck").append(std::to_string(writer)));
   for (int c = 0; c < plan.chunks; ++c) {
     ++activity_count;
     box->put(&payload, plan.chunk_bytes);
@@ -120,8 +120,8 @@ void send_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& pl
 // disk-bound write keeps its flows on the fabric, at the disk's pace, for as long as it lasts.
 void store_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& plan,
                             s4u::Disk* disk, CheckpointTiming& timing) {
-  s4u::Mailbox* box = s4u::Mailbox::by_name(
-      job_prefix(job).append(".ck").append(std::to_string(writer)));
+  s4u::Mailbox* box =
+      s4u::Mailbox::by_name(job_prefix(job).append(".ck").append(std::to_string(writer)));
   std::vector<s4u::IoPtr> writes;
   for (int c = 0; c < plan.chunks; ++c) {
     if (c >= kCheckpointWindowChunks) writes[c - kCheckpointWindowChunks]->wait();
@@ -268,14 +268,15 @@ class StageActor {
       const int job = job_;
       for (std::size_t w = 0; w < plan.writers.size(); ++w) {
         const CheckpointWriter& writer = plan.writers[w];
-        const std::string name =
-            job_prefix(job_).append(".ck").append(std::to_string(w));
+        const std::string name = job_prefix(job_).append(".ck").append(std::to_string(w));
         s4u::Actor::create(name + ".send", platform_.gpu_host(run_.gpus[writer.rank]),
                            [job, w, &plan] { send_checkpoint_share(job, w, plan); });
         s4u::Disk* disk = platform_.storage_disk(writer.storage);
-        storing_.push_back(s4u::Actor::create(
-            name + ".store", platform_.storage_host(writer.storage),
-            [job, w, &plan, disk, &timing] { store_checkpoint_share(job, w, plan, disk, timing); }));
+        storing_.push_back(s4u::Actor::create(name + ".store",
+                                              platform_.storage_host(writer.storage),
+                                              [job, w, &plan, disk, &timing] {
+                                                store_checkpoint_share(job, w, plan, disk, timing);
+                                              }));
       }
       if (!plan.async) {
         for (const auto& actor : storing_) actor->join();

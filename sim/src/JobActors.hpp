@@ -68,7 +68,8 @@ std::uint64_t played_activities();
 
 /// Creates the actors of every job for `iterations` iterations. Routes between every pair of
 /// communicating_pairs() of each job (mapped through JobRun::gpus), and from each checkpoint
-/// writer's GPU to its storage node, must already be on the platform. `jobs` and `out` must outlive the engine's run.
+/// writer's GPU to its storage node, must already be on the platform. `jobs` and `out` must outlive
+/// the engine's run.
 void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
                 JobOutcomes& out);
 

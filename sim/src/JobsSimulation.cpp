@@ -118,8 +118,8 @@ std::vector<std::pair<double, double>> storage_disks(const ClusterConfig& cluste
 }
 
 void check_checkpoint(const PlacedJob& job, int iterations, std::size_t nodes,
-                      const std::vector<std::pair<double, double>>& disks,
-                      const std::string& who, const Failure& fail) {
+                      const std::vector<std::pair<double, double>>& disks, const std::string& who,
+                      const Failure& fail) {
   const CheckpointSettings& c = job.checkpoint;
   if (!(c.bytes > 0)) return;
   if (nodes == 0)

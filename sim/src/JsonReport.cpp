@@ -268,7 +268,8 @@ void write_json_report(const Result& result, std::ostream& out) {
                                                            : std::optional<ClusterPlan>());
     }
     if (i < result.simulations.size())
-      training.back()["simulation"] = simulation_json(result.simulations[i], result.workloads.at(i));
+      training.back()["simulation"] =
+          simulation_json(result.simulations[i], result.workloads.at(i));
   }
   Json targets = Json::array();
   for (const auto& target : result.targets) {

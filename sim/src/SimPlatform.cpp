@@ -127,8 +127,8 @@ void SimPlatform::add_storage_route(int from, int storage, const std::vector<Rou
   path.reserve(hops.size());
   for (const RouteHop& hop : hops)
     path.emplace_back(link(hop.edge), hop.forward ? Direction::UP : Direction::DOWN);
-  zone_->add_route(gpu_hosts_[from]->get_netpoint(), storage_host(storage)->get_netpoint(),
-                   nullptr, nullptr, path, /*symmetrical=*/false);
+  zone_->add_route(gpu_hosts_[from]->get_netpoint(), storage_host(storage)->get_netpoint(), nullptr,
+                   nullptr, path, /*symmetrical=*/false);
 }
 
 }  // namespace capsim::sim_detail

@@ -37,8 +37,8 @@ TEST_F(CliCheckpoint, AnAsynchronousBurstSlowsTheIterationsItOverlaps) {
   EXPECT_EQ(c["mode"], "async");
   EXPECT_EQ(c["writers"], 32);  // ZeRO-1: every GPU holds a shard
   EXPECT_EQ(c["storage_nodes"], 1);
-  EXPECT_TRUE(near_rel(c["stall_s"].get<double>(), run["checkpoint_snapshot_s"].get<double>(),
-                       1e-9));
+  EXPECT_TRUE(
+      near_rel(c["stall_s"].get<double>(), run["checkpoint_snapshot_s"].get<double>(), 1e-9));
   EXPECT_GE(c["overlapped_iterations"].get<int>(), 1);
   EXPECT_GT(c["slowdown_s"].get<double>(), 0.01 * sim["iteration_s"].get<double>());
   // The write cannot beat the storage's 80 GB/s: the closed form's write time is a lower bound.

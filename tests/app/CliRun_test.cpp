@@ -316,14 +316,14 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     // checkpoint was played, else the closed form's (the write when synchronous; the copy to
     // host memory plus what of the write outlasts the interval when asynchronous, which the
     // scenarios here never reach: their writes take seconds, their intervals minutes).
-    const Json* simulated_checkpoint =
-        simulated && !job["simulation"]["checkpoint"].is_null() ? &job["simulation"]["checkpoint"]
-                                                                 : nullptr;
-    const double per_checkpoint_s =
-        simulated_checkpoint ? (*simulated_checkpoint)["cost_s"].get<double>()
-        : run_figures["checkpoint_mode"] == "async"
-            ? run_figures["checkpoint_snapshot_s"].get<double>()
-            : run_figures["checkpoint_write_s"].get<double>();
+    const Json* simulated_checkpoint = simulated && !job["simulation"]["checkpoint"].is_null()
+                                           ? &job["simulation"]["checkpoint"]
+                                           : nullptr;
+    const double per_checkpoint_s = simulated_checkpoint
+                                        ? (*simulated_checkpoint)["cost_s"].get<double>()
+                                    : run_figures["checkpoint_mode"] == "async"
+                                        ? run_figures["checkpoint_snapshot_s"].get<double>()
+                                        : run_figures["checkpoint_write_s"].get<double>();
     EXPECT_TRUE(near_rel(run_figures["checkpoint_stall_s"].get<double>(),
                          run_figures["checkpoints"].get<double>() * per_checkpoint_s));
     EXPECT_EQ(run_figures["checkpoints"].get<double>(),

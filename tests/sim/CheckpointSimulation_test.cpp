@@ -122,8 +122,9 @@ TEST(CheckpointSimulation, SynchronousWriteTakesTheBottleneckTimePlusOneChunk) {
   EXPECT_NEAR(its[1].start_s, its[0].start_s + its[0].iteration_s + c.stall_s, 1e-9);
   const double closed_form_s = kCheckpointBytes / std::min(20e9, 25e9);
   EXPECT_NEAR(c.write_s - closed_form_s, chunk_bytes / 12.5e9, 1e-6 * expected_s);
-  std::printf("synchronous checkpoint of 16 GB: simulated %.6f s, hand %.6f s, closed form %.6f s\n",
-              c.write_s, expected_s, closed_form_s);
+  std::printf(
+      "synchronous checkpoint of 16 GB: simulated %.6f s, hand %.6f s, closed form %.6f s\n",
+      c.write_s, expected_s, closed_form_s);
 }
 
 // (a') The same with a 40 GB/s disk: now the storage port is the bottleneck,
@@ -194,10 +195,10 @@ TEST(CheckpointSimulation, AsynchronousWriteSlowsTheRingSharingItsLink) {
   // Training waited for the copy, then, after its last iteration, for the rest of the write.
   const double last_end_s = its[1].start_s + its[1].iteration_s;
   EXPECT_NEAR(c.stall_s, copy_s + (c.start_s + c.write_s - last_end_s), 1e-9);
-  std::printf("ring %.6f s alone, %.6f s beside the checkpoint; iteration %.6f -> %.6f s; "
-              "write %.6f s\n",
-              its[0].dp_comm_s, its[1].dp_comm_s, its[0].iteration_s, its[1].iteration_s,
-              c.write_s);
+  std::printf(
+      "ring %.6f s alone, %.6f s beside the checkpoint; iteration %.6f -> %.6f s; "
+      "write %.6f s\n",
+      its[0].dp_comm_s, its[1].dp_comm_s, its[0].iteration_s, its[1].iteration_s, c.write_s);
 }
 
 // (c) Determinism: the contention case twice, each in its own child process (one engine per
@@ -235,8 +236,7 @@ TEST(CheckpointSimulation, ACheckpointWithoutStorageEntriesIsRejected) {
     simulate_training_jobs({job}, topology, cluster, {});
     FAIL() << "expected a ConfigurationError";
   } catch (const ConfigurationError& error) {
-    EXPECT_NE(std::string(error.what()).find("storage entries"), std::string::npos)
-        << error.what();
+    EXPECT_NE(std::string(error.what()).find("storage entries"), std::string::npos) << error.what();
   }
 }
 

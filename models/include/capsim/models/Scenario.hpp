@@ -79,9 +79,9 @@ struct TrainingWorkload {
   /// writer copies its shard to host memory (training waits for that copy only), then writes it
   /// in the background while training goes on (PyTorch DCP async_save, Megatron --async-save).
   bool checkpoint_async = false;
-  bool overlap_dp_comm = true;       ///< data-parallel collectives hide behind compute
-  bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
-  bool grad_reduce_fp32 = true;      ///< gradients reduced over dp in fp32 (else bf16)
+  bool overlap_dp_comm = true;   ///< data-parallel collectives hide behind compute
+  bool overlap_tp_comm = false;  ///< tensor-parallel transfers hide behind the GEMMs
+  bool grad_reduce_fp32 = true;  ///< gradients reduced over dp in fp32 (else bf16)
   AttentionKernel attention = AttentionKernel::Fused;  ///< scores materialized or not
   bool sequence_parallel = true;                       ///< with tp > 1
   bool dropout = false;                                ///< hidden and attention dropout

@@ -122,9 +122,9 @@ struct RunFigures {
   RunCost cost;                ///< the run at the cluster's owned (and rented) $/h
 };
 
-/// GPUs (of `gpus`) that write a checkpoint, each an equal share: every GPU when the optimizer states are
-/// sharded (ZeRO >= 1, Megatron's distributed optimizer and distributed checkpoint), else the
-/// tp x pp GPUs of the first data-parallel (and context-parallel) replica.
+/// GPUs (of `gpus`) that write a checkpoint, each an equal share: every GPU when the optimizer
+/// states are sharded (ZeRO >= 1, Megatron's distributed optimizer and distributed checkpoint),
+/// else the tp x pp GPUs of the first data-parallel (and context-parallel) replica.
 int checkpoint_writers(int zero_stage, int tp, int pp, int gpus);
 
 /// One checkpoint's stall in closed form: the write (synchronous) or the copy to host memory
@@ -146,11 +146,11 @@ struct TrainingPlan {
   GpuPerformance gpu;
   CommPaths comm;
   TrainingEstimate estimate;
-  double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
-  double tokens = 0;              ///< tokens processed by those steps
-  double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model
-  double checkpoint_write_s = 0;  ///< one checkpoint at the storage's write bandwidth
-  double checkpoints = 0;         ///< how many are written during the run
+  double steps = 0;                  ///< iterations to run (from tokens, rounded up, or given)
+  double tokens = 0;                 ///< tokens processed by those steps
+  double checkpoint_bytes = 0;       ///< weights + optimizer states of the whole model
+  double checkpoint_write_s = 0;     ///< one checkpoint at the storage's write bandwidth
+  double checkpoints = 0;            ///< how many are written during the run
   double checkpoint_snapshot_s = 0;  ///< RunFigures::checkpoint_snapshot_s
   double compute_time_s = 0;         ///< steps x iteration time
   double checkpoint_stall_s = 0;     ///< RunFigures::checkpoint_stall_s (training waits)

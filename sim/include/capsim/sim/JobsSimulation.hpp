@@ -61,8 +61,8 @@ struct PlacedJob {
   ModelShape model;
   TrainingLayout layout;
   GpuPerformance gpu;
-  CommPaths comm;         ///< the links its estimate uses (the job alone on its servers)
-  std::vector<int> gpus;  ///< job rank -> the cluster's GPU rank; tp x cp x dp x pp of them
+  CommPaths comm;                 ///< the links its estimate uses (the job alone on its servers)
+  std::vector<int> gpus;          ///< job rank -> the cluster's GPU rank; tp x cp x dp x pp of them
   CheckpointSettings checkpoint;  ///< none by default
 };
 
@@ -114,7 +114,7 @@ struct JobsSimulation {
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration]; times from its start
   std::vector<TraceSpan> trace;                       ///< every job's spans, when recorded
   std::uint64_t events = 0;  ///< activities played: computations and transfers (flows)
-  std::vector<CheckpointTiming> checkpoints;          ///< [job]
+  std::vector<CheckpointTiming> checkpoints;  ///< [job]
 };
 
 /// Plays `jobs` together on `topology` (the cluster's; `cluster` gives the link efficiencies).
