@@ -98,6 +98,10 @@ void checkpoint_rows(const Result& result, std::size_t index, std::vector<Headli
   } else {
     each += ", synchronous: write " + seconds_text(plan.checkpoint_write_s);
   }
+  if (index < result.simulations.size() && result.simulations[index].simulated &&
+      !result.simulations[index].checkpoint_not_simulated.empty())
+    each +=
+        " (closed form, not simulated: " + result.simulations[index].checkpoint_not_simulated + ")";
   rows.push_back({"each checkpoint", each});
 }
 

@@ -16,6 +16,7 @@
 #include "SimPlatform.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/FabricRoutes.hpp"
+#include "capsim/models/TrainingPlan.hpp"
 
 namespace capsim {
 namespace sim_detail {
@@ -135,6 +136,11 @@ void check_checkpoint(const PlacedJob& job, int iterations, std::size_t nodes,
   if (c.after_iteration < 0 || c.after_iteration >= iterations)
     fail(who + "'s checkpoint follows iteration " + std::to_string(c.after_iteration) +
          "; expected 0.." + std::to_string(iterations - 1));
+  const TrainingLayout& l = job.layout;
+  const int writers = checkpoint_writers(l.zero_stage, l.tp, l.pp, l.tp * l.cp * l.dp * l.pp);
+  if (writers > kMaxCheckpointWriters)
+    fail(who + "'s checkpoint has " + std::to_string(writers) + " writers; expected at most " +
+         std::to_string(kMaxCheckpointWriters) + " (kMaxCheckpointWriters)");
   if (c.async && !(c.host_link_Bps > 0))
     fail(who + " writes an asynchronous checkpoint without a host link bandwidth; expected the " +
          "GPU's host_link");

@@ -209,31 +209,34 @@ Json checkpoint_json(const SimulationOutcome& outcome, const TrainingWorkload& j
 
 Json simulation_json(const SimulationOutcome& outcome, const TrainingWorkload& job) {
   auto when = [&](double value) { return outcome.simulated ? Json(value) : Json(); };
-  return {{"simulated", outcome.simulated},
-          {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
-          {"iteration_s", when(outcome.iteration_s)},
-          {"run_iteration_s", when(outcome.run_iteration_s())},
-          {"pipeline_s", when(outcome.pipeline_s)},
-          {"dp_comm_s", when(outcome.dp_comm_s)},
-          {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
-          {"estimate_iteration_s", outcome.estimate_iteration_s},
-          {"estimate_time_to_train_s", outcome.estimate_time_to_train_s},
-          {"estimate_checkpoint_stall_s", outcome.estimate_checkpoint_stall_s},
-          {"checkpoint", checkpoint_json(outcome, job)},
-          {"estimate_owned_usd", outcome.estimate_cost.owned_usd},
-          {"estimate_rented_usd",
-           outcome.estimate_cost.rented_usd ? Json(*outcome.estimate_cost.rented_usd) : Json()},
-          {"relative_difference", when(outcome.relative_difference())},
-          {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
-          {"iteration_times_s", outcome.iteration_times_s},
-          {"events", outcome.simulated ? Json(outcome.events) : Json()},
-          {"shared_with", outcome.shared_with},
-          {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
-                                    ? Json(outcome.alone_iteration_s)
-                                    : Json()},
-          {"contention_slowdown", outcome.simulated && !outcome.shared_with.empty()
-                                      ? Json(outcome.contention_slowdown())
-                                      : Json()}};
+  return {
+      {"simulated", outcome.simulated},
+      {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
+      {"iteration_s", when(outcome.iteration_s)},
+      {"run_iteration_s", when(outcome.run_iteration_s())},
+      {"pipeline_s", when(outcome.pipeline_s)},
+      {"dp_comm_s", when(outcome.dp_comm_s)},
+      {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
+      {"estimate_iteration_s", outcome.estimate_iteration_s},
+      {"estimate_time_to_train_s", outcome.estimate_time_to_train_s},
+      {"estimate_checkpoint_stall_s", outcome.estimate_checkpoint_stall_s},
+      {"checkpoint", checkpoint_json(outcome, job)},
+      {"checkpoint_not_simulated",
+       outcome.checkpoint_not_simulated.empty() ? Json() : Json(outcome.checkpoint_not_simulated)},
+      {"estimate_owned_usd", outcome.estimate_cost.owned_usd},
+      {"estimate_rented_usd",
+       outcome.estimate_cost.rented_usd ? Json(*outcome.estimate_cost.rented_usd) : Json()},
+      {"relative_difference", when(outcome.relative_difference())},
+      {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
+      {"iteration_times_s", outcome.iteration_times_s},
+      {"events", outcome.simulated ? Json(outcome.events) : Json()},
+      {"shared_with", outcome.shared_with},
+      {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
+                                ? Json(outcome.alone_iteration_s)
+                                : Json()},
+      {"contention_slowdown", outcome.simulated && !outcome.shared_with.empty()
+                                  ? Json(outcome.contention_slowdown())
+                                  : Json()}};
 }
 
 // Where a workload runs: its servers by its cluster's placement, the GPUs and hourly rates of

@@ -8,6 +8,7 @@
 
 #include "Placement.hpp"
 #include "WorkloadSimulation.hpp"
+#include "capsim/models/TrainingPlan.hpp"
 #include "capsim/sim/Variability.hpp"
 
 namespace capsim::sim_detail {
@@ -44,6 +45,11 @@ std::vector<SimulationRun> plan_runs(const Scenario& scenario,
     if (placements[w].empty())
       runs.push_back({cluster_of(scenario, scenario.training[w]), {w}, true});
   return runs;
+}
+
+long job_gpus(const TrainingPlan& plan) {
+  const TrainingLayout& l = plan.layout;
+  return static_cast<long>(l.tp) * l.cp * l.dp * l.pp;
 }
 
 std::vector<double> times_of(const std::vector<SimulatedIteration>& iterations) {
@@ -104,7 +110,14 @@ void simulate_scenario(const Scenario& scenario, Result& result, bool trace,
       const TrainingPlan& plan = result.training[w];
       PlacedJob job{
           workload.name, model_shape(workload.model), plan.layout, plan.gpu, plan.comm, {}, {}};
-      if (plan.checkpoints > 0) {
+      const int writers = checkpoint_writers(plan.layout.zero_stage, plan.layout.tp, plan.layout.pp,
+                                             static_cast<int>(job_gpus(plan)));
+      if (plan.checkpoints > 0 && writers > kMaxCheckpointWriters && run.main) {
+        result.simulations[w].checkpoint_not_simulated =
+            std::to_string(writers) + " GPUs write it, more than the " +
+            std::to_string(kMaxCheckpointWriters) + " the simulation plays";
+      }
+      if (plan.checkpoints > 0 && writers <= kMaxCheckpointWriters) {
         // The run's checkpoints are alike: one is played, after the first iteration.
         job.checkpoint.bytes = plan.checkpoint_bytes;
         job.checkpoint.async = workload.checkpoint_async;

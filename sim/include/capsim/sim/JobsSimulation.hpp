@@ -55,6 +55,12 @@ struct CheckpointSettings {
   int after_iteration = 0;   ///< written when this iteration (0-based) has ended everywhere
 };
 
+/// Most checkpoint writers a simulation plays: each is a host, two actors and a route to its
+/// storage port, and SimGrid's full zone costs one pointer per pair of hosts (a 16k-GPU job's
+/// 16,384 writers would take minutes and gigabytes for one checkpoint). Above it the scenario
+/// run keeps the closed form's checkpoint stall and says so.
+inline constexpr int kMaxCheckpointWriters = 4096;
+
 /// One training job on the cluster.
 struct PlacedJob {
   std::string name;  ///< for messages and the trace

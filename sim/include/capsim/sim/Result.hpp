@@ -56,6 +56,9 @@ struct SimulationOutcome {
   /// checkpoints x checkpoint_cost_s().
   CheckpointTiming checkpoint;
   double estimate_checkpoint_stall_s = 0;  ///< the closed form's, the whole run's checkpoints
+  /// Why the run's checkpoints were not simulated although it writes some (the closed form's
+  /// stall is kept); empty otherwise.
+  std::string checkpoint_not_simulated;
 
   /// (iteration_s - estimate_iteration_s) / estimate_iteration_s; 0 when not simulated.
   double relative_difference() const;
