@@ -307,8 +307,9 @@ void check_scenario_run(const fs::path& scenario, const fs::path& cwd) {
     // with each checkpoint instead; the mean itself otherwise.)
     const double run_iteration_s =
         simulated ? job["simulation"]["run_iteration_s"].get<double>() : iteration_s;
-    if (simulated && job["simulation"]["checkpoint"].is_null())
+    if (simulated && job["simulation"]["checkpoint"].is_null()) {
       EXPECT_EQ(job["simulation"]["run_iteration_s"], job["simulation"]["iteration_s"]);
+    }
     EXPECT_TRUE(near_rel(time_to_train_s, steps * run_iteration_s +
                                               run_figures["checkpoint_stall_s"].get<double>()));
     EXPECT_TRUE(near_rel(run_figures["compute_time_s"].get<double>(), steps * run_iteration_s));
