@@ -281,6 +281,7 @@ TrainingWorkload parse_training(YamlMap& map, const Catalog& catalog,
     if (job.checkpoint_interval_s <= 0) {
       checkpoint->fail("interval", "is zero", "a positive duration such as \"30min\"");
     }
+    job.checkpoint_async = checkpoint->choice("mode", {"sync", "async"}, "sync") == "async";
     checkpoint->finish();
   }
   map.finish();

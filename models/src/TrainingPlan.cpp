@@ -88,6 +88,7 @@ ClusterPlan plan_cluster(const ClusterConfig& cluster, const EconomicsConfig& ec
     plan.storage_write_Bps += storage.count * std::min(storage.system.write_Bps, port_limit_Bps);
     plan.storage_capacity_bytes += storage.count * storage.system.capacity_bytes;
   }
+  plan.gpu_host_link_Bps = cluster.gpu.host_link_Bps;
 
   Inventory& inv = plan.inventory;
   inv.servers = cluster.server_count;
@@ -311,6 +312,17 @@ InputLoad apply_data_loading(const TrainingWorkload& job, const ClusterPlan& clu
   return load;
 }
 
+int checkpoint_writers(int zero_stage, int tp, int pp, int gpus) {
+  return zero_stage >= 1 ? gpus : std::max(1, tp * pp);
+}
+
+double checkpoint_stall_per_checkpoint_s(const TrainingWorkload& job, const RunFigures& run) {
+  if (!job.checkpoint_async) return run.checkpoint_write_s;
+  // The write drains in the background; the next checkpoint waits for it (one in flight).
+  return run.checkpoint_snapshot_s +
+         std::max(0.0, run.checkpoint_write_s - job.checkpoint_interval_s);
+}
+
 RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_plan,
                        double parameters, double iteration_s) {
   RunFigures run;
@@ -327,7 +339,16 @@ RunFigures run_figures(const TrainingWorkload& job, const ClusterPlan& cluster_p
     run.checkpoint_bytes = parameters * kCheckpointBytesPerParam;
     run.checkpoint_write_s = run.checkpoint_bytes / cluster_plan.storage_write_Bps;
     run.checkpoints = std::floor(run.compute_time_s / job.checkpoint_interval_s);
-    run.checkpoint_stall_s = run.checkpoints * run.checkpoint_write_s;
+    if (job.checkpoint_async) {
+      if (!(cluster_plan.gpu_host_link_Bps > 0))
+        throw ConfigurationError("asynchronous checkpoints copy to host memory but cluster '" +
+                                 cluster_plan.name +
+                                 "' has no GPU host link bandwidth; expected the GPU's "
+                                 "host_link in the catalog");
+      const int writers = checkpoint_writers(job.zero_stage, job.tp, job.pp, cluster_plan.gpus);
+      run.checkpoint_snapshot_s = run.checkpoint_bytes / writers / cluster_plan.gpu_host_link_Bps;
+    }
+    run.checkpoint_stall_s = run.checkpoints * checkpoint_stall_per_checkpoint_s(job, run);
   }
   run.time_to_train_s = run.compute_time_s + run.checkpoint_stall_s;
   run.cost = run_cost(cluster_plan.cost, run.time_to_train_s, run.tokens);
@@ -418,6 +439,7 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
   plan.checkpoint_bytes = run.checkpoint_bytes;
   plan.checkpoint_write_s = run.checkpoint_write_s;
   plan.checkpoints = run.checkpoints;
+  plan.checkpoint_snapshot_s = run.checkpoint_snapshot_s;
   plan.compute_time_s = run.compute_time_s;
   plan.checkpoint_stall_s = run.checkpoint_stall_s;
   plan.time_to_train_s = run.time_to_train_s;
@@ -443,8 +465,12 @@ TrainingPlan plan_training(const TrainingWorkload& job, const ClusterConfig& clu
                : "are exposed, except the backward's input all-gathers and gradient "
                  "reduce-scatters, which run beside the GEMMs; ") +
           "context- and pipeline-parallel transfers are exposed.",
-      "Checkpoints (bf16 weights + fp32 Adam states, 14 bytes per parameter) are written "
-      "synchronously at the storage's aggregate write bandwidth.",
+      std::string("Checkpoints (bf16 weights + fp32 Adam states, 14 bytes per parameter) are "
+                  "written at the storage's aggregate write bandwidth, ") +
+          (job.checkpoint_async ? "asynchronously: training waits for each writer's copy of "
+                                  "its shard to host memory over PCIe, and for any part of the "
+                                  "write that outlasts the interval."
+                                : "synchronously (training waits)."),
   };
   if (job.model.moe_experts > 0) {
     plan.assumptions.push_back(

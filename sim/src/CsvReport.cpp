@@ -38,8 +38,10 @@ void memory_table(const Result& result, std::ostream& out) {
 
 void training_table(const Result& result, std::ostream& out) {
   out << "workload,cluster,tp,pp,dp,cp,micro_batch,global_batch,seq_len,iteration_s,tokens_per_s,"
-         "mfu,hfu,steps,tokens,time_to_train_s,checkpoint_stall_s,energy_J,owned_usd,rented_usd\n";
-  for (const auto& plan : result.training) {
+         "mfu,hfu,steps,tokens,time_to_train_s,checkpoint_stall_s,energy_J,owned_usd,rented_usd,"
+         "simulated_iteration_s,estimate_time_to_train_s,estimate_checkpoint_stall_s\n";
+  for (std::size_t i = 0; i < result.training.size(); ++i) {
+    const TrainingPlan& plan = result.training[i];
     const TrainingLayout& l = plan.layout;
     out << cell(plan.workload) << "," << cell(plan.cluster) << "," << l.tp << "," << l.pp << ","
         << l.dp << "," << l.cp << "," << l.micro_batch << "," << l.global_batch << "," << l.seq_len
@@ -48,6 +50,15 @@ void training_table(const Result& result, std::ostream& out) {
         << "," << plan.time_to_train_s << "," << plan.checkpoint_stall_s << ","
         << plan.cost.energy_J << "," << plan.cost.owned_usd << ",";
     if (plan.cost.rented_usd) out << *plan.cost.rented_usd;
+    // Simulated workloads: the figures above follow the simulation; the estimate's beside them.
+    const bool simulated = i < result.simulations.size() && result.simulations[i].simulated;
+    if (simulated) {
+      const SimulationOutcome& sim = result.simulations[i];
+      out << "," << sim.iteration_s << "," << sim.estimate_time_to_train_s << ","
+          << sim.estimate_checkpoint_stall_s;
+    } else {
+      out << ",,,";
+    }
     out << "\n";
   }
 }

@@ -57,6 +57,54 @@ std::string iteration_text(const Result& result, std::size_t index) {
   return text;
 }
 
+std::string seconds_text(double seconds) { return format_quantity(seconds, Quantity::Time); }
+
+// The run's checkpoint stalls and, where one was simulated, what it took beside the estimate.
+void checkpoint_rows(const Result& result, std::size_t index, std::vector<HeadlineRow>& rows) {
+  const TrainingPlan& plan = result.training.at(index);
+  const TrainingWorkload& job = result.workloads.at(index);
+  const bool async = job.checkpoint_async;
+  const SimulationOutcome* sim = index < result.simulations.size() &&
+                                         result.simulations[index].simulated &&
+                                         result.simulations[index].checkpoint.played
+                                     ? &result.simulations[index]
+                                     : nullptr;
+  const double per_checkpoint_s =
+      plan.checkpoints > 0 ? plan.checkpoint_stall_s / plan.checkpoints : 0.0;
+  std::string stalls = grouped(plan.checkpoints) + " x " + seconds_text(per_checkpoint_s) + " = " +
+                       seconds_text(plan.checkpoint_stall_s);
+  if (sim)
+    stalls += " (simulated; estimate " + seconds_text(sim->estimate_checkpoint_stall_s) + ")";
+  rows.push_back({"checkpoint stalls", stalls});
+  std::string each = format_quantity(plan.checkpoint_bytes, Quantity::Bytes);
+  if (sim) {
+    const CheckpointTiming& c = sim->checkpoint;
+    each += " by " + std::to_string(c.writers) + " GPUs to " + std::to_string(c.storage_nodes) +
+            (c.storage_nodes == 1 ? " storage node, " : " storage nodes, ");
+    if (async) {
+      each += "asynchronous: training stalled " + seconds_text(c.stall_s) + ", on disk after " +
+              seconds_text(c.write_s) + ", " + std::to_string(c.overlapped_iterations) +
+              (c.overlapped_iterations == 1 ? " iteration" : " iterations") + " overlapping it " +
+              seconds_text(c.slowdown_s) + " slower (simulated; estimate: copy " +
+              seconds_text(plan.checkpoint_snapshot_s) + ", write " +
+              seconds_text(plan.checkpoint_write_s) + ")";
+    } else {
+      each += "synchronous: on disk after " + seconds_text(c.write_s) + " (simulated; estimate " +
+              seconds_text(plan.checkpoint_write_s) + ")";
+    }
+  } else if (async) {
+    each += ", asynchronous: copy to host memory " + seconds_text(plan.checkpoint_snapshot_s) +
+            ", write " + seconds_text(plan.checkpoint_write_s) + " in the background";
+  } else {
+    each += ", synchronous: write " + seconds_text(plan.checkpoint_write_s);
+  }
+  if (index < result.simulations.size() && result.simulations[index].simulated &&
+      !result.simulations[index].checkpoint_not_simulated.empty())
+    each +=
+        " (closed form, not simulated: " + result.simulations[index].checkpoint_not_simulated + ")";
+  rows.push_back({"each checkpoint", each});
+}
+
 }  // namespace
 
 std::string format_duration(double seconds) {
@@ -116,12 +164,7 @@ std::vector<HeadlineRow> training_headline(const Result& result, std::size_t ind
     }
     rows.push_back({"data loading", text});
   }
-  if (plan.checkpoints > 0) {
-    rows.push_back(
-        {"checkpoint stalls", grouped(plan.checkpoints) + " x " +
-                                  format_quantity(plan.checkpoint_write_s, Quantity::Time) + " = " +
-                                  format_quantity(plan.checkpoint_stall_s, Quantity::Time)});
-  }
+  if (plan.checkpoints > 0) checkpoint_rows(result, index, rows);
   rows.push_back(
       {"facility power", format_quantity(cluster.cost.facility_power_W, Quantity::Power)});
   rows.push_back({"energy", format_quantity(plan.cost.energy_J, Quantity::Energy)});

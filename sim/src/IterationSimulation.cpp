@@ -21,7 +21,7 @@ SimulatedIteration simulate_training_iteration(const ModelShape& model,
                                  .append(" GPUs; expected total_gpus (")
                                  .append(std::to_string(total_gpus))
                                  .append(")"));
-  PlacedJob job{"training", model, layout, gpu, comm_paths(topology, cluster, layout), {}, 0.0};
+  PlacedJob job{"training", model, layout, gpu, comm_paths(topology, cluster, layout), {}, {}, 0.0};
   for (int r = 0; r < total_gpus; ++r) job.gpus.push_back(r);
   const JobsSimulation result =
       sim_detail::simulate_jobs("simulate_training_iteration", {job}, topology, cluster, {});

@@ -7,8 +7,10 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Barrier.hpp>
 #include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Io.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
 #include <string>
 
@@ -101,6 +103,36 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
   }
 }
 
+// Writer `writer` of `job`'s checkpoint, on its GPU: its chunks one after the other.
+void send_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& plan) {
+  s4u::Mailbox* box =
+      s4u::Mailbox::by_name(job_prefix(job).append(".ck").append(std::to_string(writer)));
+  for (int c = 0; c < plan.chunks; ++c) {
+    ++activity_count;
+    box->put(&payload, plan.chunk_bytes);
+  }
+}
+
+// Its counterpart on the storage node: each chunk goes to the disk as it arrives (the disk is
+// shared with the node's other writers), and the share is done when the last write ends. At
+// most kCheckpointWindowChunks of a writer's chunks wait for the disk: the next chunk is taken
+// only when the one that many before it is written (the storage's flow control), so a
+// disk-bound write keeps its flows on the fabric, at the disk's pace, for as long as it lasts.
+void store_checkpoint_share(int job, std::size_t writer, const CheckpointPlan& plan,
+                            s4u::Disk* disk, CheckpointTiming& timing) {
+  s4u::Mailbox* box =
+      s4u::Mailbox::by_name(job_prefix(job).append(".ck").append(std::to_string(writer)));
+  std::vector<s4u::IoPtr> writes;
+  for (int c = 0; c < plan.chunks; ++c) {
+    if (c >= kCheckpointWindowChunks) writes[c - kCheckpointWindowChunks]->wait();
+    box->get<int>();
+    ++activity_count;
+    writes.push_back(disk->write_async(plan.chunk_bytes));
+  }
+  for (const s4u::IoPtr& write : writes) write->wait();
+  timing.write_s = std::max(timing.write_s, now() - timing.start_s);
+}
+
 class StageActor {
  public:
   StageActor(const SimPlatform& platform, const std::vector<JobRun>& jobs, int job, int replica,
@@ -168,6 +200,13 @@ class StageActor {
       timing.stage_finish_s[stage_] = std::max(timing.stage_finish_s[stage_], now() - start);
       barrier_->wait();
       timing.iteration_s = now() - start;
+      if (run_.checkpoint.enabled && it == run_.checkpoint.after_iteration) checkpoint(it);
+    }
+    // An asynchronous write that outlasted the iterations: the job ends when it is on disk.
+    if (!storing_.empty()) {
+      const double t0 = now();
+      for (const auto& actor : storing_) actor->join();
+      out_.checkpoints[job_].stall_s += now() - t0;
     }
   }
 
@@ -221,6 +260,40 @@ class StageActor {
     span(iteration, "dp", t0);
   }
 
+  // After iteration `it` has ended everywhere: replica 0's first stage starts the writers (after
+  // the copy to host memory when asynchronous) and, synchronous, waits for the last chunk on
+  // disk; every rank waits for it at the barrier.
+  void checkpoint(int it) {
+    if (replica_ == 0 && stage_ == 0) {
+      const CheckpointPlan& plan = run_.checkpoint;
+      CheckpointTiming& timing = out_.checkpoints[job_];
+      timing.played = true;
+      timing.start_s = now();
+      timing.writers = static_cast<int>(plan.writers.size());
+      if (plan.async) s4u::this_actor::sleep_for(plan.snapshot_s);
+      const int job = job_;
+      for (std::size_t w = 0; w < plan.writers.size(); ++w) {
+        const CheckpointWriter& writer = plan.writers[w];
+        const std::string name = job_prefix(job_).append(".ck").append(std::to_string(w));
+        s4u::Actor::create(name + ".send", platform_.gpu_host(run_.gpus[writer.rank]),
+                           [job, w, &plan] { send_checkpoint_share(job, w, plan); });
+        s4u::Disk* disk = platform_.storage_disk(writer.storage);
+        storing_.push_back(s4u::Actor::create(name + ".store",
+                                              platform_.storage_host(writer.storage),
+                                              [job, w, &plan, disk, &timing] {
+                                                store_checkpoint_share(job, w, plan, disk, timing);
+                                              }));
+      }
+      if (!plan.async) {
+        for (const auto& actor : storing_) actor->join();
+        storing_.clear();
+      }
+      timing.stall_s = now() - timing.start_s;
+      span(it, "checkpoint", timing.start_s);
+    }
+    barrier_->wait();
+  }
+
   const SimPlatform& platform_;
   const JobRun& run_;
   const IterationPlan& plan_;
@@ -230,6 +303,7 @@ class StageActor {
   int iterations_;
   JobOutcomes& out_;
   s4u::BarrierPtr barrier_;
+  std::vector<s4u::ActorPtr> storing_;  ///< an asynchronous checkpoint's storage-side actors
 };
 
 }  // namespace
@@ -239,6 +313,7 @@ std::uint64_t played_activities() { return activity_count; }
 void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
                 JobOutcomes& out) {
   out.timings.assign(jobs.size(), {});
+  out.checkpoints.assign(jobs.size(), {});
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const int pp = jobs[j].plan.pp;
     IterationTiming blank;

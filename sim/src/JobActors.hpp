@@ -3,7 +3,9 @@
 // plan's costs, then its data-parallel reduction (closed form, or as ring flows with one actor per
 // ring member) and the optimizer step; the job's actors meet at a barrier after every iteration
 // (Megatron's end-of-step synchronisation: the loss and gradient-norm all-reduces), so iteration i
-// + 1 starts when iteration i has ended on every rank. Several jobs play in the same run, on
+// + 1 starts when iteration i has ended on every rank. A job's checkpoint (CheckpointPlan) is
+// written after its iteration: one actor per writer on its GPU sends its chunks, one per writer
+// on the storage node writes them to disk as they arrive. Several jobs play in the same run, on
 // disjoint GPUs, and share the links.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "CheckpointPlan.hpp"
 #include "IterationPlan.hpp"
 #include "SimPlatform.hpp"
 
@@ -27,6 +30,7 @@ struct JobRun {
   /// rank], 1 = nominal, 1.2 = 20% slower); empty = 1 everywhere.
   std::vector<std::vector<double>> stage_slowdown;
   bool replay_ring_steps = false;  ///< every ring step as flows, not one flow per ring edge
+  CheckpointPlan checkpoint;       ///< written after plan's iteration, if enabled
 };
 
 /// One iteration of one job, seconds from its start.
@@ -54,6 +58,7 @@ struct WorkSpan {
 struct JobOutcomes {
   std::vector<std::vector<IterationTiming>> timings;  ///< [job][iteration]
   std::vector<WorkSpan> spans;                        ///< filled only when record_spans
+  std::vector<CheckpointTiming> checkpoints;          ///< [job]; timings only (no slowdown)
   bool record_spans = false;
 };
 
@@ -62,8 +67,9 @@ struct JobOutcomes {
 std::uint64_t played_activities();
 
 /// Creates the actors of every job for `iterations` iterations. Routes between every pair of
-/// communicating_pairs() of each job (mapped through JobRun::gpus) must already be on the
-/// platform. `jobs` and `out` must outlive the engine's run.
+/// communicating_pairs() of each job (mapped through JobRun::gpus), and from each checkpoint
+/// writer's GPU to its storage node, must already be on the platform. `jobs` and `out` must outlive
+/// the engine's run.
 void start_jobs(const SimPlatform& platform, const std::vector<JobRun>& jobs, int iterations,
                 JobOutcomes& out);
 

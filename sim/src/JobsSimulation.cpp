@@ -16,6 +16,7 @@
 #include "SimPlatform.hpp"
 #include "capsim/models/Errors.hpp"
 #include "capsim/models/FabricRoutes.hpp"
+#include "capsim/models/TrainingPlan.hpp"
 
 namespace capsim {
 namespace sim_detail {
@@ -84,6 +85,95 @@ std::vector<std::vector<double>> stage_slowdown(const PlacedJob& job, int replic
   return out;
 }
 
+// A storage node's links, each as the hop into the node and the vertex it comes from.
+struct StoragePort {
+  RouteHop hop;
+  TopologyVertex from;
+};
+
+std::vector<std::vector<StoragePort>> storage_ports(const Topology& topology,
+                                                    const FabricRoutes& routes) {
+  const TopologyGraph& graph = topology.graph();
+  std::vector<std::vector<StoragePort>> ports;
+  for (std::size_t e = 0; e < routes.edge_count(); ++e) {
+    for (const bool forward : {true, false}) {
+      const TopologyVertex to = forward ? routes.second(e) : routes.first(e);
+      const TopologyVertex from = forward ? routes.first(e) : routes.second(e);
+      if (graph[to].kind != VertexKind::Storage) continue;
+      const auto index = static_cast<std::size_t>(graph[to].index);
+      if (ports.size() <= index) ports.resize(index + 1);
+      ports[index].push_back({RouteHop{e, forward}, from});
+    }
+  }
+  return ports;
+}
+
+// Each storage node's disk (read, write bytes/s): node k belongs to the cluster's storage
+// entries in order (fabric_spec numbers them so).
+std::vector<std::pair<double, double>> storage_disks(const ClusterConfig& cluster) {
+  std::vector<std::pair<double, double>> disks;
+  for (const StorageConfig& storage : cluster.storage)
+    for (int k = 0; k < storage.count; ++k)
+      disks.emplace_back(storage.system.read_Bps, storage.system.write_Bps);
+  return disks;
+}
+
+void check_checkpoint(const PlacedJob& job, int iterations, std::size_t nodes,
+                      const std::vector<std::pair<double, double>>& disks, const std::string& who,
+                      const Failure& fail) {
+  const CheckpointSettings& c = job.checkpoint;
+  if (!(c.bytes > 0)) return;
+  if (nodes == 0)
+    fail(who + " writes a checkpoint but the cluster has no storage nodes; expected a storage " +
+         "entry in the cluster");
+  if (disks.size() != nodes)
+    fail(who + " writes a checkpoint to " + std::to_string(nodes) +
+         " storage nodes but the cluster's storage entries describe " +
+         std::to_string(disks.size()) + "; expected one entry per node");
+  for (const auto& [read_Bps, write_Bps] : disks)
+    if (!(write_Bps > 0) || !(read_Bps > 0))
+      fail(who + " writes a checkpoint to storage without a positive read and write bandwidth");
+  if (c.after_iteration < 0 || c.after_iteration >= iterations)
+    fail(who + "'s checkpoint follows iteration " + std::to_string(c.after_iteration) +
+         "; expected 0.." + std::to_string(iterations - 1));
+  const TrainingLayout& l = job.layout;
+  const int writers = checkpoint_writers(l.zero_stage, l.tp, l.pp, l.tp * l.cp * l.dp * l.pp);
+  if (writers > kMaxCheckpointWriters)
+    fail(who + "'s checkpoint has " + std::to_string(writers) + " writers; expected at most " +
+         std::to_string(kMaxCheckpointWriters) + " (kMaxCheckpointWriters)");
+  if (c.async && !(c.host_link_Bps > 0))
+    fail(who + " writes an asynchronous checkpoint without a host link bandwidth; expected the " +
+         "GPU's host_link");
+}
+
+// An asynchronous checkpoint's cost to the iterations it overlapped: their time beyond the mean
+// of the job's iterations that did not overlap the write.
+void overlap_slowdown(const std::vector<SimulatedIteration>& iterations, CheckpointTiming& c) {
+  if (!c.played) return;
+  const double end_s = c.start_s + c.write_s;
+  std::vector<double> overlapped;
+  double clear_sum = 0;
+  int clear = 0;
+  for (std::size_t i = 0; i < iterations.size(); ++i) {
+    const SimulatedIteration& it = iterations[i];
+    if (it.start_s >= c.start_s && it.start_s < end_s) {
+      overlapped.push_back(it.iteration_s);
+    } else {
+      clear_sum += it.iteration_s;
+      ++clear;
+    }
+  }
+  c.overlapped_iterations = static_cast<int>(overlapped.size());
+  if (clear == 0) return;
+  const double reference_s = clear_sum / clear;
+  double overlapped_s = 0;
+  for (const double t : overlapped) overlapped_s += t;
+  const double reference_total_s = reference_s * static_cast<double>(overlapped.size());
+  c.slowdown_s = overlapped_s - reference_total_s;
+  // Equal iterations differ in their last bits (the clock's rounding): no slowdown.
+  if (std::abs(c.slowdown_s) <= 1e-9 * reference_total_s) c.slowdown_s = 0;
+}
+
 }  // namespace
 
 JobsSimulation simulate_jobs(const std::string& caller, const std::vector<PlacedJob>& placed,
@@ -92,6 +182,9 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
   const Failure fail(caller);
   if (placed.empty()) fail("no jobs to simulate; expected at least one");
   check_settings(settings, topology.gpu_count(), fail);
+  FabricRoutes routes(topology.graph(), topology.routing());
+  const std::vector<std::vector<StoragePort>> ports = storage_ports(topology, routes);
+  const std::vector<std::pair<double, double>> disks = storage_disks(cluster);
   std::vector<int> owner(topology.gpu_count(), -1);
   std::vector<JobRun> runs;
   for (std::size_t j = 0; j < placed.size(); ++j) {
@@ -124,10 +217,16 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     run.replicas = settings.replay_replicas ? l.dp : 1;
     run.stage_slowdown = stage_slowdown(job, run.replicas, settings);
     run.replay_ring_steps = settings.replay_ring_steps;
+    check_checkpoint(job, settings.iterations, ports.size(), disks, who, fail);
+    if (job.checkpoint.bytes > 0) {
+      std::size_t fewest_ports = ports.front().size();
+      for (const auto& node : ports) fewest_ports = std::min(fewest_ports, node.size());
+      run.checkpoint = plan_checkpoint(job.checkpoint, l, static_cast<int>(ports.size()),
+                                       static_cast<int>(fewest_ports));
+    }
     runs.push_back(std::move(run));
   }
 
-  FabricRoutes routes(topology.graph(), topology.routing());
   std::vector<std::pair<std::pair<int, int>, std::vector<RouteHop>>> table;
   for (const JobRun& run : runs) {
     for (const auto& [a, b] : communicating_pairs(run.plan, run.replicas)) {
@@ -143,6 +242,23 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
       table.push_back({{from, to}, std::move(hops)});
     }
   }
+  // Each checkpoint writer's route: to the switch of its storage port, then the port's link.
+  std::vector<std::pair<std::pair<int, int>, std::vector<RouteHop>>> storage_table;
+  for (const JobRun& run : runs) {
+    for (const CheckpointWriter& writer : run.checkpoint.writers) {
+      const int from = run.gpus[writer.rank];
+      const StoragePort& port = ports[writer.storage][writer.port];
+      auto hops = routes.route(topology.gpu_vertex(from), port.from);
+      if (hops.empty() && topology.gpu_vertex(from) != port.from)
+        fail(std::string("no route from GPU ")
+                 .append(std::to_string(from))
+                 .append(" to storage node ")
+                 .append(std::to_string(writer.storage))
+                 .append(" (a checkpoint writer); Topology::check() lists what is broken"));
+      hops.push_back(port.hop);
+      storage_table.push_back({{from, writer.storage}, std::move(hops)});
+    }
+  }
   claim_engine(caller);
 
   const auto engine = start_engine();
@@ -150,6 +266,11 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
                                   cluster.nic.collective_efficiency};
   SimPlatform platform(topology, routes, efficiency);
   for (const auto& [pair, hops] : table) platform.add_route(pair.first, pair.second, hops);
+  for (const auto& [pair, hops] : storage_table) {
+    const auto& [read_Bps, write_Bps] = disks.at(static_cast<std::size_t>(pair.second));
+    platform.use_storage(pair.second, read_Bps, write_Bps);
+    platform.add_storage_route(pair.first, pair.second, hops);
+  }
   for (const JobRun& run : runs)
     for (int j = 0; j < run.replicas; ++j)
       for (const StagePlan& stage : run.plan.stages)
@@ -180,6 +301,10 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     std::vector<SimulatedIteration> iterations;
     for (const IterationTiming& timing : outcomes.timings[result.jobs.size()])
       iterations.push_back(summarise(run.plan, timing));
+    CheckpointTiming checkpoint = outcomes.checkpoints[result.jobs.size()];
+    checkpoint.storage_nodes = run.checkpoint.enabled ? static_cast<int>(ports.size()) : 0;
+    if (run.checkpoint.async) overlap_slowdown(iterations, checkpoint);
+    result.checkpoints.push_back(checkpoint);
     result.jobs.push_back(std::move(iterations));
   }
   for (const WorkSpan& span : outcomes.spans)

@@ -189,7 +189,9 @@ Json training_json(const TrainingPlan& plan, const TrainingWorkload& job) {
                  {"compute_time_s", plan.compute_time_s},
                  {"checkpoints", plan.checkpoints},
                  {"checkpoint_bytes", plan.checkpoint_bytes},
+                 {"checkpoint_mode", job.checkpoint_async ? "async" : "sync"},
                  {"checkpoint_write_s", plan.checkpoint_write_s},
+                 {"checkpoint_snapshot_s", plan.checkpoint_snapshot_s},
                  {"checkpoint_stall_s", plan.checkpoint_stall_s},
                  {"time_to_train_s", plan.time_to_train_s}};
   json["cost"] = {
@@ -209,30 +211,51 @@ Json stats_json(const IterationStats& stats) {
 }
 
 // The `simulate` fidelity's block; the same keys whether or not the workload was simulated.
-Json simulation_json(const SimulationOutcome& outcome) {
+// The simulated checkpoint (CheckpointTiming), or null when none was played.
+Json checkpoint_json(const SimulationOutcome& outcome, const TrainingWorkload& job) {
+  const CheckpointTiming& c = outcome.checkpoint;
+  if (!outcome.simulated || !c.played) return Json();
+  return {{"mode", job.checkpoint_async ? "async" : "sync"},
+          {"writers", c.writers},
+          {"storage_nodes", c.storage_nodes},
+          {"start_s", c.start_s},
+          {"stall_s", c.stall_s},
+          {"write_s", c.write_s},
+          {"overlapped_iterations", c.overlapped_iterations},
+          {"slowdown_s", c.slowdown_s},
+          {"cost_s", outcome.checkpoint_cost_s(job.checkpoint_async, job.checkpoint_interval_s)}};
+}
+
+Json simulation_json(const SimulationOutcome& outcome, const TrainingWorkload& job) {
   auto when = [&](double value) { return outcome.simulated ? Json(value) : Json(); };
-  return {{"simulated", outcome.simulated},
-          {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
-          {"iteration_s", when(outcome.iteration_s)},
-          {"pipeline_s", when(outcome.pipeline_s)},
-          {"dp_comm_s", when(outcome.dp_comm_s)},
-          {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
-          {"estimate_iteration_s", outcome.estimate_iteration_s},
-          {"estimate_time_to_train_s", outcome.estimate_time_to_train_s},
-          {"estimate_owned_usd", outcome.estimate_cost.owned_usd},
-          {"estimate_rented_usd",
-           outcome.estimate_cost.rented_usd ? Json(*outcome.estimate_cost.rented_usd) : Json()},
-          {"relative_difference", when(outcome.relative_difference())},
-          {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
-          {"iteration_times_s", outcome.iteration_times_s},
-          {"events", outcome.simulated ? Json(outcome.events) : Json()},
-          {"shared_with", outcome.shared_with},
-          {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
-                                    ? Json(outcome.alone_iteration_s)
-                                    : Json()},
-          {"contention_slowdown", outcome.simulated && !outcome.shared_with.empty()
-                                      ? Json(outcome.contention_slowdown())
-                                      : Json()}};
+  return {
+      {"simulated", outcome.simulated},
+      {"reason", outcome.simulated ? Json() : Json(outcome.reason)},
+      {"iteration_s", when(outcome.iteration_s)},
+      {"run_iteration_s", when(outcome.run_iteration_s())},
+      {"pipeline_s", when(outcome.pipeline_s)},
+      {"dp_comm_s", when(outcome.dp_comm_s)},
+      {"dp_comm_as_flows", outcome.simulated ? Json(outcome.dp_comm_as_flows) : Json()},
+      {"estimate_iteration_s", outcome.estimate_iteration_s},
+      {"estimate_time_to_train_s", outcome.estimate_time_to_train_s},
+      {"estimate_checkpoint_stall_s", outcome.estimate_checkpoint_stall_s},
+      {"checkpoint", checkpoint_json(outcome, job)},
+      {"checkpoint_not_simulated",
+       outcome.checkpoint_not_simulated.empty() ? Json() : Json(outcome.checkpoint_not_simulated)},
+      {"estimate_owned_usd", outcome.estimate_cost.owned_usd},
+      {"estimate_rented_usd",
+       outcome.estimate_cost.rented_usd ? Json(*outcome.estimate_cost.rented_usd) : Json()},
+      {"relative_difference", when(outcome.relative_difference())},
+      {"iterations", outcome.simulated ? stats_json(outcome.stats) : Json()},
+      {"iteration_times_s", outcome.iteration_times_s},
+      {"events", outcome.simulated ? Json(outcome.events) : Json()},
+      {"shared_with", outcome.shared_with},
+      {"alone_iteration_s", outcome.simulated && !outcome.shared_with.empty()
+                                ? Json(outcome.alone_iteration_s)
+                                : Json()},
+      {"contention_slowdown", outcome.simulated && !outcome.shared_with.empty()
+                                  ? Json(outcome.contention_slowdown())
+                                  : Json()}};
 }
 
 // Where a workload runs: its servers by its cluster's placement, the GPUs and hourly rates of
@@ -267,7 +290,8 @@ void write_json_report(const Result& result, std::ostream& out) {
                                                            : std::optional<ClusterPlan>());
     }
     if (i < result.simulations.size())
-      training.back()["simulation"] = simulation_json(result.simulations[i]);
+      training.back()["simulation"] =
+          simulation_json(result.simulations[i], result.workloads.at(i));
   }
   Json targets = Json::array();
   for (const auto& target : result.targets) {

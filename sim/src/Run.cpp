@@ -1,5 +1,7 @@
 #include "capsim/sim/Run.hpp"
 
+#include <algorithm>
+
 #include "Placement.hpp"
 #include "ScenarioSimulation.hpp"
 #include "ServiceRuns.hpp"
@@ -24,6 +26,18 @@ double SimulationOutcome::relative_difference() const {
 double SimulationOutcome::contention_slowdown() const {
   if (!simulated || shared_with.empty() || alone_iteration_s <= 0) return 0;
   return iteration_s / alone_iteration_s - 1;
+}
+
+double SimulationOutcome::run_iteration_s() const {
+  if (!simulated || !checkpoint.played || iteration_times_s.empty()) return iteration_s;
+  return iteration_s - checkpoint.slowdown_s / static_cast<double>(iteration_times_s.size());
+}
+
+double SimulationOutcome::checkpoint_cost_s(bool async, double interval_s) const {
+  if (!simulated || !checkpoint.played) return 0;
+  double cost_s = checkpoint.stall_s + checkpoint.slowdown_s;
+  if (async) cost_s += std::max(0.0, checkpoint.write_s - interval_s);
+  return cost_s;
 }
 
 namespace {
@@ -61,6 +75,7 @@ void time_runs_by_simulation(const Scenario& scenario, Result& result) {
     TrainingPlan& plan = result.training[w];
     outcome.estimate_time_to_train_s = plan.time_to_train_s;
     outcome.estimate_cost = plan.cost;
+    outcome.estimate_checkpoint_stall_s = plan.checkpoint_stall_s;
     if (!outcome.simulated) continue;
     const ClusterPlan* cluster = nullptr;
     if (result.placed_clusters[w]) {
@@ -69,9 +84,21 @@ void time_runs_by_simulation(const Scenario& scenario, Result& result) {
       for (const auto& candidate : result.clusters)
         if (candidate.name == plan.cluster) cluster = &candidate;
     }
-    const RunFigures run = run_figures(scenario.training[w], *cluster,
-                                       plan.estimate.parameters.total, outcome.iteration_s);
+    const TrainingWorkload& job = scenario.training[w];
+    RunFigures run =
+        run_figures(job, *cluster, plan.estimate.parameters.total, outcome.run_iteration_s());
+    // One checkpoint was simulated (if the estimate's run writes any): every one of the run's
+    // costs what it cost; otherwise the closed form's stall stays.
+    if (outcome.checkpoint.played) {
+      run.checkpoint_stall_s =
+          run.checkpoints *
+          outcome.checkpoint_cost_s(job.checkpoint_async, job.checkpoint_interval_s);
+      run.time_to_train_s = run.compute_time_s + run.checkpoint_stall_s;
+      run.cost = run_cost(cluster->cost, run.time_to_train_s, run.tokens);
+    }
     plan.compute_time_s = run.compute_time_s;
+    plan.checkpoints = run.checkpoints;
+    plan.checkpoint_stall_s = run.checkpoint_stall_s;
     plan.time_to_train_s = run.time_to_train_s;
     plan.cost = run.cost;
   }

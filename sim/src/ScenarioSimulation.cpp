@@ -8,6 +8,7 @@
 
 #include "Placement.hpp"
 #include "WorkloadSimulation.hpp"
+#include "capsim/models/TrainingPlan.hpp"
 #include "capsim/sim/Variability.hpp"
 
 namespace capsim::sim_detail {
@@ -46,6 +47,11 @@ std::vector<SimulationRun> plan_runs(const Scenario& scenario,
   return runs;
 }
 
+long job_gpus(const TrainingPlan& plan) {
+  const TrainingLayout& l = plan.layout;
+  return static_cast<long>(l.tp) * l.cp * l.dp * l.pp;
+}
+
 std::vector<double> times_of(const std::vector<SimulatedIteration>& iterations) {
   std::vector<double> times;
   for (const SimulatedIteration& it : iterations) times.push_back(it.iteration_s);
@@ -63,6 +69,7 @@ void record_main(const Result& result, const SimulationRun& run, const ChildSimu
   outcome.pipeline_s = iterations.front().pipeline_s;
   outcome.dp_comm_s = iterations.front().dp_comm_s;
   outcome.dp_comm_as_flows = iterations.front().dp_comm_as_flows;
+  outcome.checkpoint = sim.checkpoints.at(position);
   for (const std::size_t other : run.workloads)
     if (other != run.workloads[position])
       outcome.shared_with.push_back(result.workloads[other].name);
@@ -107,7 +114,22 @@ void simulate_scenario(const Scenario& scenario, Result& result, bool trace,
                     plan.gpu,
                     plan.comm,
                     {},
+                    {},
                     plan.estimate.breakdown.input_stall_s};
+      const int writers = checkpoint_writers(plan.layout.zero_stage, plan.layout.tp, plan.layout.pp,
+                                             static_cast<int>(job_gpus(plan)));
+      if (plan.checkpoints > 0 && writers > kMaxCheckpointWriters && run.main) {
+        result.simulations[w].checkpoint_not_simulated =
+            std::to_string(writers) + " GPUs write it, more than the " +
+            std::to_string(kMaxCheckpointWriters) + " the simulation plays";
+      }
+      if (plan.checkpoints > 0 && writers <= kMaxCheckpointWriters) {
+        // The run's checkpoints are alike: one is played, after the first iteration.
+        job.checkpoint.bytes = plan.checkpoint_bytes;
+        job.checkpoint.async = workload.checkpoint_async;
+        job.checkpoint.host_link_Bps = cluster.gpu.host_link_Bps;
+        job.checkpoint.after_iteration = 0;
+      }
       if (result.placements[w].empty()) {
         for (int g = 0; g < cluster.gpu_count(); ++g) job.gpus.push_back(g);
       } else {

@@ -42,6 +42,15 @@ SimPlatform::SimPlatform(const Topology& topology, const FabricRoutes& routes,
     zone_->set_parent(parent);
     prefix_ = zone_name + "/";
   }
+  const TopologyGraph& graph = topology.graph();
+  for (auto [v, end] = boost::vertices(graph); v != end; ++v) {
+    const Node& node = graph[*v];
+    if (node.kind != VertexKind::Storage) continue;
+    const auto index = static_cast<std::size_t>(node.index);
+    if (storage_vertices_.size() <= index) storage_vertices_.resize(index + 1);
+    storage_vertices_[index] = *v;
+  }
+  storage_hosts_.assign(storage_vertices_.size(), nullptr);
 }
 
 void SimPlatform::use_gpu(int rank) {
@@ -98,5 +107,36 @@ void SimPlatform::add_route(int from, int to, const std::vector<RouteHop>& hops)
 }
 
 void SimPlatform::seal() { zone_->seal(); }
+
+void SimPlatform::use_storage(int index, double read_Bps, double write_Bps) {
+  if (storage_hosts_.at(index)) return;
+  const TopologyGraph& graph = topology_.graph();
+  simgrid::s4u::Host* host =
+      zone_->create_host(prefix_ + vertex_label(graph, storage_vertices_.at(index)), kHostFlops);
+  host->create_disk("disk", read_Bps, write_Bps);
+  storage_hosts_[index] = host->seal();
+}
+
+simgrid::s4u::Host* SimPlatform::storage_host(int index) const {
+  simgrid::s4u::Host* host = storage_hosts_.at(index);
+  if (!host)
+    throw std::logic_error("SimPlatform: storage node " + std::to_string(index) + " not in use");
+  return host;
+}
+
+simgrid::s4u::Disk* SimPlatform::storage_disk(int index) const {
+  return storage_host(index)->get_disks().front();
+}
+
+void SimPlatform::add_storage_route(int from, int storage, const std::vector<RouteHop>& hops) {
+  using Direction = simgrid::s4u::LinkInRoute::Direction;
+  use_gpu(from);
+  std::vector<simgrid::s4u::LinkInRoute> path;
+  path.reserve(hops.size());
+  for (const RouteHop& hop : hops)
+    path.emplace_back(link(hop.edge), hop.forward ? Direction::UP : Direction::DOWN);
+  zone_->add_route(gpu_hosts_[from]->get_netpoint(), storage_host(storage)->get_netpoint(), nullptr,
+                   nullptr, path, /*symmetrical=*/false);
+}
 
 }  // namespace capsim::sim_detail

@@ -1,7 +1,8 @@
 // The SimGrid platform of a Topology (private to sim/: SimGrid types stay out of the public
 // headers). Needs the process's s4u::Engine to exist, configured by configure_network_model().
 //
-// Layout: one full zone holding one host per GPU used, one SPLITDUPLEX link per graph edge used,
+// Layout: one full zone holding one host per GPU used (and per storage node written to, with
+// its disk), one SPLITDUPLEX link per graph edge used,
 // and an explicit route (a list of directed links) for each pair of hosts that communicates. Why a
 // full zone and explicit routes rather than SimGrid's routing:
 // - Dijkstra and Floyd zones route over every netpoint by latency, so they would relay traffic
@@ -19,6 +20,7 @@
 // between, as Topology::collective_path() counts it.
 #pragma once
 
+#include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
@@ -64,6 +66,16 @@ class SimPlatform {
   /// Seals the zone: call once all routes are added, before the simulation runs.
   void seal();
 
+  /// Storage nodes: one host each, with one disk of the node's read and write bandwidth.
+  /// Creates the host of storage node `index` (the topology's storage vertex of that index) if
+  /// it does not exist yet; call before seal().
+  void use_storage(int index, double read_Bps, double write_Bps);
+  simgrid::s4u::Host* storage_host(int index) const;
+  simgrid::s4u::Disk* storage_disk(int index) const;
+  /// Adds the one-way route from GPU `from` to storage node `storage` along `hops` (from the
+  /// GPU, ending with one of the node's links); once per pair.
+  void add_storage_route(int from, int storage, const std::vector<RouteHop>& hops);
+
  private:
   simgrid::s4u::SplitDuplexLink* link(std::size_t edge);
 
@@ -74,6 +86,8 @@ class SimPlatform {
   std::string prefix_;                          ///< of host and link names: "" for a root zone
   std::vector<simgrid::s4u::Host*> gpu_hosts_;  ///< by rank; null until used
   std::vector<simgrid::s4u::SplitDuplexLink*> links_;  ///< by edge number; null until used
+  std::vector<simgrid::s4u::Host*> storage_hosts_;     ///< by storage index; null until used
+  std::vector<TopologyVertex> storage_vertices_;       ///< by storage index
 };
 
 }  // namespace capsim::sim_detail

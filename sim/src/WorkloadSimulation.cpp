@@ -41,8 +41,9 @@ std::string reason_of(const std::string& message) {
   return message;
 }
 
-// "E events", then "I job start iteration pipeline dp flows" per iteration, "T job stage gpu
-// iteration start end name" per span.
+// "E events", then "I job start iteration pipeline dp flows" per iteration, "C job played start
+// stall write overlapped slowdown writers nodes" per job, "T job stage gpu iteration start end
+// name" per span.
 std::string encode(const JobsSimulation& result) {
   std::string text = std::string("E ").append(std::to_string(result.events)).append("\n");
   for (std::size_t j = 0; j < result.jobs.size(); ++j) {
@@ -59,6 +60,26 @@ std::string encode(const JobsSimulation& result) {
           .append(exact(it.dp_comm_s))
           .append(it.dp_comm_as_flows ? " 1\n" : " 0\n");
     }
+  }
+  for (std::size_t j = 0; j < result.checkpoints.size(); ++j) {
+    const CheckpointTiming& c = result.checkpoints[j];
+    text.append("C ")
+        .append(std::to_string(j))
+        .append(c.played ? " 1 " : " 0 ")
+        .append(exact(c.start_s))
+        .append(" ")
+        .append(exact(c.stall_s))
+        .append(" ")
+        .append(exact(c.write_s))
+        .append(" ")
+        .append(std::to_string(c.overlapped_iterations))
+        .append(" ")
+        .append(exact(c.slowdown_s))
+        .append(" ")
+        .append(std::to_string(c.writers))
+        .append(" ")
+        .append(std::to_string(c.storage_nodes))
+        .append("\n");
   }
   for (const TraceSpan& span : result.trace) {
     text.append("T ")
@@ -98,6 +119,7 @@ ChildSimulation simulate_in_child(const std::vector<PlacedJob>& jobs, const Topo
   }
   out.simulated = true;
   out.jobs.resize(jobs.size());
+  out.checkpoints.resize(jobs.size());
   std::istringstream lines(child.text);
   std::string line;
   while (std::getline(lines, line)) {
@@ -112,6 +134,19 @@ ChildSimulation simulate_in_child(const std::vector<PlacedJob>& jobs, const Topo
       it.dp_comm_s = read<double>(in);
       it.dp_comm_as_flows = read<int>(in) != 0;
       out.jobs[j].push_back(it);
+    } else if (line.rfind("C ", 0) == 0) {
+      const auto j = read<std::size_t>(in);
+      if (j >= out.jobs.size()) bad(line);
+      CheckpointTiming c;
+      c.played = read<int>(in) != 0;
+      c.start_s = read<double>(in);
+      c.stall_s = read<double>(in);
+      c.write_s = read<double>(in);
+      c.overlapped_iterations = read<int>(in);
+      c.slowdown_s = read<double>(in);
+      c.writers = read<int>(in);
+      c.storage_nodes = read<int>(in);
+      out.checkpoints[j] = c;
     } else if (line.rfind("E ", 0) == 0) {
       out.events = read<std::uint64_t>(in);
     } else if (line.rfind("T ", 0) == 0) {

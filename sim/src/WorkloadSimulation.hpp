@@ -18,7 +18,8 @@ struct ChildSimulation {
   std::string reason;  ///< the ConfigurationError's message (prefix removed) when not simulated
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration], stage lists empty
   std::vector<TraceSpan> trace;
-  std::uint64_t events = 0;  ///< JobsSimulation::events
+  std::uint64_t events = 0;                   ///< JobsSimulation::events
+  std::vector<CheckpointTiming> checkpoints;  ///< [job]
 };
 
 /// Runs simulate_training_jobs(jobs, topology, cluster, settings) in a child; its progress goes

@@ -117,6 +117,43 @@ TEST(TrainingPlan, StepsTokensAndCheckpointStallsByHand) {
   EXPECT_DOUBLE_EQ(t.time_to_train_s, t.compute_time_s + t.checkpoints * t.checkpoint_write_s);
 }
 
+// Asynchronous checkpoints: training waits for each writer's copy of its share to host memory
+// (ZeRO-1 by default: all 32 GPUs write 1/32 each, over the H100's PCIe link) and for what of
+// the write outlasts the interval (nothing at the scenario's 10 min: the write takes about a
+// second, 8B x 14 bytes over two appliances' 2 x 50 GB/s of ports).
+TEST(TrainingPlan, AsynchronousCheckpointsStallForTheCopyToHostMemory) {
+  const Planned p = plan({"workloads[0].checkpoint.mode=async"});
+  const TrainingPlan& t = p.training;
+  const double host_link_Bps = p.scenario.clusters[0].gpu.host_link_Bps;
+  ASSERT_GT(host_link_Bps, 0);
+  EXPECT_DOUBLE_EQ(t.checkpoint_snapshot_s, t.checkpoint_bytes / 32 / host_link_Bps);
+  EXPECT_DOUBLE_EQ(t.checkpoints, std::floor(t.compute_time_s / 600.0));
+  EXPECT_DOUBLE_EQ(t.checkpoint_stall_s, t.checkpoints * t.checkpoint_snapshot_s);
+  EXPECT_DOUBLE_EQ(t.time_to_train_s, t.compute_time_s + t.checkpoint_stall_s);
+  // Without ZeRO (tp 8 to fit) the first replica's tp x pp = 8 GPUs write it all.
+  const Planned zero0 = plan({"workloads[0].checkpoint.mode=async", "workloads[0].zero_stage=0",
+                              "workloads[0].parallelism.tp=8"});
+  EXPECT_DOUBLE_EQ(zero0.training.checkpoint_snapshot_s,
+                   zero0.training.checkpoint_bytes / 8 / host_link_Bps);
+  // An interval shorter than the write: the next checkpoint waits for the rest of it.
+  const Planned tight =
+      plan({"workloads[0].checkpoint.mode=async", "workloads[0].checkpoint.interval=0.5s"});
+  const TrainingPlan& u = tight.training;
+  ASSERT_GT(u.checkpoint_write_s, 0.5);
+  EXPECT_DOUBLE_EQ(u.checkpoint_stall_s,
+                   u.checkpoints * (u.checkpoint_snapshot_s + u.checkpoint_write_s - 0.5));
+  // Synchronous stays the default.
+  EXPECT_DOUBLE_EQ(p.training.checkpoint_bytes, plan().training.checkpoint_bytes);
+  EXPECT_DOUBLE_EQ(plan().training.checkpoint_snapshot_s, 0.0);
+  try {
+    plan({"workloads[0].checkpoint.mode=later"});
+    ADD_FAILURE() << "checkpoint.mode 'later' was accepted";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("one of: sync, async"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(TrainingPlan, ChosenMicroBatchIsTheLargestPowerOfTwoThatFits) {
   const Planned p = plan();
   ASSERT_TRUE(p.training.micro_batch_chosen);

@@ -38,7 +38,7 @@ TEST(ChromeTrace, EventsFollowTheSimulatedSchedule) {
   const double c = stages[0].micro_batch.pp_forward_s, m = 4;
   const double P0 = forward(0) + m * (forward(1) + backward(1)) + (m + 1) * c + backward(0);
 
-  PlacedJob job{"tiny", tiny_gpt(), layout, hand_gpu(), comm, {0, 1, 2, 3, 4, 5, 6, 7}};
+  PlacedJob job{"tiny", tiny_gpt(), layout, hand_gpu(), comm, {0, 1, 2, 3, 4, 5, 6, 7}, {}};
   SimulationSettings settings;
   settings.record_trace = true;
   const JobsSimulation result = simulate_training_jobs({job}, topology, cluster, settings);

@@ -55,7 +55,7 @@ TrainingLayout two_replicas() {
 
 // A job on `gpus` (replica 0, replica 1) whose estimate uses the ring's own route.
 PlacedJob job_on(const std::string& name, const Topology& topology, int first, int second) {
-  PlacedJob job{name, tiny_gpt(), two_replicas(), hand_gpu(), CommPaths{}, {first, second}};
+  PlacedJob job{name, tiny_gpt(), two_replicas(), hand_gpu(), CommPaths{}, {first, second}, {}};
   job.comm.dp = comm_link(topology, efficiencies(), 2, second - first);
   return job;
 }

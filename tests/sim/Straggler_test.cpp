@@ -50,7 +50,7 @@ void expect_one_slow_server_by_hand(bool replay_replicas) {
                     P1 + stages[1].dp_comm_exposed_s + slow * opt);
   };
 
-  PlacedJob job{"pipeline", tiny_gpt(), layout, hand_gpu(), comm, {0, 1, 2, 3, 4, 5, 6, 7}};
+  PlacedJob job{"pipeline", tiny_gpt(), layout, hand_gpu(), comm, {0, 1, 2, 3, 4, 5, 6, 7}, {}};
   SimulationSettings settings;
   settings.iterations = 3;
   settings.gpu_slowdown.assign(3, std::vector<double>(8, 1.0));
@@ -81,7 +81,8 @@ TEST(Straggler, EveryReplicaPlayedGivesTheSameByHand) { expect_one_slow_server_b
 TEST(Straggler, AFactorBelowOneIsRejected) {
   const Topology topology = two_gpu_servers(4);
   const TrainingLayout layout = tiny_layout();
-  PlacedJob job{"pipeline", tiny_gpt(), layout, hand_gpu(), tiny_paths(), {0, 1, 2, 3, 4, 5, 6, 7}};
+  PlacedJob job{"pipeline", tiny_gpt(), layout, hand_gpu(), tiny_paths(), {0, 1, 2, 3, 4, 5, 6, 7},
+                {}};
   SimulationSettings settings;
   settings.gpu_slowdown.assign(1, std::vector<double>(8, 1.0));
   settings.gpu_slowdown[0][3] = 0.5;

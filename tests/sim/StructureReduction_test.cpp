@@ -30,7 +30,7 @@ SimulatedIteration simulate_row(const std::string& id, bool replay) {
         economics.params = catalog.economics.at("default");
         const ClusterPlan plan = plan_cluster(cluster, economics);
         PlacedJob job{id, p.model, p.layout, p.gpu, comm_paths(plan.topology, cluster, p.layout),
-                      {}};
+                      {}, {}};
         for (int g = 0; g < run->gpus; ++g) job.gpus.push_back(g);
         SimulationSettings settings;
         settings.replay_ring_steps = replay;

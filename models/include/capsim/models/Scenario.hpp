@@ -91,9 +91,13 @@ struct TrainingWorkload {
   TrainingPrecision precision = TrainingPrecision::BF16;
   double checkpoint_interval_s = 0;  ///< 0 = no checkpoints
   DataLoadingSpec data_loading;      ///< input data read from the cluster's storage (none: 0s)
-  bool overlap_dp_comm = true;       ///< data-parallel collectives hide behind compute
-  bool overlap_tp_comm = false;      ///< tensor-parallel transfers hide behind the GEMMs
-  bool grad_reduce_fp32 = true;      ///< gradients reduced over dp in fp32 (else bf16)
+  /// false: training waits while the checkpoint is written (synchronous save); true: each
+  /// writer copies its shard to host memory (training waits for that copy only), then writes it
+  /// in the background while training goes on (PyTorch DCP async_save, Megatron --async-save).
+  bool checkpoint_async = false;
+  bool overlap_dp_comm = true;   ///< data-parallel collectives hide behind compute
+  bool overlap_tp_comm = false;  ///< tensor-parallel transfers hide behind the GEMMs
+  bool grad_reduce_fp32 = true;  ///< gradients reduced over dp in fp32 (else bf16)
   AttentionKernel attention = AttentionKernel::Fused;  ///< scores materialized or not
   bool sequence_parallel = true;                       ///< with tp > 1
   bool dropout = false;                                ///< hidden and attention dropout

@@ -32,6 +32,7 @@ struct ClusterPlan {
   double storage_read_Bps = 0;  ///< all storage units together, limited by their fabric ports
   double storage_write_Bps = 0;
   double storage_capacity_bytes = 0;
+  double gpu_host_link_Bps = 0;  ///< each GPU's PCIe link to host memory, per direction
   Inventory inventory;
   CostRates cost;
 };
@@ -116,11 +117,25 @@ struct RunFigures {
   double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model
   double checkpoint_write_s = 0;  ///< one checkpoint at the storage's write bandwidth
   double checkpoints = 0;         ///< how many are written during the run
-  double compute_time_s = 0;      ///< steps x iteration time
-  double checkpoint_stall_s = 0;  ///< checkpoints x checkpoint_write_s (training waits)
-  double time_to_train_s = 0;     ///< compute_time_s + checkpoint_stall_s
-  RunCost cost;                   ///< the run at the cluster's owned (and rented) $/h
+  /// Asynchronous checkpoints: each writer's copy of its shard to host memory (training waits
+  /// for it); 0 when synchronous.
+  double checkpoint_snapshot_s = 0;
+  double compute_time_s = 0;  ///< steps x iteration time
+  /// Training's wait for checkpoints: synchronous, checkpoints x checkpoint_write_s; asynchronous,
+  /// checkpoints x (checkpoint_snapshot_s + what of the write outlasts the interval).
+  double checkpoint_stall_s = 0;
+  double time_to_train_s = 0;  ///< compute_time_s + checkpoint_stall_s
+  RunCost cost;                ///< the run at the cluster's owned (and rented) $/h
 };
+
+/// GPUs (of `gpus`) that write a checkpoint, each an equal share: every GPU when the optimizer
+/// states are sharded (ZeRO >= 1, Megatron's distributed optimizer and distributed checkpoint),
+/// else the tp x pp GPUs of the first data-parallel (and context-parallel) replica.
+int checkpoint_writers(int zero_stage, int tp, int pp, int gpus);
+
+/// One checkpoint's stall in closed form: the write (synchronous) or the copy to host memory
+/// plus what of the write outlasts the interval (asynchronous).
+double checkpoint_stall_per_checkpoint_s(const TrainingWorkload& job, const RunFigures& run);
 
 /// `job` run on `cluster_plan` at `iteration_s` seconds per step with a model of `parameters`
 /// parameters (all of them). Throws ConfigurationError when the job asks for checkpoints and the
@@ -136,16 +151,17 @@ struct TrainingPlan {
   bool micro_batch_chosen = false;  ///< true when the scenario left micro_batch to capsim
   GpuPerformance gpu;
   CommPaths comm;
-  TrainingEstimate estimate;      ///< input stalls included (breakdown.input_stall_s)
-  InputLoad input;                ///< reading the job's data from storage (none: all 0)
-  double steps = 0;               ///< iterations to run (from tokens, rounded up, or given)
-  double tokens = 0;              ///< tokens processed by those steps
-  double checkpoint_bytes = 0;    ///< weights + optimizer states of the whole model
-  double checkpoint_write_s = 0;  ///< one checkpoint at the storage's write bandwidth
-  double checkpoints = 0;         ///< how many are written during the run
-  double compute_time_s = 0;      ///< steps x iteration time
-  double checkpoint_stall_s = 0;  ///< checkpoints x checkpoint_write_s (training waits)
-  double time_to_train_s = 0;     ///< compute_time_s + checkpoint_stall_s
+  TrainingEstimate estimate;         ///< input stalls included (breakdown.input_stall_s)
+  InputLoad input;                   ///< reading the job's data from storage (none: all 0)
+  double steps = 0;                  ///< iterations to run (from tokens, rounded up, or given)
+  double tokens = 0;                 ///< tokens processed by those steps
+  double checkpoint_bytes = 0;       ///< weights + optimizer states of the whole model
+  double checkpoint_write_s = 0;     ///< one checkpoint at the storage's write bandwidth
+  double checkpoints = 0;            ///< how many are written during the run
+  double checkpoint_snapshot_s = 0;  ///< RunFigures::checkpoint_snapshot_s
+  double compute_time_s = 0;         ///< steps x iteration time
+  double checkpoint_stall_s = 0;     ///< RunFigures::checkpoint_stall_s (training waits)
+  double time_to_train_s = 0;        ///< compute_time_s + checkpoint_stall_s
   RunCost cost;
   std::vector<std::string> assumptions;  ///< what the numbers rest on, for the reports
 };

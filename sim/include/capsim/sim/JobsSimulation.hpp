@@ -36,17 +36,59 @@
 
 namespace capsim {
 
+/// A checkpoint a job writes in the simulation, once, when one of its iterations has ended
+/// (CheckpointPlan.hpp in sim/src says who writes what where).
+///
+/// The writers (checkpoint_writers(): every GPU under ZeRO >= 1, else the tp x pp GPUs of the
+/// first replica) each write an equal share of `bytes` to a storage node (writer i to node
+/// i mod nodes, over its port (i / nodes) mod ports), in chunks sent one after the other over
+/// the GPU's NIC and the fabric; the storage node writes each chunk to its disk as it arrives
+/// (network and disk pipelined; the disks and links are shared max-min fairly).
+/// Synchronous: training waits until every chunk is on disk. Asynchronous: training waits for
+/// the copy of each writer's share to host memory (bytes / writers / host_link_Bps), then goes on
+/// while the write drains, its flows sharing links with the training's own traffic; if the
+/// write outlasts the simulated iterations, the job waits for it after the last one.
+struct CheckpointSettings {
+  double bytes = 0;          ///< the whole checkpoint, all writers together; 0 = none
+  bool async = false;        ///< write in the background after a copy to host memory
+  double host_link_Bps = 0;  ///< async: each writer's copy to host memory, bytes/s
+  int after_iteration = 0;   ///< written when this iteration (0-based) has ended everywhere
+};
+
+/// Most checkpoint writers a simulation plays: each is a host, two actors and a route to its
+/// storage port, and SimGrid's full zone costs one pointer per pair of hosts (a 16k-GPU job's
+/// 16,384 writers would take minutes and gigabytes for one checkpoint). Above it the scenario
+/// run keeps the closed form's checkpoint stall and says so.
+inline constexpr int kMaxCheckpointWriters = 4096;
+
 /// One training job on the cluster.
 struct PlacedJob {
   std::string name;  ///< for messages and the trace
   ModelShape model;
   TrainingLayout layout;
   GpuPerformance gpu;
-  CommPaths comm;         ///< the links its estimate uses (the job alone on its servers)
-  std::vector<int> gpus;  ///< job rank -> the cluster's GPU rank; tp x cp x dp x pp of them
+  CommPaths comm;                 ///< the links its estimate uses (the job alone on its servers)
+  std::vector<int> gpus;          ///< job rank -> the cluster's GPU rank; tp x cp x dp x pp of them
+  CheckpointSettings checkpoint;  ///< none by default
   /// Waiting for input data after each iteration's optimizer step: the estimate's closed form
   /// (DataLoading.hpp; the reads are not played as flows)
   double input_stall_s = 0.0;
+};
+
+/// A job's simulated checkpoint (all zero when it wrote none).
+struct CheckpointTiming {
+  bool played = false;
+  double start_s = 0;  ///< simulated clock when its iteration had ended everywhere
+  /// Training's wait: synchronous, until the last chunk is on disk; asynchronous, the copy to
+  /// host memory plus any wait after the last iteration for a write that outlasted them.
+  double stall_s = 0;
+  double write_s = 0;             ///< from start_s until the last chunk is on disk
+  int overlapped_iterations = 0;  ///< async: iterations that started before the write ended
+  /// async: those iterations' time beyond the mean of the job's iterations that did not
+  /// overlap the write (what the checkpoint's traffic cost the training); 0 when synchronous.
+  double slowdown_s = 0;
+  int writers = 0;
+  int storage_nodes = 0;
 };
 
 /// A span of work on one GPU: one forward or backward, a gradient reduction, an optimizer step.
@@ -81,6 +123,7 @@ struct JobsSimulation {
   std::vector<std::vector<SimulatedIteration>> jobs;  ///< [job][iteration]; times from its start
   std::vector<TraceSpan> trace;                       ///< every job's spans, when recorded
   std::uint64_t events = 0;  ///< activities played: computations and transfers (flows)
+  std::vector<CheckpointTiming> checkpoints;  ///< [job]
 };
 
 /// Plays `jobs` together on `topology` (the cluster's; `cluster` gives the link efficiencies).

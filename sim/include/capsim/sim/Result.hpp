@@ -50,11 +50,28 @@ struct SimulationOutcome {
   double alone_iteration_s = 0;
   /// Activities (computations and transfers) the simulation that played it ran, all its jobs.
   std::uint64_t events = 0;
+  /// The checkpoint played after the first iteration (checkpoint.played false when the run
+  /// writes none): its stall, write time and, asynchronous, the slowdown of the iterations
+  /// that overlapped it. Once simulated, the TrainingPlan's checkpoint_stall_s is the run's
+  /// checkpoints x checkpoint_cost_s().
+  CheckpointTiming checkpoint;
+  double estimate_checkpoint_stall_s = 0;  ///< the closed form's, the whole run's checkpoints
+  /// Why the run's checkpoints were not simulated although it writes some (the closed form's
+  /// stall is kept); empty otherwise.
+  std::string checkpoint_not_simulated;
 
   /// (iteration_s - estimate_iteration_s) / estimate_iteration_s; 0 when not simulated.
   double relative_difference() const;
   /// iteration_s / alone_iteration_s - 1: what sharing the fabric costs; 0 when alone.
   double contention_slowdown() const;
+  /// The iteration the run is timed by: iteration_s less the checkpoint's slowdown spread over
+  /// the simulated iterations (the mean of the iterations that did not overlap an asynchronous
+  /// write), since that slowdown is charged with each checkpoint instead; iteration_s otherwise.
+  double run_iteration_s() const;
+  /// What one simulated checkpoint costs the run: its stall plus the slowdown of the iterations
+  /// it overlapped (asynchronous) plus, asynchronous, what of the write outlasts
+  /// `interval_s` (the next checkpoint waits for it); 0 when none was played.
+  double checkpoint_cost_s(bool async, double interval_s) const;
 };
 
 /// The `simulate` fidelity's outcome for one inference service (ServingSimulation.hpp) and what
