@@ -94,6 +94,7 @@ void read_fields(YamlMap& map, GpuSpec& into) {
   read(map, "source", into.source);
   read(map, "bf16", Quantity::FlopRate, into.bf16_flop_per_s);
   read(map, "fp8", Quantity::FlopRate, into.fp8_flop_per_s);
+  read(map, "fp4", Quantity::FlopRate, into.fp4_flop_per_s);
   read(map, "tf32", Quantity::FlopRate, into.tf32_flop_per_s);
   read(map, "fp32", Quantity::FlopRate, into.fp32_flop_per_s);
   read(map, "memory", Quantity::Bytes, into.memory_bytes);
@@ -109,6 +110,7 @@ void read_fields(YamlMap& map, GpuSpec& into) {
   read(map, "tdp", Quantity::Power, into.tdp_W);
   read(map, "matmul_efficiency_bf16", Quantity::Fraction, into.matmul_efficiency_bf16);
   read(map, "matmul_efficiency_fp8", Quantity::Fraction, into.matmul_efficiency_fp8);
+  read(map, "matmul_efficiency_fp4", Quantity::Fraction, into.matmul_efficiency_fp4);
   read(map, "matmul_efficiency_tf32", Quantity::Fraction, into.matmul_efficiency_tf32);
   read(map, "efficiency_source", into.efficiency_source);
   read(map, "sm_count", into.sm_count, 1);
@@ -255,6 +257,10 @@ void check_complete(const GpuSpec& spec, const SourceLocation& where,
   if (spec.matmul_efficiency_fp8 > 0 && !(spec.fp8_flop_per_s > 0)) {
     check.fail("matmul_efficiency_fp8", "is set but the GPU has no fp8 peak",
                "0, or an fp8 peak such as \"1979TFLOP/s\"");
+  }
+  if (spec.matmul_efficiency_fp4 > 0 && !(spec.fp4_flop_per_s > 0)) {
+    check.fail("matmul_efficiency_fp4", "is set but the GPU has no fp4 peak",
+               "0, or an fp4 peak such as \"9000TFLOP/s\"");
   }
   check.positive(spec.matmul_efficiency_tf32, "matmul_efficiency_tf32", Quantity::Fraction);
   check.text(spec.efficiency_source, "efficiency_source",

@@ -28,13 +28,27 @@ double weight_bytes_per_element(InferencePrecision precision) {
     case InferencePrecision::FP8:
       return 1;
     case InferencePrecision::FP4:
-      return 0.5;
+      return kNvfp4BytesPerElement;
   }
   return 2;
 }
 
+// The KV cache: fp8 for fp8 and fp4 checkpoints, as trtllm-bench runs them (kv_cache_quant_algo
+// FP8 in the hf_quant_config.json of NVIDIA's FP8 and NVFP4 ModelOpt checkpoints), else bf16.
+double kv_bytes_per_element(InferencePrecision precision) {
+  return precision == InferencePrecision::BF16 ? 2 : 1;
+}
+
 MatmulPrecision gemm_precision(InferencePrecision precision) {
-  return precision == InferencePrecision::FP8 ? MatmulPrecision::FP8 : MatmulPrecision::BF16;
+  switch (precision) {
+    case InferencePrecision::FP8:
+      return MatmulPrecision::FP8;
+    case InferencePrecision::FP4:
+      return MatmulPrecision::FP4;
+    case InferencePrecision::BF16:
+      break;
+  }
+  return MatmulPrecision::BF16;
 }
 
 void require_divides(const char* what, int value, int tp, const char* expected) {
@@ -91,9 +105,10 @@ void validate_inference_instance(const InferenceInstance& in) {
                   "tp to divide the KV heads (replicated KV heads are not modelled)");
   require_divides("ffn_hidden", in.model.ffn_hidden, in.tp, "tp to divide the MLP width");
   const KernelParameters& k = in.gpu.kernels;
-  if (in.precision == InferencePrecision::FP4) {
+  if (in.precision == InferencePrecision::FP4 &&
+      !(k.fp4_peak_flop_per_s > 0 && k.gemm_efficiency_fp4 > 0)) {
     throw ConfigurationError("inference: precision fp4 on " + in.gpu.id +
-                             ": the catalog has no FP4 matmul rate for this GPU; expected bf16 "
+                             ": the GPU has no FP4 matmul rate in the catalog; expected bf16 "
                              "or fp8");
   }
   if (in.precision == InferencePrecision::FP8 &&
@@ -123,7 +138,7 @@ double inference_weight_bytes(const InferenceInstance& in) {
 
 double kv_bytes_per_token(const InferenceInstance& in) {
   const Widths w = widths(in);
-  return 2.0 * in.model.layers * w.kv_width * weight_bytes_per_element(in.precision);
+  return 2.0 * in.model.layers * w.kv_width * kv_bytes_per_element(in.precision);
 }
 
 KvCapacity kv_capacity(const InferenceInstance& in, int max_batch_size, int max_num_tokens,
@@ -209,7 +224,7 @@ StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, cons
                    TokenLookup&& tokens, SampleLookup&& samples) {
   const ModelShape& m = in.model;
   const Widths w = widths(in);
-  const double kv_element_bytes = weight_bytes_per_element(in.precision);
+  const double kv_element_bytes = kv_bytes_per_element(in.precision);
   double prefill_tokens = 0, sampled = batch.decode_sequences;
   for (const PrefillChunk& c : batch.prefill) {
     prefill_tokens += c.tokens;

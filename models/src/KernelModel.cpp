@@ -33,6 +33,8 @@ PrecisionFigures figures(const KernelParameters& p, MatmulPrecision precision) {
       return {p.bf16_peak_flop_per_s, p.gemm_efficiency_bf16, 2, "bf16"};
     case MatmulPrecision::FP8:
       return {p.fp8_peak_flop_per_s, p.gemm_efficiency_fp8, 1, "fp8"};
+    case MatmulPrecision::FP4:  // NVFP4: half a byte per value plus one 1-byte scale per 16
+      return {p.fp4_peak_flop_per_s, p.gemm_efficiency_fp4, kNvfp4BytesPerElement, "fp4"};
     case MatmulPrecision::TF32:
       return {p.tf32_peak_flop_per_s, p.gemm_efficiency_tf32, 4, "tf32"};
   }
@@ -49,9 +51,11 @@ KernelParameters kernel_parameters(const GpuSpec& gpu) {
   KernelParameters p;
   p.bf16_peak_flop_per_s = gpu.bf16_flop_per_s;
   p.fp8_peak_flop_per_s = gpu.fp8_flop_per_s;
+  p.fp4_peak_flop_per_s = gpu.fp4_flop_per_s;
   p.tf32_peak_flop_per_s = gpu.tf32_flop_per_s;
   p.gemm_efficiency_bf16 = gpu.matmul_efficiency_bf16;
   p.gemm_efficiency_fp8 = gpu.matmul_efficiency_fp8;
+  p.gemm_efficiency_fp4 = gpu.matmul_efficiency_fp4;
   p.gemm_efficiency_tf32 = gpu.matmul_efficiency_tf32;
   p.sm_count = gpu.sm_count;
   p.gemm_tile_m = gpu.gemm_tile_m;

@@ -346,16 +346,17 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   const GpuSpec& gpu = cluster->gpu;
   s.model = resolve_entry(map, "model", catalog.models, "model");
   const std::string precision = map.choice("precision", {"bf16", "fp8", "fp4"}, "bf16");
-  if (precision == "fp4") {
-    map.fail("precision",
-             "fp4: no catalog GPU has an FP4 matmul rate yet (" + gpu.id + " has none)",
-             "bf16 or fp8");
+  if (precision == "fp4" && !(gpu.fp4_flop_per_s > 0 && gpu.matmul_efficiency_fp4 > 0)) {
+    map.fail("precision", "fp4 needs an FP4 tensor-core rate, which " + gpu.id + " has not",
+             "bf16 or fp8 on this GPU (FP4: B200)");
   }
   if (precision == "fp8" && !(gpu.fp8_flop_per_s > 0 && gpu.matmul_efficiency_fp8 > 0)) {
     map.fail("precision", "fp8 has no measured or published FP8 GEMM rate for " + gpu.id,
              "bf16 on this GPU");
   }
-  s.precision = precision == "fp8" ? InferencePrecision::FP8 : InferencePrecision::BF16;
+  s.precision = precision == "fp8"   ? InferencePrecision::FP8
+                : precision == "fp4" ? InferencePrecision::FP4
+                                     : InferencePrecision::BF16;
   if (auto parallelism = map.optional_map("parallelism")) {
     s.pp = read_int(*parallelism, "pp", 1);
     if (s.pp != 1) {

@@ -120,6 +120,14 @@ TEST(ShippedCatalog, MatmulEfficienciesAreThePublishedFiguresOverPeak) {
   EXPECT_NEAR(bf16("gb200"), 1822.0 / 2500, kTolerance);
   EXPECT_NEAR(bf16("mi300x"), 668.0 / 1307, kTolerance);
   EXPECT_NEAR(bf16("mi325x"), 785.0 / 1307, kTolerance);
+  // B200's FP4: the datasheet's 9000 TFLOP/s dense; its efficiency is an ESTIMATE (the FP8
+  // fraction) and says so. No Hopper or Ampere GPU has FP4.
+  const GpuSpec& b200 = catalog.gpus.at("b200-sxm-180gb");
+  EXPECT_DOUBLE_EQ(b200.fp4_flop_per_s, 9000e12);
+  EXPECT_NEAR(b200.matmul_efficiency_fp4, fp8("b200-sxm-180gb"), kTolerance);
+  EXPECT_NE(b200.efficiency_source.find("FP4: ESTIMATE"), std::string::npos);
+  for (const char* id : {"a100-sxm-80gb", "h100-sxm-80gb", "h200-sxm-141gb"})
+    EXPECT_EQ(catalog.gpus.at(id).fp4_flop_per_s, 0.0) << id;
   // Estimates must say so where they are explained.
   for (const char* id : {"a100-sxm-40gb", "h100-pcie-80gb", "l40s", "l4"}) {
     EXPECT_NE(catalog.gpus.at(id).efficiency_source.find("ESTIMATE"), std::string::npos) << id;

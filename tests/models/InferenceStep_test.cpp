@@ -128,8 +128,32 @@ TEST(InferenceStep, KvCapacityByHand) {
   EXPECT_DOUBLE_EQ(kv_bytes_per_token(tiny_instance(InferencePrecision::BF16)), 2048.0);
 }
 
-TEST(InferenceStep, ChecksWhatItCannotModel) {
+TEST(InferenceStep, Fp4WeightsRunAtTheFp4RateWithAnFp8KvCache) {
+  // A GPU with an FP4 rate of 4e15 at 0.5 (the hand kernels have none): NVFP4 weights are 0.5
+  // byte plus one 1-byte scale per 16 values = 0.5625 byte; the KV cache stays fp8, as
+  // trtllm-bench runs NVFP4 checkpoints.
   InferenceInstance in = tiny_instance(InferencePrecision::FP4);
+  in.gpu.kernels.fp4_peak_flop_per_s = 4e15;
+  in.gpu.kernels.gemm_efficiency_fp4 = 0.5;
+  EXPECT_NO_THROW(validate_inference_instance(in));
+  // 30,408,704 layer weights x 0.5625 = 17,104,896; embedding, output layer and norms in bf16 as
+  // in KvCapacityByHand: + 134,217,728 + 8,192.
+  EXPECT_DOUBLE_EQ(inference_weight_bytes(in), 17104896.0 + 134217728.0 + 8192.0);
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(in), 1024.0);
+
+  StepBatch batch;
+  batch.decode_sequences = 64;
+  batch.decode_context_tokens = 64000;
+  const StepTimes s = inference_step_times(in, batch);
+  const double b = 0.5625;
+  const double gemm = hand_gemm_s(64, 1536, 1024, 4e15, b) + hand_gemm_s(64, 1024, 1024, 4e15, b) +
+                      hand_gemm_s(64, 8192, 1024, 4e15, b) + hand_gemm_s(64, 1024, 4096, 4e15, b);
+  EXPECT_NEAR(s.gemm_s / (2 * gemm), 1, 1e-12);
+  EXPECT_NEAR(s.decode_attention_s, 2 * 16.384e-6, 1e-15);  // fp8 KV, as DecodeIterationByHand
+}
+
+TEST(InferenceStep, ChecksWhatItCannotModel) {
+  InferenceInstance in = tiny_instance(InferencePrecision::FP4);  // a GPU without an FP4 rate
   EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
   in = tiny_instance(InferencePrecision::FP8);
   in.gpu.kernels.gemm_efficiency_fp8 = 0;  // a GPU without an FP8 rate

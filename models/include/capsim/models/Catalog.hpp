@@ -16,6 +16,7 @@ struct GpuSpec {
   std::string id, name, vendor, source;
   double bf16_flop_per_s = 0;  ///< dense BF16/FP16 peak
   double fp8_flop_per_s = 0;   ///< dense FP8 peak; 0 = not supported
+  double fp4_flop_per_s = 0;   ///< dense FP4 (NVFP4) peak; 0 = not supported
   double tf32_flop_per_s = 0;
   double fp32_flop_per_s = 0;
   double memory_bytes = 0;
@@ -30,6 +31,7 @@ struct GpuSpec {
   double tdp_W = 0;
   double matmul_efficiency_bf16 = 0;  ///< GEMM main-loop rate / peak (fitted, else published best)
   double matmul_efficiency_fp8 = 0;   ///< same for FP8; 0 = unknown
+  double matmul_efficiency_fp4 = 0;   ///< same for FP4; 0 = unknown
   double matmul_efficiency_tf32 = 0;  ///< same for TF32
   std::string efficiency_source;      ///< where the efficiencies come from
   // Kernel time model (KernelModel.hpp): fitted to measurements where a calibration exists.

@@ -28,10 +28,11 @@
 // times include the weight read (KernelModel's memory term), so a small decode batch is
 // memory-bound without a separate weight-read term.
 //
-// Precision: weights and GEMM inputs in bf16 (2 bytes) or fp8 (1 byte, per-tensor scaled, FP8
-// tensor-core rate); activations between kernels in bf16; fp4 is rejected (no catalog GPU has
-// an FP4 rate yet). The KV cache is stored in the weights' precision: fp8 checkpoints run an
-// fp8 KV cache, as trtllm-bench sets it (kv_cache_quant_algo FP8 for FP8 checkpoints).
+// Precision: weights and GEMM inputs in bf16 (2 bytes), fp8 (1 byte, per-tensor scaled, FP8
+// tensor-core rate) or fp4 (NVFP4: 0.5 byte plus one FP8 scale per 16 values, FP4 tensor-core
+// rate, on GPUs whose catalog entry has one); activations between kernels in bf16. The KV cache
+// is fp8 for fp8 and fp4 checkpoints, as trtllm-bench runs them (kv_cache_quant_algo FP8 in
+// NVIDIA's ModelOpt checkpoints), bf16 otherwise.
 //
 // Memory per GPU: weights (layer matrices / tp at the precision's bytes, embedding and output
 // layer / tp in bf16), an activation workspace (max_num_tokens x the widest live activations,

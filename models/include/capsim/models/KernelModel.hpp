@@ -47,15 +47,22 @@ namespace capsim {
 
 struct GpuSpec;
 
-enum class MatmulPrecision { BF16, FP8, TF32 };  ///< FP16 runs at the BF16 rate: use BF16
+/// FP16 runs at the BF16 rate: use BF16. FP4 is NVFP4: 4-bit values with one FP8 scale per 16.
+enum class MatmulPrecision { BF16, FP8, FP4, TF32 };
+
+/// Bytes per NVFP4 value: 4 bits plus one FP8 (E4M3) scale per block of 16 values (NVIDIA,
+/// "Introducing NVFP4 for efficient and accurate low-precision inference", 2025).
+inline constexpr double kNvfp4BytesPerElement = 0.5 + 1.0 / 16.0;
 
 /// Physical parameters of one GPU's kernels (SI units; efficiencies are fractions of peak).
 struct KernelParameters {
   double bf16_peak_flop_per_s = 0;  ///< datasheet dense peaks
   double fp8_peak_flop_per_s = 0;
+  double fp4_peak_flop_per_s = 0;
   double tf32_peak_flop_per_s = 0;
   double gemm_efficiency_bf16 = 0;  ///< GEMM main-loop rate / peak (no tile or wave losses)
   double gemm_efficiency_fp8 = 0;
+  double gemm_efficiency_fp4 = 0;
   double gemm_efficiency_tf32 = 0;
   int sm_count = 0;                      ///< streaming multiprocessors (wave quantization)
   int gemm_tile_m = 0;                   ///< output tile rows one SM computes at a time
