@@ -3,7 +3,6 @@
 #include "Commands.hpp"
 #include "Comparison.hpp"
 #include "TextTable.hpp"
-#include "capsim/models/Errors.hpp"
 
 namespace capsim::cli {
 namespace {
@@ -47,10 +46,6 @@ void print_text(const Comparison& comparison, bool markdown, std::ostream& out) 
 }  // namespace
 
 int compare_command(const CompareArgs& args, std::ostream& out) {
-  if (args.format != "table" && args.format != "md" && args.format != "html") {
-    throw InputError(SourceLocation{"--format " + args.format, 0, 0}, "",
-                     "'" + args.format + "' is not a comparison format", "table, md or html");
-  }
   const Comparison comparison = read_comparison(args.results);
   std::ostringstream text;
   if (args.format == "html") {

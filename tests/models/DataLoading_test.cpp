@@ -98,22 +98,21 @@ Planned plan(const std::string& data_loading) {
 TEST(DataLoading, AStorageTierTooSlowForTheLoadersMakesThePlanInputBound) {
   const Planned alone = plan("");
   const double iteration_s = alone.training.estimate.iteration_s;
-  // The appliance reads min(its read bandwidth, its ports) = the plan's storage read; ask for a
-  // third more than that from the 4 servers together.
+  // One DDN AI400X2 reads min(90 GB/s, 8 ports x 25 GB/s) = 90 GB/s (the catalog entry); the 4
+  // servers' loaders ask 30 GB/s each, 120 GB/s in all: a third more than the storage gives.
   const StorageSpec& ddn = alone.scenario.clusters[0].storage[0].system;
   const double supply_Bps = std::min(ddn.read_Bps, ddn.network_ports * ddn.port_bandwidth_Bps);
+  ASSERT_DOUBLE_EQ(supply_Bps, 90e9);
   ASSERT_DOUBLE_EQ(alone.cluster.storage_read_Bps, supply_Bps);
-  const double per_server_Bps = supply_Bps * 4.0 / 3.0 / 4.0;
-  const Planned loading = plan("    data_loading: {read_per_server: \"" +
-                               std::to_string(per_server_Bps / 1e9) + "GB/s\"}\n");
+  const Planned loading = plan("    data_loading: {read_per_server: 30GB/s}\n");
   const TrainingPlan& t = loading.training;
-  // Bytes per iteration = 4 servers x rate x the iteration without waiting; the storage needs
+  // Bytes per iteration = 4 servers x 30 GB/s x the iteration without waiting; the storage needs
   // 4/3 of the iteration for them, so the job waits a third of an iteration more.
-  const double bytes = 4 * (std::stod(std::to_string(per_server_Bps / 1e9)) * 1e9) * iteration_s;
+  const double bytes = 4 * 30e9 * iteration_s;
   EXPECT_NEAR(t.input.bytes_per_iteration, bytes, bytes * 1e-12);
   EXPECT_DOUBLE_EQ(t.input.supply_Bps, supply_Bps);
   EXPECT_NEAR(t.estimate.breakdown.input_stall_s, bytes / supply_Bps - iteration_s, 1e-12);
-  EXPECT_NEAR(t.estimate.iteration_s, bytes / supply_Bps, 1e-12);
+  EXPECT_NEAR(t.estimate.iteration_s, 4.0 / 3.0 * iteration_s, 1e-12);
   EXPECT_NEAR(t.estimate.mfu, alone.training.estimate.mfu * iteration_s / (bytes / supply_Bps),
               1e-12);
   // The run takes its 100 steps at the stretched iteration.
