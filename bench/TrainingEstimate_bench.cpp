@@ -41,10 +41,12 @@ GpuPerformance h100() {
   k.gemm_k_overhead = 143.5;
   k.memory_bandwidth_Bps = 2.872e12;
   k.launch_s = 5.66e-6;
-  k.attention_efficiency_fwd = 0.6950;
-  k.attention_efficiency_bwd = 0.6206;
-  k.attention_half_seq_fwd = 1048;
-  k.attention_half_seq_bwd = 2549;
+  k.attention_efficiency_fwd = 0.6984;
+  k.attention_efficiency_bwd = 0.6267;
+  k.attention_half_seq_fwd = 526.5;
+  k.attention_half_seq_bwd = 2313;
+  k.attention_tail_rows_fwd = 31534;
+  k.attention_tail_rows_bwd = 18439;
   return gpu;
 }
 const GpuPerformance kH100 = h100();

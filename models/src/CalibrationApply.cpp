@@ -117,6 +117,8 @@ GpuSpec calibrated_gpu(const GpuSpec& gpu, const CalibrationProfile& profile) {
   out.attention_efficiency_bwd = fit.attention_efficiency_bwd;
   out.attention_half_seq_fwd = fit.attention_half_seq_fwd;
   out.attention_half_seq_bwd = fit.attention_half_seq_bwd;
+  out.attention_tail_rows_fwd = fit.attention_tail_rows_fwd;
+  out.attention_tail_rows_bwd = fit.attention_tail_rows_bwd;
   std::string source = profile_source(profile);
   if (!device_matches_gpu(profile.device, gpu)) source += "; applied to " + gpu.id + " by name";
   out.kernel_source = source;

@@ -184,9 +184,12 @@ struct AttentionRow {
   double batch, heads, seq_len, head_dim, seconds;
 };
 
-// Stage 4, one pass: efficiency and half-saturation length.
-void fit_attention(const KernelParameters& base, const std::vector<AttentionRow>& rows,
-                   bool backward, double& efficiency, double& half_seq, const std::string& file) {
+// Stage 4, one pass: efficiency, half-saturation length and last-wave tail.
+struct AttentionFit {
+  double efficiency = 0, half_seq = 0, tail_rows = 0;
+};
+AttentionFit fit_attention(const KernelParameters& base, const std::vector<AttentionRow>& rows,
+                           bool backward, const std::string& file) {
   if (rows.empty()) {
     throw InputError({file, 0, 0}, "",
                      std::string("no causal head-dimension-128 ") +
@@ -196,8 +199,10 @@ void fit_attention(const KernelParameters& base, const std::vector<AttentionRow>
   KernelParameters p = base;
   double& eff = backward ? p.attention_efficiency_bwd : p.attention_efficiency_fwd;
   double& half = backward ? p.attention_half_seq_bwd : p.attention_half_seq_fwd;
+  double& tail = backward ? p.attention_tail_rows_bwd : p.attention_tail_rows_fwd;
   eff = 0.6;
   half = 1024;
+  tail = 0;
   auto error = [&] {
     const KernelModel model(p);
     double e = 0;
@@ -210,9 +215,8 @@ void fit_attention(const KernelParameters& base, const std::vector<AttentionRow>
     }
     return e;
   };
-  coordinate_descent(error, {{&eff, 0.05, 1.0}, {&half, 0.0, 65536.0}});
-  efficiency = eff;
-  half_seq = half;
+  coordinate_descent(error, {{&eff, 0.05, 1.0}, {&half, 0.0, 65536.0}, {&tail, 0.0, 1e6}});
+  return {eff, half, tail};
 }
 
 }  // namespace
@@ -266,6 +270,8 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
     p.attention_efficiency_bwd = gpu.attention_efficiency_bwd * scale;
     p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
     p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
+    p.attention_tail_rows_fwd = gpu.attention_tail_rows_fwd;
+    p.attention_tail_rows_bwd = gpu.attention_tail_rows_bwd;
     p.provenance = "calibrated: " + base_name(sweep.file) + " (attention scaled from the catalog)";
     return p;
   }
@@ -285,10 +291,14 @@ KernelParameters fit_kernel_parameters(const KernelMeasurements& measurements, c
       }
     }
   }
-  fit_attention(p, forward, false, p.attention_efficiency_fwd, p.attention_half_seq_fwd,
-                attention.file);
-  fit_attention(p, backward, true, p.attention_efficiency_bwd, p.attention_half_seq_bwd,
-                attention.file);
+  const AttentionFit fwd = fit_attention(p, forward, false, attention.file);
+  const AttentionFit bwd = fit_attention(p, backward, true, attention.file);
+  p.attention_efficiency_fwd = fwd.efficiency;
+  p.attention_half_seq_fwd = fwd.half_seq;
+  p.attention_tail_rows_fwd = fwd.tail_rows;
+  p.attention_efficiency_bwd = bwd.efficiency;
+  p.attention_half_seq_bwd = bwd.half_seq;
+  p.attention_tail_rows_bwd = bwd.tail_rows;
 
   p.provenance = "calibrated: " + base_name(sweep.file) + ", " + base_name(attention.file);
   return p;

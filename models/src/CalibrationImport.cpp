@@ -28,7 +28,9 @@ json fitted_json(const KernelParameters& fit, const GpuSpec& gpu) {
           {"attention_efficiency_fwd", fit.attention_efficiency_fwd},
           {"attention_efficiency_bwd", fit.attention_efficiency_bwd},
           {"attention_half_seq_fwd", fit.attention_half_seq_fwd},
-          {"attention_half_seq_bwd", fit.attention_half_seq_bwd}};
+          {"attention_half_seq_bwd", fit.attention_half_seq_bwd},
+          {"attention_tail_rows_fwd", fit.attention_tail_rows_fwd},
+          {"attention_tail_rows_bwd", fit.attention_tail_rows_bwd}};
 }
 
 }  // namespace

@@ -77,6 +77,10 @@ class Checker {
     if (!(value > 0)) fail(key, "is missing or zero", expected_form(kind));
   }
 
+  void non_negative(double value, const std::string& key, Quantity kind) const {
+    if (!(value >= 0)) fail(key, "is negative", expected_form(kind) + " >= 0");
+  }
+
   void positive(int value, const std::string& key) const {
     if (value < 1) fail(key, "is missing or zero", "a whole number >= 1");
   }
@@ -124,6 +128,8 @@ void read_fields(YamlMap& map, GpuSpec& into) {
   read(map, "attention_efficiency_bwd", Quantity::Fraction, into.attention_efficiency_bwd);
   read(map, "attention_half_seq_fwd", Quantity::Number, into.attention_half_seq_fwd);
   read(map, "attention_half_seq_bwd", Quantity::Number, into.attention_half_seq_bwd);
+  read(map, "attention_tail_rows_fwd", Quantity::Number, into.attention_tail_rows_fwd);
+  read(map, "attention_tail_rows_bwd", Quantity::Number, into.attention_tail_rows_bwd);
   read(map, "sustained_matmul_bf16", Quantity::FlopRate, into.sustained_matmul_bf16_flop_per_s);
   read(map, "sustained_matmul_fp8", Quantity::FlopRate, into.sustained_matmul_fp8_flop_per_s);
   read(map, "decode_attention_bandwidth", Quantity::Bandwidth, into.decode_attention_Bps);
@@ -279,6 +285,8 @@ void check_complete(const GpuSpec& spec, const SourceLocation& where,
   check.positive(spec.attention_efficiency_bwd, "attention_efficiency_bwd", Quantity::Fraction);
   check.positive(spec.attention_half_seq_fwd, "attention_half_seq_fwd", Quantity::Number);
   check.positive(spec.attention_half_seq_bwd, "attention_half_seq_bwd", Quantity::Number);
+  check.non_negative(spec.attention_tail_rows_fwd, "attention_tail_rows_fwd", Quantity::Number);
+  check.non_negative(spec.attention_tail_rows_bwd, "attention_tail_rows_bwd", Quantity::Number);
   check.text(spec.kernel_source, "kernel_source",
              "where the kernel-model figures come from: a calibration file, or ESTIMATE");
 }

@@ -236,12 +236,10 @@ StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, cons
   double prefill_s = 0;
   if (!batch.prefill.empty()) {
     // One kernel over every chunk of the iteration: one launch.
-    for (const PrefillChunk& c : batch.prefill) {
-      prefill_s +=
-          kernels.attention_prefill_s(w.q_width / w.head_dim, c.tokens, c.past_tokens, w.head_dim) -
-          kernels.launch_s();
-    }
-    prefill_s += kernels.launch_s();
+    std::vector<KernelModel::PrefillChunkShape> chunks;
+    chunks.reserve(batch.prefill.size());
+    for (const PrefillChunk& c : batch.prefill) chunks.push_back({c.tokens, c.past_tokens});
+    prefill_s = kernels.attention_prefill_s(w.q_width / w.head_dim, chunks, w.head_dim);
   }
   double decode_s = 0;
   if (batch.decode_sequences > 0) {

@@ -69,6 +69,8 @@ KernelParameters kernel_parameters(const GpuSpec& gpu) {
   p.attention_efficiency_bwd = gpu.attention_efficiency_bwd;
   p.attention_half_seq_fwd = gpu.attention_half_seq_fwd;
   p.attention_half_seq_bwd = gpu.attention_half_seq_bwd;
+  p.attention_tail_rows_fwd = gpu.attention_tail_rows_fwd;
+  p.attention_tail_rows_bwd = gpu.attention_tail_rows_bwd;
   p.sustained_bf16_flop_per_s = gpu.sustained_matmul_bf16_flop_per_s;
   p.sustained_fp8_flop_per_s = gpu.sustained_matmul_fp8_flop_per_s;
   p.provenance = gpu.kernel_source;
@@ -164,14 +166,15 @@ double KernelModel::attention_time_s(double batch, double heads, double seq_len,
   if (batch <= 0 || heads <= 0 || seq_len <= 0 || head_dim <= 0) return 0.0;
   const double efficiency = backward ? p_.attention_efficiency_bwd : p_.attention_efficiency_fwd;
   const double half_seq = backward ? p_.attention_half_seq_bwd : p_.attention_half_seq_fwd;
+  const double tail_rows = backward ? p_.attention_tail_rows_bwd : p_.attention_tail_rows_fwd;
   if (!(efficiency > 0)) {
     throw ConfigurationError(std::string("kernel model: attention_efficiency_") +
                              (backward ? "bwd" : "fwd") + " is 0");
   }
   const double flops = (backward ? kAttentionBackwardFlops : 1.0) *
                        causal_attention_flops(batch, heads, seq_len, head_dim);
-  const double compute_s =
-      flops / (p_.bf16_peak_flop_per_s * efficiency) * (1 + half_seq / seq_len);
+  const double compute_s = flops / (p_.bf16_peak_flop_per_s * efficiency) *
+                           (1 + half_seq / seq_len + tail_rows / (batch * heads * seq_len));
   return p_.launch_s + std::max(compute_s, power_floor_s(flops, sustained, MatmulPrecision::BF16));
 }
 
@@ -195,18 +198,27 @@ double KernelModel::attention_backward_isolated_s(double batch, double heads, do
   return attention_time_s(batch, heads, seq_len, head_dim, true, false);
 }
 
-double KernelModel::attention_prefill_s(double heads, double query_len, double past_len,
+double KernelModel::attention_prefill_s(double heads, const std::vector<PrefillChunkShape>& chunks,
                                         double head_dim) const {
-  if (heads <= 0 || query_len <= 0 || head_dim <= 0 || past_len < 0) return 0.0;
+  double flops = 0, rows = 0;
+  for (const PrefillChunkShape& c : chunks) {
+    if (c.query_len <= 0) continue;
+    if (c.past_len < 0)
+      throw ConfigurationError("kernel model: a prefill chunk's past is negative");
+    flops += 2 * heads * c.query_len * (2 * c.past_len + c.query_len) * head_dim;
+    rows += heads * c.query_len;
+  }
+  if (heads <= 0 || head_dim <= 0 || rows <= 0) return 0.0;
   if (!(p_.attention_efficiency_fwd > 0)) {
     throw ConfigurationError("kernel model: attention_efficiency_fwd is 0");
   }
-  const double flops = 2 * heads * query_len * (2 * past_len + query_len) * head_dim;
   // Each query row costs attention_half_seq_fwd keys' work beyond its keys (see the overview);
-  // for a whole sequence (past 0) this is the square's F (1 + s_half / s).
-  const double row_flops = 2 * heads * query_len * p_.attention_half_seq_fwd * head_dim;
+  // for a whole sequence (past 0) this is the square's F (1 + s_half / s). The launch's last wave
+  // costs attention_tail_rows_fwd rows of its average row work, flops / rows.
+  const double row_flops = 2 * rows * p_.attention_half_seq_fwd * head_dim;
+  const double tail_flops = p_.attention_tail_rows_fwd * flops / rows;
   const double compute_s =
-      (flops + row_flops) / (p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd);
+      (flops + row_flops + tail_flops) / (p_.bf16_peak_flop_per_s * p_.attention_efficiency_fwd);
   return p_.launch_s + std::max(compute_s, power_floor_s(flops, true, MatmulPrecision::BF16));
 }
 

@@ -37,6 +37,8 @@ Json to_json(const GpuSpec& s) {
               {"attention_efficiency_bwd", s.attention_efficiency_bwd},
               {"attention_half_seq_fwd_tokens", s.attention_half_seq_fwd},
               {"attention_half_seq_bwd_tokens", s.attention_half_seq_bwd},
+              {"attention_tail_rows_fwd", s.attention_tail_rows_fwd},
+              {"attention_tail_rows_bwd", s.attention_tail_rows_bwd},
               {"kernel_source", s.kernel_source},
               {"source", s.source}};
 }

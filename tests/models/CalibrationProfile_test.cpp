@@ -41,6 +41,8 @@ void expect_same_fit(const KernelParameters& a, const KernelParameters& b) {
   EXPECT_EQ(a.attention_efficiency_bwd, b.attention_efficiency_bwd);
   EXPECT_EQ(a.attention_half_seq_fwd, b.attention_half_seq_fwd);
   EXPECT_EQ(a.attention_half_seq_bwd, b.attention_half_seq_bwd);
+  EXPECT_EQ(a.attention_tail_rows_fwd, b.attention_tail_rows_fwd);
+  EXPECT_EQ(a.attention_tail_rows_bwd, b.attention_tail_rows_bwd);
 }
 
 // CSV -> profile JSON -> parsed profile: the same rows, so the same fit, bit for bit.

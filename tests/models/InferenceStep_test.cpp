@@ -168,13 +168,31 @@ TEST(InferenceStep, ChecksWhatItCannotModel) {
   EXPECT_THROW(kv_capacity(in, 64, 2048, 0.9, 32), ConfigurationError);
 }
 
+TEST(InferenceStep, PrefillChunksShareOneLaunchAndOneLastWave) {
+  // Hand parameters: 1e15 x 0.5 FLOP/s, no half-saturation, launch or power floor; a tail of
+  // 8000 rows. One chunk of 1000 tokens, 8 heads of 128: F = 2 x 8 x 1000^2 x 128 = 2.048e9
+  // FLOPs over 8000 rows, so its tail is 8000 rows x F / 8000 = F: 2F / 5e14 = 8.192 us. Two
+  // such chunks in one launch: 2F of work and one tail of 8000 x 2F / 16000 = F: 12.288 us.
+  KernelParameters p = hand_kernels();
+  p.bf16_peak_flop_per_s = 1e15;
+  p.attention_efficiency_fwd = 0.5;
+  p.attention_tail_rows_fwd = 8000;
+  const KernelModel model(p);
+  EXPECT_NEAR(model.attention_prefill_s(8, {{1000, 0}}, 128), 8.192e-6, 1e-15);
+  EXPECT_NEAR(model.attention_prefill_s(8, {{1000, 0}, {1000, 0}}, 128), 12.288e-6, 1e-15);
+  // A chunk with 1000 tokens of past: F = 2 x 8 x 1000 x 3000 x 128, 8000 rows, tail F.
+  EXPECT_NEAR(model.attention_prefill_s(8, {{1000, 1000}}, 128), 2 * 6.144e9 / 5e14, 1e-15);
+  EXPECT_EQ(model.attention_prefill_s(8, {}, 128), 0.0);
+}
+
 TEST(InferenceStep, PrefillOfAWholePromptIsTheTrainingForwardKernel) {
   // With past 0 the chunk is the causal square; on the H100's fitted parameters (launch cost,
   // half-saturation length, power floor) both functions must agree.
   const KernelModel h100(kernel_parameters(shipped_catalog().gpus.at("h100-sxm-80gb")));
   for (double s : {128.0, 1000.0, 8192.0}) {
-    EXPECT_NEAR(h100.attention_prefill_s(64, s, 0, 128) / h100.attention_forward_s(1, 64, s, 128),
-                1, 1e-12)
+    EXPECT_NEAR(
+        h100.attention_prefill_s(64, {{s, 0}}, 128) / h100.attention_forward_s(1, 64, s, 128), 1,
+        1e-12)
         << s;
   }
 }

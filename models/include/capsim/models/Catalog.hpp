@@ -48,6 +48,8 @@ struct GpuSpec {
   double attention_efficiency_bwd = 0;
   double attention_half_seq_fwd = 0;  ///< sequence length (tokens) at which attention reaches
   double attention_half_seq_bwd = 0;  ///< half its long-sequence efficiency
+  double attention_tail_rows_fwd = 0;  ///< query rows of work the last, uneven wave adds
+  double attention_tail_rows_bwd = 0;  ///< (KernelModel.hpp); 0 = none
   /// BF16 matmul rate the GPU sustains at its power cap (KernelModel.hpp); 0 = not measured.
   double sustained_matmul_bf16_flop_per_s = 0;
   double sustained_matmul_fp8_flop_per_s = 0;  ///< the same for FP8 (E4M3) GEMMs; 0 = not measured

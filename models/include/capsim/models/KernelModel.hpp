@@ -22,11 +22,17 @@
 //          figures, Calibration.hpp; 0 = no such term). In a training or serving step the
 //          operands were written by other kernels in between, so the step's GEMMs read HBM.
 //   Attention (fused, causal, FLOPs F = 2 b h s^2 d forward and 2.5 F backward)
-//          t = launch + F / (P_bf16 x e_attn) x (1 + s_half / s)
-//          The (1 + s_half / s) term is a per-query-row cost (loading Q, writing O and the
-//          softmax statistics) worth s_half keys; efficiency reaches half its long-sequence value
-//          at s = s_half. Fitted on head dimension 128 (every catalog model); at head dimension 64
-//          the measured kernels are 25-35% slower than this predicts (softmax-bound).
+//          t = launch + F / (P_bf16 x e_attn) x (1 + s_half / s + r_tail / (b h s))
+//          The s_half / s term is a per-query-row cost (loading Q, writing O and the softmax
+//          statistics) worth s_half keys; efficiency reaches half its long-sequence value at
+//          s = s_half. The r_tail / (b h s) term is the last wave: the kernel spreads its b h s
+//          query rows over the SMs in blocks whose causal work differs (the last block of a
+//          sequence sees all s keys, the first one block's worth), so the SMs finish unevenly,
+//          which costs about r_tail rows of average work whatever the size. It matters when
+//          b x h is small, as for one tensor-parallel rank's heads at micro-batch 1 (8 heads:
+//          a third of the time at 4096 tokens). Fitted on head dimension 128 (every catalog
+//          model); at head dimension 64 the measured kernels are 15-30% slower than this predicts
+//          (softmax-bound).
 //   Memory-bound  t = launch + bytes / bandwidth (bytes read plus written).
 //   Power cap: a GPU kept busy for seconds (a training or serving step) sits at its board power
 //          limit, and the SM clock drops until the matmul rate is what that power buys. Measured
@@ -42,6 +48,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace capsim {
 
@@ -64,18 +71,22 @@ struct KernelParameters {
   double gemm_efficiency_fp8 = 0;
   double gemm_efficiency_fp4 = 0;
   double gemm_efficiency_tf32 = 0;
-  int sm_count = 0;                      ///< streaming multiprocessors (wave quantization)
-  int gemm_tile_m = 0;                   ///< output tile rows one SM computes at a time
-  int gemm_tile_n = 0;                   ///< output tile columns
-  double gemm_k_overhead = 0;            ///< per-tile prologue/epilogue cost, in units of k
-  double memory_bandwidth_Bps = 0;       ///< achieved on large copies (read + write counted)
-  double l2_cache_bytes = 0;             ///< L2 size; operands up to it stay resident back to back
-  double l2_bandwidth_Bps = 0;           ///< GEMM operand traffic rate from L2; 0 = no L2 term
-  double launch_s = 0;                   ///< fixed cost of one kernel launch
-  double attention_efficiency_fwd = 0;   ///< long-sequence fused causal attention / BF16 peak, fwd
-  double attention_efficiency_bwd = 0;   ///< same for the backward pass
-  double attention_half_seq_fwd = 0;     ///< sequence length at half that efficiency, fwd
-  double attention_half_seq_bwd = 0;     ///< same for the backward pass
+  int sm_count = 0;                     ///< streaming multiprocessors (wave quantization)
+  int gemm_tile_m = 0;                  ///< output tile rows one SM computes at a time
+  int gemm_tile_n = 0;                  ///< output tile columns
+  double gemm_k_overhead = 0;           ///< per-tile prologue/epilogue cost, in units of k
+  double memory_bandwidth_Bps = 0;      ///< achieved on large copies (read + write counted)
+  double l2_cache_bytes = 0;            ///< L2 size; operands up to it stay resident back to back
+  double l2_bandwidth_Bps = 0;          ///< GEMM operand traffic rate from L2; 0 = no L2 term
+  double launch_s = 0;                  ///< fixed cost of one kernel launch
+  double attention_efficiency_fwd = 0;  ///< long-sequence fused causal attention / BF16 peak, fwd
+  double attention_efficiency_bwd = 0;  ///< same for the backward pass
+  double attention_half_seq_fwd = 0;    ///< sequence length at half that efficiency, fwd
+  double attention_half_seq_bwd = 0;    ///< same for the backward pass
+  /// Query rows (batch x heads x tokens) of work the uneven last wave of a causal attention
+  /// kernel adds, forward; it weighs as 1 / (batch x heads) of the rows (KernelModel.cpp).
+  double attention_tail_rows_fwd = 0;
+  double attention_tail_rows_bwd = 0;    ///< same for the backward pass
   double sustained_bf16_flop_per_s = 0;  ///< matmul rate held at the power cap; 0 = no floor
   double sustained_fp8_flop_per_s = 0;   ///< the same for FP8 GEMMs; 0 = no floor
   std::string provenance;                ///< "calibrated: <file>" or "default: <sources>"
@@ -113,12 +124,18 @@ class KernelModel {
                                       double head_dim) const;
   double attention_backward_isolated_s(double batch, double heads, double seq_len,
                                        double head_dim) const;
-  /// Fused causal attention forward of one prefill chunk: `query_len` new tokens of one
-  /// sequence attending to the `past_len` tokens already in its KV cache and causally to each
-  /// other, `heads` query heads of `head_dim`; FLOPs 2 h c (2 p + c) d (c = query_len, p =
-  /// past_len), the square's 2 h s^2 d at p = 0, with the per-query-row cost of the overview
-  /// (s_half keys per row), seconds, including one launch, at the power cap.
-  double attention_prefill_s(double heads, double query_len, double past_len,
+  /// Fused causal attention forward of a serving step's prefill chunks in one variable-length
+  /// launch: each chunk is `query_len` new tokens of one sequence attending to the `past_len`
+  /// tokens already in its KV cache and causally to each other, `heads` query heads of
+  /// `head_dim`; FLOPs 2 h c (2 p + c) d per chunk (c = query_len, p = past_len), the square's
+  /// 2 h s^2 d at p = 0, with the per-query-row cost of the overview (s_half keys per row) and
+  /// one last-wave tail for the launch (attention_tail_rows_fwd rows of the chunks' average row
+  /// work), seconds, including one launch, at the power cap. One whole prompt (p = 0) costs what
+  /// attention_forward_s gives for batch 1.
+  struct PrefillChunkShape {
+    double query_len = 0, past_len = 0;
+  };
+  double attention_prefill_s(double heads, const std::vector<PrefillChunkShape>& chunks,
                              double head_dim) const;
 
   /// A memory-bound kernel moving `bytes` (reads plus writes), seconds, including one launch.
