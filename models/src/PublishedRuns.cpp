@@ -206,8 +206,8 @@ bool better_plan(const TrainingPlan& a, const TrainingPlan& b) {
   return a.estimate.iteration_s < b.estimate.iteration_s;
 }
 
-// The row's layout as published. Blank recompute: what a practitioner runs, selective (as
-// FlashAttention does anyway) unless only full recompute fits.
+// The row's layout as published. Blank recompute: what a practitioner runs, none if it fits
+// (with fused attention it stores no score matrix), else selective, else full.
 TrainingPlan plan_row(TrainingWorkload job, const PublishedTrainingRun& run,
                       const ClusterConfig& cluster, const ClusterPlan& cluster_plan) {
   static const std::map<std::string, RecomputeMode> kModes = {
@@ -218,12 +218,15 @@ TrainingPlan plan_row(TrainingWorkload job, const PublishedTrainingRun& run,
     job.recompute = kModes.at(*run.recompute);
     return plan_iteration(job, cluster, cluster_plan);
   }
+  job.recompute = RecomputeMode::None;
+  const TrainingPlan none = plan_iteration(job, cluster, cluster_plan);
+  if (none.estimate.memory.fits) return none;
   job.recompute = RecomputeMode::Selective;
   const TrainingPlan selective = plan_iteration(job, cluster, cluster_plan);
   if (selective.estimate.memory.fits) return selective;
   job.recompute = RecomputeMode::Full;
   const TrainingPlan full = plan_iteration(job, cluster, cluster_plan);
-  return full.estimate.memory.fits ? full : selective;
+  return full.estimate.memory.fits ? full : none;
 }
 
 }  // namespace

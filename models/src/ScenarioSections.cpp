@@ -168,7 +168,7 @@ TrainingPrecision parse_precision(YamlMap& map, const GpuSpec& gpu) {
 }
 
 RecomputeMode parse_recompute(YamlMap& map) {
-  const std::string name = map.choice("recompute", {"none", "selective", "full"}, "selective");
+  const std::string name = map.choice("recompute", {"none", "selective", "full"}, "none");
   if (name == "none") return RecomputeMode::None;
   if (name == "full") return RecomputeMode::Full;
   return RecomputeMode::Selective;

@@ -51,11 +51,10 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
       stage == layout.pp - 1 ? logits_kernel_times(model, layout, kernels) : HeadKernelTimes{};
 
   // Compute: every kernel of the stage's layers. Full recompute replays each layer's forward
-  // before its backward; selective recompute costs no extra time with fused attention, whose
-  // backward (as measured) already recomputes the scores, and replays the attention core's
-  // forward when the scores are materialized.
-  const bool replay_scores =
-      layout.recompute == Recompute::Selective && layout.attention == AttentionKernel::Materialized;
+  // before its backward; selective recompute replays the attention core's forward: the score
+  // kernels when they are materialized, the fused kernel's forward otherwise (Megatron-Core
+  // checkpoints the core attention module whichever kernel runs it).
+  const bool replay_scores = layout.recompute == Recompute::Selective;
   MicroBatchTimes t;
   t.stage = stage;
   t.layers = stage_layers;
@@ -117,8 +116,9 @@ MicroBatchTimes micro_batch_times(const ModelShape& model, const TrainingLayout&
 // reduce-scatter after every micro-batch's backward (as DeepSpeed does); ZeRO-3 also gathers the
 // weights before each forward and each backward and needs no gather after the step.
 // Returns {total, exposed}: with overlap, gradient reductions hide behind the backward of the
-// micro-batch that produced them and parameter gathers behind the forward that follows, so only
-// what exceeds those windows is exposed.
+// micro-batch that produced them and parameter gathers behind the forward that follows (each
+// the micro-batch's whole step but its pipeline send), so only what exceeds those windows is
+// exposed.
 struct DpComm {
   double total_s = 0;
   double exposed_s = 0;
@@ -161,8 +161,11 @@ DpComm dp_comm_s(const TrainingLayout& layout, const CommPaths& comm, const Loca
       layout.grad_reduce_fp32 ? kGradReduceFp32BytesPerParam : kGradReduceBf16BytesPerParam;
   const double scatter = over_groups(reduce_scatter_s, grad_bytes).all_at_once_s(contention);
   const double gather = over_groups(all_gather_s, kWeightBytesPerParam).all_at_once_s(contention);
-  const double forward = layout.overlap_dp_comm ? t.compute_forward_s : 0.0;
-  const double backward = layout.overlap_dp_comm ? t.compute_backward_s : 0.0;
+  // Overlapped, a collective hides behind a whole micro-batch step, kernels and tensor-parallel
+  // traffic alike (the data-parallel ring has its own NCCL stream and the NICs), not the
+  // pipeline send.
+  const double forward = layout.overlap_dp_comm ? t.forward_s - t.pp_forward_s : 0.0;
+  const double backward = layout.overlap_dp_comm ? t.backward_s - t.pp_backward_s : 0.0;
   auto beyond = [](double comm_s, double window_s) { return std::max(0.0, comm_s - window_s); };
   // After the backward (no overlap) the stages' rings start staggered; overlapped ones are
   // priced all at once, as are ZeRO-2/3's per-micro-batch collectives.

@@ -58,6 +58,9 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
 
 }  // namespace
 
+// FlashAttention keeps one fp32 log-sum-exp per query row and head for its backward.
+constexpr double kSoftmaxStatisticBytes = 4.0;
+
 // Stored tensors of one layer for one micro-batch, s = seq_len / cp tokens, b = micro_batch,
 // k = kv_heads x head_dim, f = ffn_hidden, a = heads; 16-bit tensors are 2 bytes, dropout masks 1:
 //   attention  QKV input 2sbh, Q 2sbh, K 2sbk, V 2sbk, output-projection input 2sbh,
@@ -71,8 +74,12 @@ MemoryBreakdown stage_memory(const ModelShape& model, const TrainingLayout& layo
 //              4 sbf or 6 sbf above: 3 sbh + k (2 sbh + 4|6 sbf); the router's E logits per
 //              token are left out (E << h)
 // A standard GPT layer (k = h, f = 4h, not gated) gives sbh (34 + 5as/h), the paper's figure.
-// Tensor + sequence parallelism divides all of it by tp. Selective recompute drops the 5as^2b
-// score term; full recompute keeps only the layer input, 2 sbh / tp. Without sequence
+// That is materialized attention (TrainingLayout::attention). A fused (FlashAttention-style)
+// kernel keeps no score matrix, only its fp32 softmax statistics, 4 asb, beside Q, K, V and its
+// output (counted above). Tensor + sequence parallelism divides all of it by tp. Selective
+// recompute drops the score term, or with fused attention the statistics (Megatron-Core
+// checkpoints the attention core, keeping its inputs); full recompute keeps only the layer input,
+// 2 sbh / tp. Without sequence
 // parallelism the 10 sbh of the norm inputs, the two dropout masks and the inputs of the QKV
 // and first MLP GEMMs are whole on every tp rank (the paper's sbh (10 + 24 / t) + 5as^2b / t),
 // and so is the full-recompute layer input.
@@ -92,7 +99,9 @@ double layer_activation_bytes(const ModelShape& model, const TrainingLayout& lay
   const double sb = s * b;
 
   const double attention_linear = 7.0 * sb * h + 4.0 * sb * k;
-  const double attention_scores = 5.0 * a * s * s * b;
+  const double attention_scores = layout.attention == AttentionKernel::Materialized
+                                      ? 5.0 * a * s * s * b
+                                      : kSoftmaxStatisticBytes * a * s * b;
   const double mlp_inner = (model.gated_mlp ? 6.0 : 4.0) * sb * f;
   const double mlp = model.moe_experts > 0
                          ? 3.0 * sb * h + model.moe_topk * (2.0 * sb * h + mlp_inner)

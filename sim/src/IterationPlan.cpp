@@ -9,23 +9,27 @@
 namespace capsim::sim_detail {
 namespace {
 
-// The gradient reduction is played as a ring when it is the estimate's plain end-of-iteration
-// collective: ZeRO-0 (all-reduce) or ZeRO-1 (reduce-scatter, all-gather), not overlapped (the
-// overlap windows are closed form), no expert-data-parallel group, small enough, and with every
-// member alone in its NVLink domain. With several members per domain NCCL runs one ring per NIC
-// (channels), which the estimate's link counts (k members x a NIC's share) and a single ring of
-// flows would not: it would squeeze the whole buffer through one NIC per server.
-bool dp_as_flows(const TrainingLayout& layout, bool ring_alone_in_domain) {
-  return layout.dp >= 2 && layout.zero_stage <= 1 && !layout.overlap_dp_comm && layout.ep == 1 &&
+// The data-parallel collectives are played as rings of flows unless: there is an expert-data-
+// parallel group (its own rings, not modelled as flows), the job is too large to play, a member
+// shares its NVLink domain with another, or ZeRO-2/3 runs the interleaved schedule (its
+// per-micro-batch collectives would be split over model chunks). With several members per domain
+// NCCL runs one ring per NIC (channels), which the estimate's link counts (k members x a NIC's
+// share) and a single ring of flows would not: it would squeeze the whole buffer through one NIC
+// per server. Collectives that start together on every stage (overlapped ones, ZeRO-2/3's) need
+// static routing too: there the estimate prices the rings' shared links from the same routes
+// (RingContention.hpp); under adaptive routing it takes the ideal spread, which the simulator's
+// least-loaded next hop, chosen once per route, does not always find (megatron-core-h100-119b:
+// two rings on one uplink, twice the estimate's exposed time), so those stay closed form.
+bool dp_as_flows(const TrainingLayout& layout, bool ring_alone_in_domain, bool static_routing) {
+  const bool end_of_iteration = layout.zero_stage <= 1 && !layout.overlap_dp_comm;
+  return layout.dp >= 2 && layout.ep == 1 && (layout.zero_stage <= 1 || layout.vpp == 1) &&
          static_cast<long>(layout.dp) * layout.tp * layout.cp * layout.pp <= kMaxRingFlows &&
-         ring_alone_in_domain;
+         ring_alone_in_domain && (end_of_iteration || static_routing);
 }
 
-// The stage's ring collectives with Collectives.hpp's steps and the estimate's bytes: gradients
-// (fp32 or bf16) and, under ZeRO-1, the bf16 weights, of the stage's local parameters, S / dp per
-// step.
-std::vector<RingPhase> ring_phases(const ModelShape& model, const TrainingLayout& layout,
-                                   int stage) {
+// The stage's collectives with Collectives.hpp's steps and the estimate's bytes (dp_comm_s):
+// gradients (fp32 or bf16) and the bf16 weights of the stage's local parameters, S / dp per step.
+DpSchedule dp_schedule(const ModelShape& model, const TrainingLayout& layout, int stage) {
   const double params = local_stage_parameters(model, layout, stage).total();
   const double grad_bytes =
       layout.grad_reduce_fp32 ? kGradReduceFp32BytesPerParam : kGradReduceBf16BytesPerParam;
@@ -33,8 +37,28 @@ std::vector<RingPhase> ring_phases(const ModelShape& model, const TrainingLayout
   auto share = [&](double bytes_per_param) {
     return static_cast<std::uint64_t>(std::llround(params * bytes_per_param / n));
   };
-  if (layout.zero_stage == 0) return {{2 * (n - 1), share(grad_bytes)}};
-  return {{n - 1, share(grad_bytes)}, {n - 1, share(kWeightBytesPerParam)}};
+  const RingPhase scatter{n - 1, share(grad_bytes)};
+  const RingPhase gather{n - 1, share(kWeightBytesPerParam)};
+  DpSchedule s;
+  s.overlap = layout.overlap_dp_comm;
+  switch (layout.zero_stage) {
+    case 0:
+      s.after_backward = {{2 * (n - 1), share(grad_bytes)}};
+      break;
+    case 1:
+      s.after_backward = {scatter};
+      (s.overlap ? s.first_forward : s.after_backward).push_back(gather);
+      break;
+    case 2:
+      s.each_backward = {scatter};
+      (s.overlap ? s.first_forward : s.after_backward).push_back(gather);
+      break;
+    default:
+      s.each_forward = {gather};
+      s.each_backward = {gather, scatter};
+      break;
+  }
+  return s;
 }
 
 // A rank's forward (or backward) without its pipeline sends, split over its vpp chunks: the
@@ -59,7 +83,7 @@ std::vector<double> split_over_chunks(const ModelShape& model, const TrainingLay
 
 IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layout,
                              const GpuPerformance& gpu, const CommPaths& comm, int total_gpus,
-                             bool ring_alone_in_domain) {
+                             bool ring_alone_in_domain, bool static_routing) {
   const std::vector<StageEstimate> stages = estimate_stages(model, layout, gpu, comm, total_gpus);
   const TrainingEstimate estimate = estimate_training(model, layout, gpu, comm, total_gpus);
   const HeadKernelTimes head = logits_kernel_times(model, layout, KernelModel(gpu.kernels));
@@ -78,7 +102,7 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
   plan.p2p_bytes = static_cast<std::uint64_t>(
       std::llround(local_tokens * model.hidden * kActivationBytes / layout.tp));
   const int stage_stride = layout.tp * layout.cp * layout.dp;
-  plan.dp_as_flows = dp_as_flows(layout, ring_alone_in_domain);
+  plan.dp_as_flows = dp_as_flows(layout, ring_alone_in_domain, static_routing);
   for (int k = 0; k < layout.pp; ++k) {
     const MicroBatchTimes& t = stages[k].micro_batch;
     const bool last = k == layout.pp - 1;
@@ -98,7 +122,7 @@ IterationPlan plan_iteration(const ModelShape& model, const TrainingLayout& layo
         for (int j = 0; j < layout.dp; ++j) ring.push_back(stage.rank + o + j * group);
         stage.rings.push_back(std::move(ring));
       }
-      stage.phases = ring_phases(model, layout, k);
+      stage.collectives = dp_schedule(model, layout, k);
     }
     plan.stages.push_back(std::move(stage));
   }

@@ -71,15 +71,15 @@ double slowdown(const JobRun& run, int iteration, int replica, int stage) {
 // latency of the steps but one (the transfer pays the last): uncontended, exactly the steps'
 // time; under contention each edge gets its fair share for as long as it lasts, where the replay
 // also makes every step wait for the ring's slowest edge (docs/simulation.md measures both).
-void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std::size_t position,
-               s4u::Host* next, bool replay) {
+void play_ring(int job, int stage, const StagePlan& plan, const std::vector<RingPhase>& phases,
+               std::size_t ring, std::size_t position, s4u::Host* next, bool replay) {
   const std::size_t n = plan.rings[ring].size();
   s4u::Mailbox* outbox = ring_box(job, stage, ring, (position + 1) % n);
   s4u::Mailbox* inbox = ring_box(job, stage, ring, position);
   if (!replay) {
     std::uint64_t bytes = 0;
     int steps = 0;
-    for (const RingPhase& phase : plan.phases) {
+    for (const RingPhase& phase : phases) {
       bytes += static_cast<std::uint64_t>(phase.steps) * phase.bytes;
       steps += phase.steps;
     }
@@ -93,7 +93,7 @@ void play_ring(int job, int stage, const StagePlan& plan, std::size_t ring, std:
     send->wait();
     return;
   }
-  for (const RingPhase& phase : plan.phases) {
+  for (const RingPhase& phase : phases) {
     for (int step = 0; step < phase.steps; ++step) {
       s4u::CommPtr send = outbox->put_async(&payload, phase.bytes);
       ++activity_count;
@@ -161,17 +161,26 @@ class StageActor {
       timing.start_s = start;
       const double factor = slowdown(run_, it, replica_, stage_);
       const StagePlan& work = plan_.stages[stage_];
-      for (const PipelineStep& step : program) {
+      dp_exposed_s_ = 0.0;
+      const DpMoments moments = dp_moments(program);
+      s4u::ActorPtr gather, reduce;
+      if (overlapped() && !work.collectives.first_forward.empty())
+        gather = start_collectives(work, {&work.collectives.first_forward});
+      for (std::size_t i = 0; i < program.size(); ++i) {
+        const PipelineStep& step = program[i];
         if (step.compute) {
           const bool forward = step.pass == Pass::Forward;
+          if (i == moments.reduce_start && !work.collectives.after_backward.empty())
+            reduce = start_collectives(work, {&work.collectives.after_backward});
           const double t0 = now();
-          busy(factor * (forward ? work.forward_s : work.backward_s)[step.chunk]);
+          compute_with_collectives(it, work, factor, step);
           span(it,
                std::string(forward ? "F" : "B")
                    .append(std::to_string(step.micro_batch))
                    .append(".")
                    .append(std::to_string(step.chunk)),
                t0);
+          if (i == moments.gather_needed && gather) wait_for(it, gather);
         }
         std::vector<s4u::CommPtr> comms;
         int* sink[2] = {nullptr, nullptr};
@@ -186,8 +195,12 @@ class StageActor {
       const double pipeline_end = now();
       timing.stage_pipeline_s[stage_] =
           std::max(timing.stage_pipeline_s[stage_], pipeline_end - start);
-      reduce_gradients(it, work);
-      timing.dp_comm_s = std::max(timing.dp_comm_s, now() - pipeline_end);
+      if (reduce) {
+        wait_for(it, reduce);
+      } else {
+        after_pipeline(it, work);
+      }
+      timing.dp_comm_s = std::max(timing.dp_comm_s, dp_exposed_s_);
       const double t0 = now();
       busy(factor * plan_.optimizer_s);
       span(it, "optimizer", t0);
@@ -217,47 +230,127 @@ class StageActor {
                                   std::move(name), start, now()});
   }
 
-  // After the last backward: the closed-form exposed time, or the rings as flows. The other
-  // tensor ranks and replicas of this rank finish their backward now too (identical work):
-  // their ring members start now, on their GPUs, and this actor plays member 0 of ring 0.
-  void reduce_gradients(int iteration, const StagePlan& work) {
-    const double t0 = now();
-    if (!plan_.dp_as_flows) {
-      busy(work.dp_s);
-    } else {
-      // Reduced: this actor (replica 0) starts every member but its own (ring 0, position 0).
-      // Full replay: each replica's actor plays its own position of ring 0 and starts its
-      // tensor ranks' members of the other rings.
-      std::vector<s4u::ActorPtr> members;
-      const int job = job_, stage = stage_;
-      const bool replay = run_.replay_ring_steps;
-      const bool all = run_.replicas == 1;
-      const auto own = static_cast<std::size_t>(replica_);
-      for (std::size_t r = 0; r < work.rings.size(); ++r) {
-        const std::size_t n = work.rings[r].size();
-        for (std::size_t j = 0; j < n; ++j) {
-          if ((r == 0 && j == own) || (!all && j != own)) continue;
-          const std::string name = job_prefix(job_)
-                                       .append(".s")
-                                       .append(std::to_string(stage_))
-                                       .append(".dp")
-                                       .append(std::to_string(r))
-                                       .append(".")
-                                       .append(std::to_string(j));
-          s4u::Host* next = platform_.gpu_host(run_.gpus[work.rings[r][(j + 1) % n]]);
-          members.push_back(s4u::Actor::create(name,
-                                               platform_.gpu_host(run_.gpus[work.rings[r][j]]),
-                                               [job, stage, &work, r, j, next, replay] {
-                                                 play_ring(job, stage, work, r, j, next, replay);
-                                               }));
-        }
-      }
-      const std::size_t n0 = work.rings[0].size();
-      play_ring(job_, stage_, work, 0, own,
-                platform_.gpu_host(run_.gpus[work.rings[0][(own + 1) % n0]]), replay);
-      for (const auto& member : members) member->join();
+  bool overlapped() const { return plan_.dp_as_flows && plan_.stages[stage_].collectives.overlap; }
+
+  // Where the overlapped end-of-iteration collectives meet the program: the reduction starts with
+  // the last backward of the last model chunk (the first of the final micro-batch's backwards;
+  // with one chunk, the last backward), the parameter gather is needed when the first forward of
+  // the last chunk ends (with one chunk, the first forward). Steps that are neither: npos.
+  struct DpMoments {
+    std::size_t reduce_start = std::string::npos;
+    std::size_t gather_needed = std::string::npos;
+  };
+  DpMoments dp_moments(const std::vector<PipelineStep>& program) const {
+    DpMoments m;
+    if (!overlapped()) return m;
+    const int last_chunk = plan_.vpp - 1;
+    for (std::size_t j = 0; j < program.size(); ++j) {
+      const PipelineStep& step = program[j];
+      if (!step.compute || step.chunk != last_chunk) continue;
+      if (step.pass == Pass::Backward) m.reduce_start = j;
+      if (step.pass == Pass::Forward && m.gather_needed == std::string::npos) m.gather_needed = j;
     }
+    return m;
+  }
+
+  // One compute step with ZeRO-3's per-forward gather or ZeRO-2/3's per-backward collectives, as
+  // flows: not overlapped, waited for before a forward and after a backward; overlapped, started
+  // with the step and waited for at its end (the rank waits only for what outlasts the step).
+  void compute_with_collectives(int iteration, const StagePlan& work, double factor,
+                                const PipelineStep& step) {
+    const bool forward = step.pass == Pass::Forward;
+    const double step_s = factor * (forward ? work.forward_s : work.backward_s)[step.chunk];
+    const std::vector<RingPhase>* beside = !plan_.dp_as_flows ? nullptr
+                                           : forward          ? &work.collectives.each_forward
+                                                              : &work.collectives.each_backward;
+    if (beside == nullptr || beside->empty()) {
+      busy(step_s);
+    } else if (work.collectives.overlap) {
+      const s4u::ActorPtr comm = start_collectives(work, {beside});
+      busy(step_s);
+      wait_for(iteration, comm);
+    } else {
+      if (forward) play_collective(iteration, work, *beside);
+      busy(step_s);
+      if (!forward) play_collective(iteration, work, *beside);
+    }
+  }
+
+  // A helper actor on this GPU plays the collectives one after the other, as NCCL runs them on
+  // its stream, while this rank computes (rings only move data: no CPU is shared).
+  s4u::ActorPtr start_collectives(const StagePlan& work,
+                                  std::vector<const std::vector<RingPhase>*> collectives) {
+    return s4u::Actor::create(
+        job_prefix(job_).append(".s").append(std::to_string(stage_)).append(".dp"),
+        s4u::this_actor::get_host(), [this, &work, collectives] {
+          for (const auto* phases : collectives) play_rings(work, *phases);
+        });
+  }
+
+  // The rank needs a started collective done: what it waits is exposed.
+  void wait_for(int iteration, const s4u::ActorPtr& collective) {
+    const double t0 = now();
+    collective->join();
+    dp_exposed_s_ += now() - t0;
+    if (now() > t0) span(iteration, "dp", t0);
+  }
+
+  // After the pipeline: the closed-form exposed time when the rings are not flows, else the
+  // end-of-iteration collectives that were not overlapped.
+  void after_pipeline(int iteration, const StagePlan& work) {
+    if (!plan_.dp_as_flows) {
+      const double t0 = now();
+      busy(work.dp_s);
+      dp_exposed_s_ += work.dp_s;
+      span(iteration, "dp", t0);
+    } else if (!work.collectives.overlap && !work.collectives.after_backward.empty()) {
+      play_collective(iteration, work, work.collectives.after_backward);
+    }
+  }
+
+  // A collective the rank waits for, start to end.
+  void play_collective(int iteration, const StagePlan& work, const std::vector<RingPhase>& phases) {
+    const double t0 = now();
+    play_rings(work, phases);
+    dp_exposed_s_ += now() - t0;
     span(iteration, "dp", t0);
+  }
+
+  // Every ring of the stage plays `phases`. The other tensor ranks and replicas of this rank reach
+  // the collective now too (identical work): their ring members start now, on their GPUs, and
+  // the calling actor plays member `replica_` of ring 0.
+  // Reduced: the calling actor (replica 0) starts every member but its own. Full replay: each
+  // replica's actor plays its own position of ring 0 and starts its tensor ranks' members of the
+  // other rings.
+  void play_rings(const StagePlan& work, const std::vector<RingPhase>& phases) {
+    std::vector<s4u::ActorPtr> members;
+    const int job = job_, stage = stage_;
+    const bool replay = run_.replay_ring_steps;
+    const bool all = run_.replicas == 1;
+    const auto own = static_cast<std::size_t>(replica_);
+    for (std::size_t r = 0; r < work.rings.size(); ++r) {
+      const std::size_t n = work.rings[r].size();
+      for (std::size_t j = 0; j < n; ++j) {
+        if ((r == 0 && j == own) || (!all && j != own)) continue;
+        const std::string name = job_prefix(job_)
+                                     .append(".s")
+                                     .append(std::to_string(stage_))
+                                     .append(".dp")
+                                     .append(std::to_string(r))
+                                     .append(".")
+                                     .append(std::to_string(j));
+        s4u::Host* next = platform_.gpu_host(run_.gpus[work.rings[r][(j + 1) % n]]);
+        members.push_back(s4u::Actor::create(name, platform_.gpu_host(run_.gpus[work.rings[r][j]]),
+                                             [job, stage, &work, &phases, r, j, next, replay] {
+                                               play_ring(job, stage, work, phases, r, j, next,
+                                                         replay);
+                                             }));
+      }
+    }
+    const std::size_t n0 = work.rings[0].size();
+    play_ring(job_, stage_, work, phases, 0, own,
+              platform_.gpu_host(run_.gpus[work.rings[0][(own + 1) % n0]]), replay);
+    for (const auto& member : members) member->join();
   }
 
   // After iteration `it` has ended everywhere: replica 0's first stage starts the writers (after
@@ -303,6 +396,7 @@ class StageActor {
   int iterations_;
   JobOutcomes& out_;
   s4u::BarrierPtr barrier_;
+  double dp_exposed_s_ = 0.0;           ///< this iteration's wait for data-parallel collectives
   std::vector<s4u::ActorPtr> storing_;  ///< an asynchronous checkpoint's storage-side actors
 };
 

@@ -38,7 +38,7 @@ struct IterationTiming {
   double start_s = 0.0;      ///< simulated clock when the iteration began
   double iteration_s = 0.0;  ///< until the last rank reached the end-of-step barrier
   double pipeline_s = 0.0;   ///< the last backward of any rank ends
-  double dp_comm_s = 0.0;    ///< longest rank's data-parallel time after its last backward
+  double dp_comm_s = 0.0;    ///< longest rank's wait for its data-parallel collectives
   std::vector<double> stage_pipeline_s;  ///< by rank: its last backward ends
   std::vector<double> stage_finish_s;    ///< by rank: its optimizer step ends
 };

@@ -207,7 +207,8 @@ JobsSimulation simulate_jobs(const std::string& caller, const std::vector<Placed
     JobRun run;
     try {
       run.plan = plan_iteration(job.model, l, job.gpu, job.comm, static_cast<int>(size),
-                                ring_alone_in_domain(job, topology));
+                                ring_alone_in_domain(job, topology),
+                                topology.routing() == Routing::Static);
     } catch (const ConfigurationError& error) {
       fail(who + ": " + error.what());
     }

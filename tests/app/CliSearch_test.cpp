@@ -47,7 +47,7 @@ TEST_F(CliSearch, QuickstartPrintsTheTableTheOwnLayoutAndTheCounts) {
   // chosen, ZeRO-1), with a rank.
   std::smatch own;
   const std::regex kOwn(
-      R"(scenario layout: TP2 PP1 DP16 CP1, micro-batch 2 \(chosen\), ZeRO-1, recompute selective: rank (\d+) of (\d+), ([0-9.]+ m?s) per iteration)");
+      R"(scenario layout: TP2 PP1 DP16 CP1, micro-batch 2 \(chosen\), ZeRO-1, recompute none: rank (\d+) of (\d+), ([0-9.]+ m?s) per iteration)");
   ASSERT_TRUE(std::regex_search(r.out, own, kOwn)) << r.out;
   const int rank = std::stoi(own[1]);
   const int total = std::stoi(own[2]);

@@ -65,16 +65,17 @@ TEST(TrainingEstimate, TinyIterationByHand) {
 
   // Memory, ZeRO-1. Stage 0: 58,724,352 / 2 = 29,362,176 local params -> weights 58,724,352,
   //   grads 117,448,704, optimizer 12 x 29,362,176 / 2 = 176,173,056; activations per layer
-  //   s b h (34 + 5 a s / h) / t = 2,097,152 x 114 / 2 = 119,537,664, x 2 layers x 2 micro-batches
-  //   in flight = 478,150,656; total 830,496,768.
+  //   with fused attention (no score matrix, fp32 softmax statistics 4 a s b) (34 s b h +
+  //   4 a s b) / t = (2,097,152 x 34 + 4 x 8 x 2048) / 2 = 35,684,352, x 2 layers x 2
+  //   micro-batches in flight = 142,737,408; total 495,083,520.
   // Stage 1: 29,362,688 local -> 58,725,376 + 117,450,752 + 176,176,128, activations for one
-  //   micro-batch 239,075,328, logits 4 x 2048 x 32768 / 2 = 134,217,728; total 725,645,312.
-  // Stage 0 needs more, so it is reported.
-  EXPECT_EQ(e.memory.stage, 0);
+  //   micro-batch 71,368,704, logits 4 x 2048 x 32768 / 2 = 134,217,728; total 557,938,688.
+  // Stage 1 needs more, so it is reported.
+  EXPECT_EQ(e.memory.stage, 1);
   EXPECT_EQ(e.memory.stages, 2);
-  EXPECT_EQ(e.memory.activations_bytes, 478150656.0);
-  EXPECT_EQ(e.memory.logits_bytes, 0.0);
-  EXPECT_EQ(e.memory.total_bytes, 830496768.0);
+  EXPECT_EQ(e.memory.activations_bytes, 71368704.0);
+  EXPECT_EQ(e.memory.logits_bytes, 134217728.0);
+  EXPECT_EQ(e.memory.total_bytes, 557938688.0);
   EXPECT_TRUE(e.memory.fits);
 }
 
@@ -124,25 +125,27 @@ TEST(TrainingEstimate, FP32GradientReductionDoublesTheReduceScatter) {
 
 TEST(TrainingEstimate, DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow) {
   // Tiny layout with overlap_dp_comm. Each stage's gradient reductions hide behind the backward
-  // compute of one of its micro-batches, its parameter gathers behind the forward compute of one;
-  // exposed = max(0, collective - window), and the stage exposing the most sets the time.
-  // Stage 1 (last): windows 6.29011382272e-4 (backward) and 3.97049593856e-4 (forward), see
-  //   TinyIterationByHand; 29,362,688 local params: RS = AG = 5.9725376e-4, AR = 1.19450752e-3.
-  // Stage 0: no logits, windows 2 x 1.53578635264e-4 = 3.07157270528e-4 and 2 x 6.6051899392e-5
-  //   = 1.32103798784e-4; 58,724,352 / 2 = 29,362,176 local params:
-  //   RS = AG = 10e-6 + 58,724,352 / 1e11 = 5.9724352e-4, AR = 1.19448704e-3.
-  // ZeRO-0: stage 0 1.19448704e-3 - 3.07157270528e-4 = 8.87329769472e-4 (stage 1 5.65e-4).
-  // ZeRO-1: stage 0 (5.9724352e-4 - 3.07157270528e-4) + (5.9724352e-4 - 1.32103798784e-4)
-  //   = 2.90086249472e-4 + 4.65139721216e-4 = 7.55225970688e-4 (stage 1 2.00e-4).
-  // ZeRO-2: stage 0 4 x 2.90086249472e-4 + 4.65139721216e-4 = 1.625484719104e-3.
-  // ZeRO-3: stage 0 4 x (4.65139721216e-4 + (1.19448704e-3 - 3.07157270528e-4))
-  //   = 4 x 1.352469490688e-3 = 5.409877962752e-3.
+  // step of one of its micro-batches, its parameter gathers behind the forward step of one (the
+  // kernels and tensor-parallel traffic, not the pipeline send); exposed = max(0, collective -
+  // window), and the stage exposing the most sets the time.
+  // Stage 1 (last): windows 6.29011382272e-4 + 2.897152e-5 = 6.57982902272e-4 (backward) and
+  //   3.97049593856e-4 + 5.794304e-5 = 4.54992633856e-4 (forward), see TinyIterationByHand;
+  //   29,362,688 local params: RS = AG = 5.9725376e-4, AR = 1.19450752e-3.
+  // Stage 0: no logits, windows 2 x 1.53578635264e-4 + 2.897152e-5 = 3.36128790528e-4 and
+  //   2 x 6.6051899392e-5 + 5.794304e-5 = 1.90046838784e-4; 58,724,352 / 2 = 29,362,176 local
+  //   params: RS = AG = 10e-6 + 58,724,352 / 1e11 = 5.9724352e-4, AR = 1.19448704e-3.
+  // ZeRO-0: stage 0 1.19448704e-3 - 3.36128790528e-4 = 8.58358249472e-4 (stage 1 5.37e-4).
+  // ZeRO-1: stage 0 (5.9724352e-4 - 3.36128790528e-4) + (5.9724352e-4 - 1.90046838784e-4)
+  //   = 2.61114729472e-4 + 4.07196681216e-4 = 6.68311410688e-4 (stage 1 1.42e-4).
+  // ZeRO-2: stage 0 4 x 2.61114729472e-4 + 4.07196681216e-4 = 1.451655599104e-3.
+  // ZeRO-3: stage 0 4 x (4.07196681216e-4 + (1.19448704e-3 - 3.36128790528e-4))
+  //   = 4 x 1.265554930688e-3 = 5.062219722752e-3.
   // dp_comm_total_s still counts every collective of the largest stage
   // (ZeroStagesChangeDataParallelTraffic).
   TrainingLayout layout = tiny_layout();
   layout.overlap_dp_comm = true;
-  const double exposed[] = {8.87329769472e-4, 7.55225970688e-4, 1.625484719104e-3,
-                            5.409877962752e-3};
+  const double exposed[] = {8.58358249472e-4, 6.68311410688e-4, 1.451655599104e-3,
+                            5.062219722752e-3};
   const double total[] = {1.19450752e-3, 1.19450752e-3, 2.9862688e-3, 7.16704512e-3};
   for (int stage = 0; stage <= 3; ++stage) {
     layout.zero_stage = stage;
@@ -150,11 +153,11 @@ TEST(TrainingEstimate, DataParallelOverlapExposesOnlyWhatExceedsTheComputeWindow
     EXPECT_LT(relative_error(e.breakdown.dp_comm_s, exposed[stage]), 1e-9) << "ZeRO-" << stage;
     EXPECT_LT(relative_error(e.dp_comm_total_s, total[stage]), 1e-9) << "ZeRO-" << stage;
   }
-  // ZeRO-1 iteration: 6.03430808064e-3 (1F1B) + 7.55225970688e-4 + 4.4044032e-5 (optimizer) =
-  //   6.833578083328e-3 s.
+  // ZeRO-1 iteration: 6.03430808064e-3 (1F1B) + 6.68311410688e-4 + 4.4044032e-5 (optimizer) =
+  //   6.746663523328e-3 s.
   layout.zero_stage = 1;
   TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
-  EXPECT_LT(relative_error(e.iteration_s, 6.833578083328e-3), 1e-9);
+  EXPECT_LT(relative_error(e.iteration_s, 6.746663523328e-3), 1e-9);
 
   // A fast dp link (400e9 B/s, 2 us): RS = AG = 2e-6 + 58,725,376 / 800e9 = 7.540672e-5 s,
   //   AR = 1.5081344e-4 s, AG + RS = 1.5081344e-4 s: every collective fits its window, at every
@@ -272,22 +275,26 @@ TEST(TrainingEstimate, FullRecomputeReplaysOneForwardOfTheLayersKernels) {
   EXPECT_LT(relative_error(e.iteration_s, 8.22309382656e-3), 1e-9);
 }
 
-TEST(TrainingEstimate, SelectiveRecomputeAddsNoTime) {
-  // The fused attention backward recomputes the scores anyway, so Selective runs exactly the
-  // kernels of Recompute::None: compute 3.97049593856e-4 / 6.29011382272e-4 s, iteration
-  // 7.27285963264e-3 s (TinyIterationByHand). Its hardware FLOPs still count the scores again:
-  //   l x 4 s h per token = 4 x 4 x 2048 x 1024 = 33,554,432 x 16,384 tokens =
-  //   549,755,813,888, hardware 10,445,360,463,872 -> HFU = that / (7.27285963264e-3 x 8e15) =
-  //   0.179526365684862.
+TEST(TrainingEstimate, SelectiveRecomputeReplaysTheFusedAttentionForward) {
+  // Megatron-Core checkpoints the core attention: its fused kernel's forward runs again before
+  // the backward. One layer's: 2 b (a / tp) s^2 d = 2 x 1 x 4 x 2048^2 x 128 = 4,294,967,296
+  // FLOPs / (1e15 x 0.4) = 1.073741824e-5 s, x 2 layers on the bottleneck stage:
+  //   backward compute 6.29011382272e-4 + 2.147483648e-5 = 6.50486218752e-4 s (forward as in
+  //   TinyIterationByHand, 3.97049593856e-4 s);
+  //   slot 5.01935673856e-4 + (6.50486218752e-4 + 2.897152e-5 + 4.694304e-5) =
+  //   1.228336452608e-3; iteration 5 x that + 1.19450752e-3 + 4.4044032e-5 = 7.38023381504e-3 s.
+  // MFU 9,895,604,649,984 / (7.38023381504e-3 x 8e15) = 0.16760316979758; hardware FLOPs count
+  // the scores again: l x 4 s h per token = 4 x 4 x 2048 x 1024 = 33,554,432 x 16,384 tokens =
+  // 549,755,813,888, in all 10,445,360,463,872 -> HFU 0.17691445700856.
   TrainingLayout layout = tiny_layout();
   layout.recompute = Recompute::Selective;
   const TrainingEstimate e = estimate_training(tiny_gpt(), layout, hand_gpu(), tiny_paths(), 8);
   EXPECT_LT(relative_error(e.micro_batch.compute_forward_s, 3.97049593856e-4), 1e-9);
-  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 6.29011382272e-4), 1e-9);
+  EXPECT_LT(relative_error(e.micro_batch.compute_backward_s, 6.50486218752e-4), 1e-9);
   EXPECT_LT(relative_error(e.micro_batch.tp_backward_s, 2.897152e-5), 1e-9);
-  EXPECT_LT(relative_error(e.iteration_s, 7.27285963264e-3), 1e-9);
-  EXPECT_LT(relative_error(e.mfu, 0.170077609596185), 1e-9);
-  EXPECT_LT(relative_error(e.hfu, 0.179526365684862), 1e-9);
+  EXPECT_LT(relative_error(e.iteration_s, 7.38023381504e-3), 1e-9);
+  EXPECT_LT(relative_error(e.mfu, 0.16760316979758125), 1e-9);
+  EXPECT_LT(relative_error(e.hfu, 0.17691445700855798), 1e-9);
 }
 
 TEST(TrainingEstimate, SelectiveRecomputeReplaysMaterializedScores) {

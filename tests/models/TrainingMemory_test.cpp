@@ -12,13 +12,15 @@ namespace capsim::test {
 namespace {
 
 TEST(TrainingEstimate, ActivationsOfAStandardLayerArePaperFormula) {
-  // Korthikanti et al. 2022: s b h (34 + 5 a s / h) / t with tensor + sequence parallelism.
+  // Korthikanti et al. 2022 (materialized attention scores): s b h (34 + 5 a s / h) / t with
+  // tensor + sequence parallelism.
   // tiny_gpt, s = 2048, b = 2, t = 2, cp = 1: s b h = 4,194,304; 5 a s / h = 5 x 8 x 2 = 80;
   //   none 4,194,304 x 114 / 2 = 239,075,328; selective 4,194,304 x 34 / 2 = 71,303,168;
   //   full 2 s b h / t = 4,194,304.
   TrainingLayout layout = batch_of(4, 2048);
   layout.tp = 2;
   layout.micro_batch = 2;
+  layout.attention = AttentionKernel::Materialized;
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 239075328.0);
   layout.recompute = Recompute::Selective;
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 71303168.0);
@@ -28,6 +30,14 @@ TEST(TrainingEstimate, ActivationsOfAStandardLayerArePaperFormula) {
   layout.recompute = Recompute::None;
   layout.cp = 2;
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 77594624.0);
+  // Fused attention stores no score matrix, only fp32 softmax statistics, 4 a s b: none is
+  // (34 s b h + 4 a s b) / t = (4,194,304 x 34 + 4 x 8 x 2048 x 2) / 2 = 71,368,704, and
+  // selective (Megatron-Core's checkpointed core attention keeps only its inputs) 71,303,168.
+  layout.attention = AttentionKernel::Fused;
+  layout.cp = 1;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 71368704.0);
+  layout.recompute = Recompute::Selective;
+  EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 71303168.0);
 }
 
 TEST(TrainingEstimate, WithoutSequenceParallelismTenSbhAreWholeOnEveryRank) {
@@ -40,6 +50,7 @@ TEST(TrainingEstimate, WithoutSequenceParallelismTenSbhAreWholeOnEveryRank) {
   layout.tp = 2;
   layout.micro_batch = 2;
   layout.sequence_parallel = false;
+  layout.attention = AttentionKernel::Materialized;
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 260046848.0);
   layout.recompute = Recompute::Selective;
   EXPECT_EQ(layer_activation_bytes(tiny_gpt(), layout), 92274688.0);
@@ -92,10 +103,13 @@ TEST(TrainingEstimate, Llama8bZero1MemoryByHand) {
             " + activations 36.00 GiB + logits buffer 3.91 GiB = 96.00 GiB of 74.51 GiB (does not"
             " fit)");
 
-  // Without recompute the stored scores add 5 a s^2 b = 5 x 32 x 8192^2 = 10,737,418,240 per
-  // layer: 32 x (1,207,959,552 + 10,737,418,240) = 382,252,089,344.
+  // Without recompute, materialized scores add 5 a s^2 b = 5 x 32 x 8192^2 = 10,737,418,240 per
+  // layer: 32 x (1,207,959,552 + 10,737,418,240) = 382,252,089,344; fused attention only its
+  // softmax statistics, 4 a s b = 4 x 32 x 8192 = 1,048,576: 32 x 1,209,008,128 = 38,688,260,096.
   TrainingLayout none = llama_8b_on_8_gpus(1);
   none.recompute = Recompute::None;
+  EXPECT_EQ(estimate_memory(llama_3_1_8b(), none, hand_gpu(), 8).activations_bytes, 38688260096.0);
+  none.attention = AttentionKernel::Materialized;
   EXPECT_EQ(estimate_memory(llama_3_1_8b(), none, hand_gpu(), 8).activations_bytes, 382252089344.0);
 }
 
@@ -133,8 +147,9 @@ TEST(TrainingEstimate, UnevenMemoryIsTheLargestOfAllStages) {
   //            33,554,432 -> 278,939,648
   // Stage 1, an inner stage, needs the most; looking only at the first and last would report
   // stage 0 (603,992,064).
-  const MemoryBreakdown memory =
-      estimate_memory(six_layer_gpt(), six_layer_layout(), hand_gpu(), 16);
+  TrainingLayout layout = six_layer_layout();
+  layout.attention = AttentionKernel::Materialized;  // the paper's formula, as derived above
+  const MemoryBreakdown memory = estimate_memory(six_layer_gpt(), layout, hand_gpu(), 16);
   EXPECT_EQ(memory.stage, 1);
   EXPECT_EQ(memory.stages, 4);
   EXPECT_EQ(memory.weights_bytes, 25169920.0);

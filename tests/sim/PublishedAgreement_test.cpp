@@ -43,9 +43,13 @@ TEST_P(PublishedAgreement, SimulateMatchesEstimate) {
       sim.dp_comm_s);
   EXPECT_EQ(sim.micro_batches, e.micro_batches);
   // Without the data-parallel part the pipelines always agree: the estimate's 1F1B part is an
-  // upper bound (its bubble charges the bottleneck's slot, and each slot both sends).
-  EXPECT_LE(sim.pipeline_s,
-            (e.iteration_s - e.breakdown.dp_comm_s - e.breakdown.optimizer_s) * (1 + 1e-9));
+  // upper bound (its bubble charges the bottleneck's slot, and each slot both sends). Overlapped
+  // collectives played as flows wait inside the pipeline (the parameter gather by the end of the
+  // first forward), so there the bound holds with their exposed time.
+  const bool waits_inside = sim.dp_comm_as_flows && prediction.layout.overlap_dp_comm;
+  EXPECT_LE(sim.pipeline_s, (e.iteration_s - (waits_inside ? 0.0 : e.breakdown.dp_comm_s) -
+                             e.breakdown.optimizer_s) *
+                                (1 + 1e-9));
   // Where the stages' rings share fabric links (megatron-sc21 rows, static routing) the
   // estimate prices them staggered by the pipeline (RingContention.hpp), which the simulation
   // plays as flows: these agree too.

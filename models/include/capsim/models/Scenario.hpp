@@ -87,7 +87,7 @@ struct TrainingWorkload {
   int vpp = 1;                         ///< virtual pipeline stages (interleaved 1F1B)
   int ep = 1;  ///< expert-parallel size (MoE models), carved out of dp x cp; not in the GPU product
   int zero_stage = 1;
-  RecomputeMode recompute = RecomputeMode::Selective;
+  RecomputeMode recompute = RecomputeMode::None;
   TrainingPrecision precision = TrainingPrecision::BF16;
   double checkpoint_interval_s = 0;  ///< 0 = no checkpoints
   DataLoadingSpec data_loading;      ///< input data read from the cluster's storage (none: 0s)
