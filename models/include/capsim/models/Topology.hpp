@@ -156,6 +156,8 @@ class Topology {
   Topology() = default;
   /// Wraps any graph. GPU indices must be 0..N-1, each once, else ConfigurationError.
   explicit Topology(TopologyGraph graph);
+  /// The same for a graph already on the heap (shared, never copied).
+  explicit Topology(std::shared_ptr<const TopologyGraph> graph);
 
   const TopologyGraph& graph() const { return *graph_; }
   /// How its switches route; build_topology() sets FabricSpec::routing, a bare graph is static.
