@@ -205,7 +205,31 @@ ServiceSlo parse_slo(YamlMap& service) {
   return slo;
 }
 
-// The `search` key: catalog server types, tensor-parallel degrees and a replica bound.
+// A list of parallel degrees (whole numbers from 1 to 1024) under `key`; empty when absent.
+std::vector<int> degrees(YamlMap& map, const std::string& key, const std::string& expected) {
+  std::vector<int> out;
+  if (!map.has(key)) return out;
+  const std::vector<std::string> values = map.list_of_strings(key);
+  if (values.empty()) map.fail(key, "is empty", expected);
+  for (const std::string& text : values) {
+    int degree = 0;
+    try {
+      const double value = parse_quantity(text, Quantity::Number);
+      degree = value >= 1 && value <= 1024 && value == static_cast<int>(value)
+                   ? static_cast<int>(value)
+                   : 0;
+    } catch (const UnitError&) {
+    }
+    if (degree == 0) {
+      map.fail(key, "entry '" + text + "' is not a whole number from 1 to 1024", expected);
+    }
+    out.push_back(degree);
+  }
+  return out;
+}
+
+// The `search` key: catalog server types, tensor- and pipeline-parallel degrees and a replica
+// bound.
 ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
                                 const ClusterConfig& cluster) {
   ServingSearchSpace space;
@@ -229,24 +253,8 @@ ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
     }
   }
   if (!map) return space;
-  if (map->has("tp")) {
-    const std::vector<std::string> values = map->list_of_strings("tp");
-    if (values.empty()) map->fail("tp", "is empty", "tensor-parallel degrees such as [1, 2, 4]");
-    for (const std::string& text : values) {
-      int tp = 0;
-      try {
-        const double value = parse_quantity(text, Quantity::Number);
-        tp = value >= 1 && value <= 1024 && value == static_cast<int>(value)
-                 ? static_cast<int>(value)
-                 : 0;
-      } catch (const UnitError&) {
-      }
-      if (tp == 0)
-        map->fail("tp", "entry '" + text + "' is not a whole number from 1 to 1024",
-                  "tensor-parallel degrees such as [1, 2, 4]");
-      space.tp.push_back(tp);
-    }
-  }
+  space.tp = degrees(*map, "tp", "tensor-parallel degrees such as [1, 2, 4]");
+  space.pp = degrees(*map, "pp", "pipeline-parallel degrees such as [1, 2]");
   space.max_replicas = read_int(*map, "max_replicas", space.max_replicas, 1);
   map->finish();
   return space;
