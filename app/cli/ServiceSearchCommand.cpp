@@ -51,14 +51,14 @@ int service_search_command(const Scenario& scenario, const InferenceService& ser
   if (result.ranked.empty()) {
     out << "No candidate could be simulated.\n";
   } else {
-    TextTable table({"rank", "server", "GPU", "tp", "replicas", "servers", "capacity/replica",
+    TextTable table({"rank", "server", "GPU", "tp", "pp", "replicas", "servers", "capacity/replica",
                      "$/h", "$/M output tokens", "TTFT p99", "TPOT p99", "goodput", "meets SLO"});
     const std::size_t shown =
         std::min(result.ranked.size(), static_cast<std::size_t>(std::max(1, args.top)));
     for (std::size_t i = 0; i < shown; ++i) {
       const ServingCandidate& c = result.ranked[i];
       table.add_row({std::to_string(i + 1), c.server, c.gpu, std::to_string(c.tp),
-                     std::to_string(c.replicas), std::to_string(c.servers),
+                     std::to_string(c.pp), std::to_string(c.replicas), std::to_string(c.servers),
                      fixed("%.3g req/s", c.replica_requests_per_s), money(c.usd_per_h),
                      money(c.usd_per_million_output_tokens),
                      format_quantity(c.stats.ttft.p99_s, Quantity::Time),
@@ -67,7 +67,8 @@ int service_search_command(const Scenario& scenario, const InferenceService& ser
                      c.meets_slo ? "yes" : "no (most tried)"});
     }
     table.print(out);
-    out << "Showing " << shown << " of " << result.ranked.size() << " hardware and tp choices.\n";
+    out << "Showing " << shown << " of " << result.ranked.size()
+        << " hardware and parallelism choices.\n";
     if (result.rented) {
       // Default rates come from different providers and dates: say which, so a reader can
       // judge the comparison (economics.rental in the scenario sets one explicitly).
@@ -85,15 +86,17 @@ int service_search_command(const Scenario& scenario, const InferenceService& ser
     const ServingCandidate& best = result.ranked.front();
     if (best.meets_slo) {
       out << "Cheapest meeting the SLO: " << best.replicas << " x " << best.server << " tp"
-          << best.tp << " replicas (" << best.servers << " server" << (best.servers > 1 ? "s" : "")
-          << "), " << money(best.usd_per_h) << "/h.\n";
+          << best.tp << (best.pp > 1 ? " pp" + std::to_string(best.pp) : std::string())
+          << " replicas (" << best.servers << " server" << (best.servers > 1 ? "s" : "") << "), "
+          << money(best.usd_per_h) << "/h.\n";
     } else {
       out << "No candidate meets the SLO within search.max_replicas " << service.search.max_replicas
           << ".\n";
     }
   }
   for (const SkippedCandidate& s : result.skipped) {
-    out << "skipped " << s.server << " tp" << s.tp << ": " << s.reason << "\n";
+    out << "skipped " << s.server << " tp" << s.tp
+        << (s.pp > 1 ? " pp" + std::to_string(s.pp) : std::string()) << ": " << s.reason << "\n";
   }
   out << "simulations: " << result.simulations << "\n";
   return 0;

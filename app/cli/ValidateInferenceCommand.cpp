@@ -33,8 +33,9 @@ std::string csv_fields(const PublishedInferenceRun& row, const InferencePredicti
       fixed(r.mean_decode_batch, "%.6g") + "," + whole(r.peak_in_flight) + "," +
       whole(r.kv.kv_tokens) + "," + fixed(r.kv.weights_bytes, "%.6g") + "," +
       fixed(r.kv.workspace_bytes, "%.6g") + "," + fixed(r.kv.kv_bytes, "%.6g");
-  for (double part : {r.time.gemm_s, r.time.prefill_attention_s, r.time.decode_attention_s,
-                      r.time.memory_bound_s, r.time.tp_comm_s, r.time.logits_s, r.elapsed_s}) {
+  for (double part :
+       {r.time.gemm_s, r.time.prefill_attention_s, r.time.decode_attention_s, r.time.memory_bound_s,
+        r.time.tp_comm_s, r.time.logits_s, r.time.pp_comm_s, r.elapsed_s}) {
     fields.append(",").append(fixed(part, "%.6g"));
   }
   return fields + "\n";
@@ -53,7 +54,7 @@ int validate_inference_command(const ValidateArgs& args, std::ostream& out) {
       "max_batch_size,max_num_tokens,requests,iterations,mean_batch,mean_decode_batch,"
       "peak_in_flight,kv_tokens,weights_bytes_per_gpu,workspace_bytes_per_gpu,kv_bytes_per_gpu,"
       "gemm_s,prefill_attention_s,decode_attention_s,memory_bound_s,tp_comm_s,logits_s,"
-      "elapsed_s\n";
+      "pp_comm_s,elapsed_s\n";
   double sum_abs = 0, worst = -1;
   std::string worst_id;
   int predicted = 0;

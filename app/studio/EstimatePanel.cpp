@@ -35,7 +35,9 @@ QString estimate_html(const EstimateSummary& summary) {
     html += "<tr><td colspan='2' style='padding-top:4px'><b>" + service.name.toHtmlEscaped() +
             "</b> <span style='color:#5a6473'>" + QObject::tr("service on ") +
             service.cluster.toHtmlEscaped() + "</span></td></tr>";
-    row(QObject::tr("per replica (TP%1)").arg(service.tp),
+    const QString layout = service.pp > 1 ? QObject::tr("TP%1 PP%2").arg(service.tp).arg(service.pp)
+                                          : QObject::tr("TP%1").arg(service.tp);
+    row(QObject::tr("per replica (%1)").arg(layout),
         QString::number(service.replica_requests_per_s, 'g', 4) + " req/s", true);
     row(QObject::tr("output tokens/s per replica"),
         QString::number(service.replica_output_tokens_per_s, 'f', 0));

@@ -110,6 +110,7 @@ EstimateSummary estimate_scenario(const Scenario& scenario, int generation) {
       figures.cluster = QString::fromStdString(service.cluster);
       figures.model = QString::fromStdString(service.model.id);
       figures.tp = service.tp;
+      figures.pp = service.pp;
       figures.replicas = service.replicas;
       figures.max_replicas = plan.max_replicas;
       figures.gpus = plan.gpus;

@@ -38,6 +38,7 @@ struct ServiceEstimate {
   QString cluster;
   QString model;
   int tp = 1;
+  int pp = 1;                              ///< pipeline stages per replica
   int replicas = 0;                        ///< at the start
   int max_replicas = 0;                    ///< the autoscaler's maximum, else the fixed count
   int gpus = 0;                            ///< of the servers the service runs on

@@ -16,14 +16,15 @@ struct InFlight {
   int generated = 0;  ///< output tokens so far
 };
 
-void check(const EngineSettings& s, const KvCapacity& kv, long long blocks_per_request,
+void check(const EngineSettings& s, long long stream_blocks, int pp, long long blocks_per_request,
            int input_len) {
   if (s.max_batch_size < 1 || s.max_num_tokens < 1) {
     throw ConfigurationError("inference engine: max_batch_size and max_num_tokens must be >= 1");
   }
-  if (blocks_per_request > kv.kv_blocks) {
+  if (blocks_per_request > stream_blocks) {
     throw ConfigurationError("inference engine: one request needs " + num(blocks_per_request) +
-                             " KV blocks but the cache holds " + num(kv.kv_blocks) +
+                             " KV blocks but the cache holds " + num(stream_blocks) +
+                             (pp > 1 ? " per stream (1/" + num(pp) + " of the replica's)" : "") +
                              "; expected more memory per token (tp, precision) or shorter "
                              "requests");
   }
@@ -41,32 +42,24 @@ void add(StepTimes& sum, const StepTimes& step) {
   sum.memory_bound_s += step.memory_bound_s;
   sum.tp_comm_s += step.tp_comm_s;
   sum.logits_s += step.logits_s;
+  sum.pp_comm_s += step.pp_comm_s;
   sum.total_s += step.total_s;
   sum.kernels += step.kernels;
 }
 
-}  // namespace
-
-ThroughputRun run_max_throughput(const InferenceInstance& instance, const EngineSettings& settings,
-                                 int input_len, int output_len, int requests) {
-  validate_inference_instance(instance);
-  if (input_len < 1 || output_len < 1 || requests < 1) {
-    throw ConfigurationError("inference engine: input_len, output_len and requests must be >= 1");
-  }
-  ThroughputRun run;
-  run.settings = settings;
-  run.requests = requests;
-  run.kv = kv_capacity(instance, settings.max_batch_size, settings.max_num_tokens,
-                       settings.kv_memory_fraction, settings.tokens_per_block);
-  const long long block = settings.tokens_per_block;
-  const long long blocks_per_request =
-      (static_cast<long long>(input_len) + output_len + block - 1) / block;
-  check(settings, run.kv, blocks_per_request, input_len);
-
-  std::vector<InFlight> in_flight;
-  long long free_blocks = run.kv.kv_blocks;
-  int waiting = requests;
+// One stream (the whole instance with pp 1, one of its pp virtual engines otherwise) serving
+// `requests` requests with `kv_blocks` blocks; run's time, iterations and batch figures grow.
+struct StreamTotals {
   double batch_sum = 0, decode_sum = 0;
+};
+
+StepTimes run_stream(const InferenceInstance& instance, const EngineSettings& settings,
+                     long long kv_blocks, long long blocks_per_request, int input_len,
+                     int output_len, int requests, ThroughputRun& run, StreamTotals& totals) {
+  StepTimes time;
+  std::vector<InFlight> in_flight;
+  long long free_blocks = kv_blocks;
+  int waiting = requests;
   StepBatch batch;
   std::vector<int> chunk;
   while (waiting > 0 || !in_flight.empty()) {
@@ -107,10 +100,10 @@ ThroughputRun run_max_throughput(const InferenceInstance& instance, const Engine
       throw ConfigurationError("inference engine: an iteration schedules nothing");
     }
     const StepTimes step = inference_step_times(instance, batch);
-    add(run.time, step);
+    add(time, step);
     ++run.iterations;
-    batch_sum += batch.decode_sequences + static_cast<double>(batch.prefill.size());
-    decode_sum += batch.decode_sequences;
+    totals.batch_sum += batch.decode_sequences + static_cast<double>(batch.prefill.size());
+    totals.decode_sum += batch.decode_sequences;
     run.peak_in_flight = std::max(run.peak_in_flight, static_cast<int>(in_flight.size()));
 
     // Advance the sequences; finished ones give their blocks back.
@@ -131,10 +124,44 @@ ThroughputRun run_max_throughput(const InferenceInstance& instance, const Engine
     }
     in_flight.resize(kept);
   }
-  run.elapsed_s = run.time.total_s;
+  return time;
+}
+
+}  // namespace
+
+ThroughputRun run_max_throughput(const InferenceInstance& instance, const EngineSettings& settings,
+                                 int input_len, int output_len, int requests) {
+  validate_inference_instance(instance);
+  if (input_len < 1 || output_len < 1 || requests < 1) {
+    throw ConfigurationError("inference engine: input_len, output_len and requests must be >= 1");
+  }
+  ThroughputRun run;
+  run.settings = settings;
+  run.requests = requests;
+  run.kv = kv_capacity(instance, settings.max_batch_size, settings.max_num_tokens,
+                       settings.kv_memory_fraction, settings.tokens_per_block);
+  const long long block = settings.tokens_per_block;
+  const long long blocks_per_request =
+      (static_cast<long long>(input_len) + output_len + block - 1) / block;
+  // pp streams (virtual engines), each with 1/pp of the blocks and of the requests, stepping
+  // at the pipeline's iteration time side by side: the run lasts as long as the slowest.
+  const int pp = instance.pp;
+  const long long stream_blocks = run.kv.kv_blocks / pp;
+  check(settings, stream_blocks, pp, blocks_per_request, input_len);
+  StreamTotals totals;
+  for (int stream = 0; stream < pp; ++stream) {
+    const int share = requests / pp + (stream < requests % pp ? 1 : 0);
+    if (share == 0) continue;
+    const StepTimes time = run_stream(instance, settings, stream_blocks, blocks_per_request,
+                                      input_len, output_len, share, run, totals);
+    if (time.total_s > run.elapsed_s) {
+      run.elapsed_s = time.total_s;
+      run.time = time;
+    }
+  }
   run.output_tokens_per_s = static_cast<double>(requests) * output_len / run.elapsed_s;
-  run.mean_batch = batch_sum / static_cast<double>(run.iterations);
-  run.mean_decode_batch = decode_sum / static_cast<double>(run.iterations);
+  run.mean_batch = totals.batch_sum / static_cast<double>(run.iterations);
+  run.mean_decode_batch = totals.decode_sum / static_cast<double>(run.iterations);
   return run;
 }
 

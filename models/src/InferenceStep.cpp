@@ -63,6 +63,18 @@ struct Widths {
   double head_dim, q_width, kv_width, qkv, ffn_local, up_width;
 };
 
+// One pipeline stage: its layers (the training split, TrainingEstimate.hpp), and whether it
+// runs the embedding (first) and the output layer and sampling (last).
+struct Stage {
+  int layers = 0;
+  bool first = true, last = true;
+};
+
+Stage stage_of(const InferenceInstance& in, int stage) {
+  if (in.pp == 1 && stage == 0) return {in.model.layers, true, true};
+  return {stage_layer_count(in.model, in.pp, stage), stage == 0, stage == in.pp - 1};
+}
+
 Widths widths(const InferenceInstance& in) {
   const ModelShape& m = in.model;
   Widths w{};
@@ -96,9 +108,10 @@ void validate_inference_instance(const InferenceInstance& in) {
         "inference: mixture-of-experts serving is not modelled yet; expected a dense model");
   }
   if (in.tp < 1) throw ConfigurationError("inference: tp " + num(in.tp) + "; expected >= 1");
-  if (in.pp != 1) {
-    throw ConfigurationError("inference: pp " + num(in.pp) +
-                             " is not modelled yet (pipeline-parallel serving); expected pp 1");
+  if (in.pp < 1 || in.pp > in.model.layers) {
+    throw ConfigurationError("inference: pp " + num(in.pp) + " for " + num(in.model.layers) +
+                             " layers; expected 1 to " + num(in.model.layers) +
+                             " pipeline stages (at least one layer each)");
   }
   require_divides("heads", in.model.heads, in.tp, "tp to divide the attention heads");
   require_divides("kv_heads", in.model.kv_heads, in.tp,
@@ -124,21 +137,40 @@ void validate_inference_instance(const InferenceInstance& in) {
     throw ConfigurationError("inference: tp " + num(in.tp) + " on " + in.gpu.id +
                              ", which has no scale-up link; expected tp 1");
   }
+  if (in.pp > 1 && in.pp_links.empty() && !(in.gpu.tp_link.bandwidth_Bps > 0)) {
+    throw ConfigurationError("inference: pp " + num(in.pp) + " on " + in.gpu.id +
+                             ", which has no scale-up link between stages; expected pp 1 or "
+                             "the links between the stages");
+  }
+  if (!in.pp_links.empty()) {
+    bool bad = static_cast<int>(in.pp_links.size()) != in.pp - 1;
+    for (const CommLink& link : in.pp_links) bad = bad || !(link.bandwidth_Bps > 0);
+    if (bad) {
+      throw ConfigurationError("inference: " + num(static_cast<long long>(in.pp_links.size())) +
+                               " links between pipeline stages for pp " + num(in.pp) +
+                               "; expected pp - 1 links of positive bandwidth");
+    }
+  }
 }
 
-double inference_weight_bytes(const InferenceInstance& in) {
+double inference_weight_bytes(const InferenceInstance& in, int stage) {
   const ModelShape& m = in.model;
+  const Stage st = stage_of(in, stage);
   const Widths w = widths(in);
   const double h = m.hidden;
   const double layer = h * w.qkv + w.q_width * h + h * w.up_width + w.ffn_local * h;
-  const double vocab_matrices = (m.tied_embeddings ? 1.0 : 2.0) * m.vocab * h / in.tp;
-  return m.layers * layer * weight_bytes_per_element(in.precision) +
-         vocab_matrices * kEmbeddingBytes + m.layers * 2 * h * kActivationBytes;
+  // The embedding on the first stage, the output layer on the last; a tied pair is one matrix
+  // when both are on one stage, and a copy on each otherwise (as training's stages hold it).
+  const double vocab_copies = st.first && st.last ? (m.tied_embeddings ? 1.0 : 2.0)
+                                                  : (st.first ? 1.0 : 0.0) + (st.last ? 1.0 : 0.0);
+  const double vocab_matrices = vocab_copies * m.vocab * h / in.tp;
+  return st.layers * layer * weight_bytes_per_element(in.precision) +
+         vocab_matrices * kEmbeddingBytes + st.layers * 2 * h * kActivationBytes;
 }
 
-double kv_bytes_per_token(const InferenceInstance& in) {
+double kv_bytes_per_token(const InferenceInstance& in, int stage) {
   const Widths w = widths(in);
-  return 2.0 * in.model.layers * w.kv_width * kv_bytes_per_element(in.precision);
+  return 2.0 * stage_of(in, stage).layers * w.kv_width * kv_bytes_per_element(in.precision);
 }
 
 KvCapacity kv_capacity(const InferenceInstance& in, int max_batch_size, int max_num_tokens,
@@ -150,35 +182,46 @@ KvCapacity kv_capacity(const InferenceInstance& in, int max_batch_size, int max_
         "and max_num_tokens >= 1");
   }
   const Widths w = widths(in);
-  KvCapacity c;
-  c.weights_bytes = inference_weight_bytes(in);
   // The widest point of a layer: the residual stream and its normed copy beside the MLP's
   // gate+up output and the activation's output.
   const double per_token = kActivationBytes * (2.0 * in.model.hidden + w.up_width + w.ffn_local);
-  c.workspace_bytes = static_cast<double>(max_num_tokens) * per_token +
-                      static_cast<double>(max_batch_size) * in.model.vocab * kLogitBytes +
-                      kRuntimeReserveBytes;
-  const double free_bytes = in.gpu.memory_bytes - c.weights_bytes - c.workspace_bytes;
-  if (!(free_bytes > 0)) {
-    throw ConfigurationError(
-        "inference: weights and workspace need " +
-        num(static_cast<long long>((c.weights_bytes + c.workspace_bytes) / 1e9)) +
-        " GB per GPU of " + in.gpu.id + "'s " +
-        num(static_cast<long long>(in.gpu.memory_bytes / 1e9)) +
-        " GB; expected more tensor parallelism or a smaller precision");
+  KvCapacity tightest;
+  for (int stage = 0; stage < in.pp; ++stage) {
+    KvCapacity c;
+    c.limiting_stage = stage;
+    c.weights_bytes = inference_weight_bytes(in, stage);
+    // The fp32 logits of a batch live on the last stage only.
+    const double logits_bytes =
+        stage == in.pp - 1 ? static_cast<double>(max_batch_size) * in.model.vocab * kLogitBytes
+                           : 0.0;
+    c.workspace_bytes =
+        static_cast<double>(max_num_tokens) * per_token + logits_bytes + kRuntimeReserveBytes;
+    const double free_bytes = in.gpu.memory_bytes - c.weights_bytes - c.workspace_bytes;
+    if (!(free_bytes > 0)) {
+      const std::string where = in.pp > 1 ? " on pipeline stage " + num(stage) : "";
+      throw ConfigurationError(
+          "inference: weights and workspace need " +
+          num(static_cast<long long>((c.weights_bytes + c.workspace_bytes) / 1e9)) +
+          " GB per GPU of " + in.gpu.id + "'s " +
+          num(static_cast<long long>(in.gpu.memory_bytes / 1e9)) + " GB" + where +
+          "; expected more tensor or pipeline parallelism or a smaller precision");
+    }
+    c.kv_bytes = kv_memory_fraction * free_bytes;
+    c.kv_bytes_per_token = kv_bytes_per_token(in, stage);
+    c.kv_blocks = static_cast<long long>(c.kv_bytes / (c.kv_bytes_per_token * tokens_per_block));
+    c.kv_tokens = c.kv_blocks * tokens_per_block;
+    if (stage == 0 || c.kv_blocks < tightest.kv_blocks) tightest = c;
   }
-  c.kv_bytes = kv_memory_fraction * free_bytes;
-  c.kv_bytes_per_token = kv_bytes_per_token(in);
-  c.kv_blocks = static_cast<long long>(c.kv_bytes / (c.kv_bytes_per_token * tokens_per_block));
-  c.kv_tokens = c.kv_blocks * tokens_per_block;
-  return c;
+  return tightest;
 }
 
 namespace {
 
-// The parts of an iteration that depend only on its token count t (all layers).
+// The parts of an iteration that depend only on its token count t: one layer's GEMMs,
+// memory-bound kernels and all-reduces, and the embedding lookup.
 struct TokenTerms {
-  double gemm_s = 0, memory_bound_s = 0, all_reduce_s = 0;
+  double gemm_layer_s = 0, memory_layer_s = 0, embedding_s = 0, all_reduce_layer_s = 0;
+  double pp_send_s = 0;  ///< every send between stages
 };
 
 // The parts that depend only on the sequences sampling a token.
@@ -191,17 +234,22 @@ TokenTerms token_terms(const InferenceInstance& in, const KernelModel& kernels, 
   const Widths w = widths(in);
   const double h = m.hidden;
   const MatmulPrecision precision = gemm_precision(in.precision);
-  const double gemm_s =
+  TokenTerms terms;
+  terms.gemm_layer_s =
       kernels.gemm_s(t, w.qkv, h, precision) + kernels.gemm_s(t, h, w.q_width, precision) +
       kernels.gemm_s(t, w.up_width, h, precision) + kernels.gemm_s(t, h, w.ffn_local, precision);
   const double residual_bytes = t * h * kActivationBytes;
-  const double memory_s = 2 * kernels.memory_bound_s(4 * residual_bytes) +
-                          kernels.memory_bound_s(2 * t * w.qkv * kActivationBytes) +
-                          kernels.memory_bound_s(t * (w.up_width + w.ffn_local) * kActivationBytes);
-  TokenTerms terms;
-  terms.gemm_s = m.layers * gemm_s;
-  terms.memory_bound_s = m.layers * memory_s + kernels.memory_bound_s(2 * residual_bytes);
-  terms.all_reduce_s = m.layers * 2 * ring_all_reduce_s(residual_bytes, in.tp, in.gpu.tp_link);
+  terms.memory_layer_s = 2 * kernels.memory_bound_s(4 * residual_bytes) +
+                         kernels.memory_bound_s(2 * t * w.qkv * kActivationBytes) +
+                         kernels.memory_bound_s(t * (w.up_width + w.ffn_local) * kActivationBytes);
+  terms.embedding_s = kernels.memory_bound_s(2 * residual_bytes);
+  terms.all_reduce_layer_s = ring_all_reduce_s(residual_bytes, in.tp, in.gpu.tp_link);
+  // The batch's activations (T x h, bf16) from each stage to the next.
+  for (int boundary = 0; boundary + 1 < in.pp; ++boundary) {
+    const CommLink& link =
+        in.pp_links.empty() ? in.gpu.tp_link : in.pp_links[static_cast<std::size_t>(boundary)];
+    terms.pp_send_s += point_to_point_s(residual_bytes, link);
+  }
   return terms;
 }
 
@@ -218,53 +266,105 @@ SampleTerms sample_terms(const InferenceInstance& in, const KernelModel& kernels
   return terms;
 }
 
-// Everything of one iteration given its token and sample terms: attention and the sums.
-template <typename TokenLookup, typename SampleLookup>
-StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, const StepBatch& batch,
-                   TokenLookup&& tokens, SampleLookup&& samples) {
-  const ModelShape& m = in.model;
-  const Widths w = widths(in);
-  const double kv_element_bytes = kv_bytes_per_element(in.precision);
-  double prefill_tokens = 0, sampled = batch.decode_sequences;
+// The tokens of a batch and the sequences that sample a token in it.
+struct BatchCounts {
+  double tokens = 0, sampled = 0;
+};
+
+BatchCounts counts_of(const StepBatch& batch) {
+  BatchCounts n;
+  double prefill_tokens = 0;
+  n.sampled = batch.decode_sequences;
   for (const PrefillChunk& c : batch.prefill) {
     prefill_tokens += c.tokens;
-    if (c.last) sampled += 1;
+    if (c.last) n.sampled += 1;
   }
-  const double t = prefill_tokens + batch.decode_sequences;
-  StepTimes s;
-  if (t <= 0) return s;
-  double prefill_s = 0;
+  n.tokens = prefill_tokens + batch.decode_sequences;
+  return n;
+}
+
+// The attention of one layer on one GPU: prefill (one kernel over every chunk) and decode.
+struct LayerAttention {
+  double prefill_s = 0, decode_s = 0;
+};
+
+LayerAttention layer_attention(const InferenceInstance& in, const KernelModel& kernels,
+                               const StepBatch& batch) {
+  const Widths w = widths(in);
+  LayerAttention a;
   if (!batch.prefill.empty()) {
     // One kernel over every chunk of the iteration: one launch.
     std::vector<KernelModel::PrefillChunkShape> chunks;
     chunks.reserve(batch.prefill.size());
     for (const PrefillChunk& c : batch.prefill) chunks.push_back({c.tokens, c.past_tokens});
-    prefill_s = kernels.attention_prefill_s(w.q_width / w.head_dim, chunks, w.head_dim);
+    a.prefill_s = kernels.attention_prefill_s(w.q_width / w.head_dim, chunks, w.head_dim);
   }
-  double decode_s = 0;
   if (batch.decode_sequences > 0) {
-    const double kv_bytes = batch.decode_context_tokens * 2 * w.kv_width * kv_element_bytes;
-    decode_s = kernels.launch_s() + kv_bytes / in.gpu.decode_attention_Bps;
+    const double kv_bytes =
+        batch.decode_context_tokens * 2 * w.kv_width * kv_bytes_per_element(in.precision);
+    a.decode_s = kernels.launch_s() + kv_bytes / in.gpu.decode_attention_Bps;
   }
+  return a;
+}
+
+// Everything of one stage given the batch's token and sample terms and its layers' attention.
+StepTimes stage_times(const InferenceInstance& in, const Stage& stage, const StepBatch& batch,
+                      double sampled, const TokenTerms& token, const SampleTerms* sample,
+                      const LayerAttention& attention) {
+  StepTimes s;
+  const int layers = stage.layers;
   const double layer_kernels = 4 + 4 + (batch.prefill.empty() ? 0 : 1) +
                                (batch.decode_sequences > 0 ? 1 : 0) + (in.tp > 1 ? 2 : 0);
-  const TokenTerms& token = tokens(t);
-  s.gemm_s = token.gemm_s;
-  s.memory_bound_s = token.memory_bound_s;
-  s.prefill_attention_s = m.layers * prefill_s;
-  s.decode_attention_s = m.layers * decode_s;
-  s.tp_comm_s = token.all_reduce_s;
-  s.kernels = m.layers * layer_kernels + 1;
-  // The sequences that produce a token this iteration.
-  if (sampled > 0) {
-    const SampleTerms& sample = samples(sampled);
-    s.logits_s = sample.logits_s;
-    s.tp_comm_s += sample.all_gather_s;
+  s.gemm_s = layers * token.gemm_layer_s;
+  s.memory_bound_s = layers * token.memory_layer_s + (stage.first ? token.embedding_s : 0.0);
+  s.prefill_attention_s = layers * attention.prefill_s;
+  s.decode_attention_s = layers * attention.decode_s;
+  s.tp_comm_s = layers * 2 * token.all_reduce_layer_s;
+  s.kernels = layers * layer_kernels + (stage.first ? 1 : 0);
+  // The sequences that produce a token this iteration, on the last stage.
+  if (stage.last && sampled > 0) {
+    s.logits_s = sample->logits_s;
+    s.tp_comm_s += sample->all_gather_s;
     s.kernels += 3 + (in.tp > 1 ? 1 : 0);
   }
   s.total_s = s.gemm_s + s.prefill_attention_s + s.decode_attention_s + s.memory_bound_s +
               s.tp_comm_s + s.logits_s;
   return s;
+}
+
+void add_stage(StepTimes& sum, const StepTimes& stage) {
+  sum.gemm_s += stage.gemm_s;
+  sum.prefill_attention_s += stage.prefill_attention_s;
+  sum.decode_attention_s += stage.decode_attention_s;
+  sum.memory_bound_s += stage.memory_bound_s;
+  sum.tp_comm_s += stage.tp_comm_s;
+  sum.logits_s += stage.logits_s;
+  sum.total_s += stage.total_s;
+  sum.kernels += stage.kernels;
+}
+
+// One iteration: the stages in turn and the sends between them. `stage_only` >= 0 gives that
+// stage alone.
+template <typename TokenLookup, typename SampleLookup>
+StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, const StepBatch& batch,
+                   TokenLookup&& tokens, SampleLookup&& samples, int stage_only = -1) {
+  const BatchCounts n = counts_of(batch);
+  if (n.tokens <= 0) return {};
+  const TokenTerms& token = tokens(n.tokens);
+  const SampleTerms* sample = n.sampled > 0 ? &samples(n.sampled) : nullptr;
+  const LayerAttention attention = layer_attention(in, kernels, batch);
+  if (stage_only >= 0) {
+    return stage_times(in, stage_of(in, stage_only), batch, n.sampled, token, sample, attention);
+  }
+  if (in.pp == 1)
+    return stage_times(in, stage_of(in, 0), batch, n.sampled, token, sample, attention);
+  StepTimes sum;
+  for (int k = 0; k < in.pp; ++k) {
+    add_stage(sum, stage_times(in, stage_of(in, k), batch, n.sampled, token, sample, attention));
+  }
+  sum.pp_comm_s = token.pp_send_s;
+  sum.total_s += sum.pp_comm_s;
+  return sum;
 }
 
 }  // namespace
@@ -277,6 +377,20 @@ StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& bat
       in, kernels, batch,
       [&](double t) -> const TokenTerms& { return token = token_terms(in, kernels, t); },
       [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); });
+}
+
+StepTimes inference_stage_times(const InferenceInstance& in, const StepBatch& batch, int stage) {
+  if (stage < 0 || stage >= in.pp) {
+    throw ConfigurationError("inference: pipeline stage " + num(stage) + " of pp " + num(in.pp) +
+                             "; expected 0 to " + num(in.pp - 1));
+  }
+  const KernelModel kernels(in.gpu.kernels);
+  TokenTerms token;
+  SampleTerms sample;
+  return assemble(
+      in, kernels, batch,
+      [&](double t) -> const TokenTerms& { return token = token_terms(in, kernels, t); },
+      [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); }, stage);
 }
 
 struct StepTimeTable::Cache {

@@ -19,6 +19,30 @@ namespace {
 
 long long replica_kv_blocks(const ServicePlan& plan) { return plan.kv.kv_blocks; }
 
+long long stream_kv_blocks(const ServicePlan& plan) { return plan.kv.kv_blocks / plan.instance.pp; }
+
+std::vector<CommLink> pipeline_links(const ClusterConfig& cluster, const Topology& topology, int tp,
+                                     int pp) {
+  std::vector<CommLink> links;
+  for (int boundary = 0; boundary + 1 < pp; ++boundary) {
+    const int from = boundary * tp, to = (boundary + 1) * tp;
+    if (topology.gpu_count() <= to) {
+      throw ConfigurationError("pipeline stages of tp " + std::to_string(tp) + " x pp " +
+                               std::to_string(pp) + " need " + std::to_string(tp * pp) +
+                               " GPUs; the cluster's topology has " +
+                               std::to_string(topology.gpu_count()));
+    }
+    // Bandwidth of the pair's path at NCCL's efficiency on each part, as comm_link (TrainingPlan)
+    // prices a group: NVLink inside a domain, the NIC and fabric across servers.
+    const CollectivePath path = topology.collective_path({from, to});
+    const double bandwidth_Bps =
+        std::min(path.network_Bps * cluster.nic.collective_efficiency,
+                 path.scaleup_Bps * cluster.gpu.scaleup_collective_efficiency);
+    links.push_back({bandwidth_Bps, path.latency_s});
+  }
+  return links;
+}
+
 long long prefill_replica_kv_blocks(const ServicePlan& plan) { return plan.prefill_kv.kv_blocks; }
 
 namespace {
@@ -74,6 +98,10 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   plan.instance.gpu = inference_gpu(cluster.gpu);
   const ServingEngineConfig& e = service.engine;
   try {
+    if (service.pp > 1) {
+      plan.instance.pp_links =
+          pipeline_links(cluster, cluster_plan.topology, service.tp, service.pp);
+    }
     validate_inference_instance(plan.instance);
     plan.kv = kv_capacity(plan.instance, e.max_batch_size, e.max_num_tokens, e.kv_memory_fraction,
                           e.tokens_per_block);
@@ -90,12 +118,15 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   const long long block = e.tokens_per_block;
   const long long longest =
       static_cast<long long>(traffic.input_tokens.max) + traffic.output_tokens.max;
-  if ((longest + block - 1) / block > plan.kv.kv_blocks) {
+  if ((longest + block - 1) / block > stream_kv_blocks(plan)) {
     fail(service, "a request of up to " + std::to_string(traffic.input_tokens.max) + " + " +
                       std::to_string(traffic.output_tokens.max) + " tokens needs " +
                       std::to_string((longest + block - 1) / block) +
                       " KV blocks but a replica's cache holds " +
-                      std::to_string(plan.kv.kv_blocks) +
+                      std::to_string(stream_kv_blocks(plan)) +
+                      (service.pp > 1 ? " per stream (1/" + std::to_string(service.pp) +
+                                            " of the replica's, one per pipeline stage)"
+                                      : std::string()) +
                       "; expected shorter requests, more tp, fp8 or a larger kv_memory_fraction");
   }
   if (!e.chunked_prefill && traffic.input_tokens.max > e.max_num_tokens) {
@@ -127,9 +158,9 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   const int input = std::max(1, static_cast<int>(std::lround(plan.mean_input_tokens)));
   const int output = std::max(1, static_cast<int>(std::lround(plan.mean_output_tokens)));
   try {
-    // Four full batches: long enough that filling and draining the batch weigh little.
-    const ThroughputRun run =
-        run_max_throughput(plan.instance, settings, input, output, 4 * e.max_batch_size);
+    // Four full batches per stream: long enough that filling and draining weigh little.
+    const ThroughputRun run = run_max_throughput(plan.instance, settings, input, output,
+                                                 4 * e.max_batch_size * service.pp);
     plan.replica_output_tokens_per_s = run.output_tokens_per_s;
   } catch (const ConfigurationError& error) {
     fail(service, error.what());

@@ -205,7 +205,31 @@ ServiceSlo parse_slo(YamlMap& service) {
   return slo;
 }
 
-// The `search` key: catalog server types, tensor-parallel degrees and a replica bound.
+// A list of parallel degrees (whole numbers from 1 to 1024) under `key`; empty when absent.
+std::vector<int> degrees(YamlMap& map, const std::string& key, const std::string& expected) {
+  std::vector<int> out;
+  if (!map.has(key)) return out;
+  const std::vector<std::string> values = map.list_of_strings(key);
+  if (values.empty()) map.fail(key, "is empty", expected);
+  for (const std::string& text : values) {
+    int degree = 0;
+    try {
+      const double value = parse_quantity(text, Quantity::Number);
+      degree = value >= 1 && value <= 1024 && value == static_cast<int>(value)
+                   ? static_cast<int>(value)
+                   : 0;
+    } catch (const UnitError&) {
+    }
+    if (degree == 0) {
+      map.fail(key, "entry '" + text + "' is not a whole number from 1 to 1024", expected);
+    }
+    out.push_back(degree);
+  }
+  return out;
+}
+
+// The `search` key: catalog server types, tensor- and pipeline-parallel degrees and a replica
+// bound.
 ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
                                 const ClusterConfig& cluster) {
   ServingSearchSpace space;
@@ -229,24 +253,8 @@ ServingSearchSpace parse_search(YamlMap& service, const Catalog& catalog,
     }
   }
   if (!map) return space;
-  if (map->has("tp")) {
-    const std::vector<std::string> values = map->list_of_strings("tp");
-    if (values.empty()) map->fail("tp", "is empty", "tensor-parallel degrees such as [1, 2, 4]");
-    for (const std::string& text : values) {
-      int tp = 0;
-      try {
-        const double value = parse_quantity(text, Quantity::Number);
-        tp = value >= 1 && value <= 1024 && value == static_cast<int>(value)
-                 ? static_cast<int>(value)
-                 : 0;
-      } catch (const UnitError&) {
-      }
-      if (tp == 0)
-        map->fail("tp", "entry '" + text + "' is not a whole number from 1 to 1024",
-                  "tensor-parallel degrees such as [1, 2, 4]");
-      space.tp.push_back(tp);
-    }
-  }
+  space.tp = degrees(*map, "tp", "tensor-parallel degrees such as [1, 2, 4]");
+  space.pp = degrees(*map, "pp", "pipeline-parallel degrees such as [1, 2]");
   space.max_replicas = read_int(*map, "max_replicas", space.max_replicas, 1);
   map->finish();
   return space;
@@ -262,6 +270,29 @@ int parse_tp(YamlMap& map, const ClusterConfig& cluster) {
              "a replica inside one NVLink domain: tp dividing " + std::to_string(domain));
   }
   return tp;
+}
+
+// Pipeline stages of a replica: at least one layer each, and the replica's tp x pp GPUs either
+// inside one server (a divisor of its GPUs) or whole servers (a multiple), so that every replica
+// is placed alike and a stage never straddles two servers.
+int parse_pp(YamlMap& map, const ClusterConfig& cluster, const ModelSpec& model, int tp) {
+  const int pp = read_int(map, "pp", 1);
+  if (pp > model.layers) {
+    map.fail("pp",
+             std::to_string(pp) + " pipeline stages for the " + std::to_string(model.layers) +
+                 " layers of " + model.id,
+             "at most " + std::to_string(model.layers) + " (at least one layer per stage)");
+  }
+  const int gpus = cluster.server.gpus;
+  const long long replica = static_cast<long long>(tp) * pp;
+  if (pp > 1 && gpus % replica != 0 && replica % gpus != 0) {
+    map.fail("pp",
+             "a replica of tp " + std::to_string(tp) + " x pp " + std::to_string(pp) + " = " +
+                 std::to_string(replica) + " GPUs neither fits evenly into nor spans whole " +
+                 cluster.server.id + " servers of " + std::to_string(gpus) + " GPUs",
+             "tp x pp dividing " + std::to_string(gpus) + " or a multiple of it");
+  }
+  return pp;
 }
 
 ServingPool parse_pool(YamlMap& parent, const std::string& key, const ClusterConfig& cluster) {
@@ -358,11 +389,8 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
                 : precision == "fp4" ? InferencePrecision::FP4
                                      : InferencePrecision::BF16;
   if (auto parallelism = map.optional_map("parallelism")) {
-    s.pp = read_int(*parallelism, "pp", 1);
-    if (s.pp != 1) {
-      parallelism->fail("pp", "pipeline-parallel serving is not modelled yet", "pp 1");
-    }
     s.tp = parse_tp(*parallelism, *cluster);
+    s.pp = parse_pp(*parallelism, *cluster, s.model, s.tp);
     parallelism->finish();
   }
   s.servers = read_int(map, "servers", 0, 1);
@@ -378,7 +406,15 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
     s.tp = s.disaggregation.decode.tp;
     s.replicas = s.disaggregation.decode.replicas;
   }
-  const int fit = servers * cluster->server.gpus / s.tp;
+  const int replica_gpus = s.tp * s.pp;
+  const int fit = servers * cluster->server.gpus / replica_gpus;
+  if (fit < 1) {
+    map.fail("parallelism",
+             "a replica of tp " + std::to_string(s.tp) + " x pp " + std::to_string(s.pp) +
+                 " needs " + std::to_string(replica_gpus) + " GPUs, more than the service's " +
+                 std::to_string(servers * cluster->server.gpus),
+             "tp x pp at most the GPUs of its servers");
+  }
   s.engine = parse_engine(map);
   s.traffic = parse_traffic(map, s.model.max_seq_len, base_dir);
   s.router = map.choice("router", {"round-robin", "least-outstanding"}, "least-outstanding") ==
@@ -391,7 +427,8 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
     if (s.autoscaler.max_replicas > fit) {
       throw InputError(map.location("autoscaler"), map.child_path("autoscaler.max_replicas"),
                        std::to_string(s.autoscaler.max_replicas) + " replicas of tp " +
-                           std::to_string(s.tp) + " need more than the service's " +
+                           std::to_string(s.tp) + " x pp " + std::to_string(s.pp) +
+                           " need more than the service's " +
                            std::to_string(servers * cluster->server.gpus) + " GPUs",
                        "at most " + std::to_string(fit));
     }
@@ -405,9 +442,9 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
   }
   if (s.replicas > fit) {
     map.fail("replicas",
-             std::to_string(s.replicas) + " replicas of tp " + std::to_string(s.tp) +
-                 " need more than the service's " + std::to_string(servers * cluster->server.gpus) +
-                 " GPUs",
+             std::to_string(s.replicas) + " replicas of tp " + std::to_string(s.tp) + " x pp " +
+                 std::to_string(s.pp) + " need more than the service's " +
+                 std::to_string(servers * cluster->server.gpus) + " GPUs",
              "at most " + std::to_string(fit));
   }
   if (s.autoscaler.enabled &&

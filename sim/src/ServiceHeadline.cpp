@@ -41,6 +41,10 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
     }
   }
   std::string replicas = std::to_string(service.replicas) + " x TP" + std::to_string(service.tp);
+  if (service.pp > 1) {
+    replicas +=
+        " PP" + std::to_string(service.pp) + " (" + std::to_string(service.pp) + " streams each)";
+  }
   if (service.autoscaler.enabled) {
     replicas += ", autoscaled " + std::to_string(service.autoscaler.min_replicas) + ".." +
                 std::to_string(service.autoscaler.max_replicas) + " on " +

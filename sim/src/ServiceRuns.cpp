@@ -27,8 +27,9 @@ void price(const ServicePlan& plan, const InferenceService& service, ServiceOutc
   out.owned_usd = plan.gpus * plan.owned_usd_per_gpu_hour * out.hours;
   if (plan.rented_usd_per_gpu_hour) {
     // Disaggregated pools differ in tp: GPU-seconds count each replica's own.
-    const double gpu_hours =
-        plan.disaggregated ? s.gpu_seconds / 3600 : s.replica_seconds / 3600 * service.tp;
+    const double gpu_hours = plan.disaggregated
+                                 ? s.gpu_seconds / 3600
+                                 : s.replica_seconds / 3600 * service.tp * service.pp;
     out.rented_usd = gpu_hours * *plan.rented_usd_per_gpu_hour;
   }
   if (s.output_tokens > 0) {

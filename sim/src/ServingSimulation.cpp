@@ -53,13 +53,19 @@ void record(ServiceRun& s) {
   s.samples.push_back(sample);
 }
 
+// The replica's stream with the fewest outstanding requests (ties to the lowest) takes it.
 void deliver(ServiceRun& s, std::size_t index, int request) {
   Replica& r = *s.replicas[index];
-  r.engine->enqueue(request);
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < r.streams.size(); ++k) {
+    if (r.streams[k].engine->outstanding() < r.streams[best].engine->outstanding()) best = k;
+  }
+  Stream& stream = r.streams[best];
+  stream.engine->enqueue(request);
   if (!r.prefill) s.replica_of[static_cast<std::size_t>(request)] = static_cast<int>(index);
-  if (r.sleeping) {
-    r.sleeping = false;
-    r.wake->release();
+  if (stream.sleeping) {
+    stream.sleeping = false;
+    stream.wake->release();
   }
 }
 
@@ -71,7 +77,7 @@ std::size_t choose(ServiceRun& s, bool prefill) {
     for (std::size_t i = 0; i < s.replicas.size(); ++i) {
       const Replica& r = *s.replicas[i];
       if (r.phase != Phase::Active || r.prefill != prefill) continue;
-      const int outstanding = r.engine->outstanding() + r.incoming;
+      const int outstanding = r.outstanding() + r.incoming;
       if (best == s.replicas.size() || outstanding < fewest) {
         best = i;
         fewest = outstanding;
@@ -132,6 +138,10 @@ void hand_on(World& world, ServiceRun& s, const Replica& p, int request) {
                      });
 }
 
+void stream_actor(World& world, ServiceRun& s, std::size_t index, std::size_t stream_index);
+
+// Starts the replica after `startup_s` (0: at once), then runs its streams, stream 0 on this
+// actor and the others on actors of their own.
 void replica_actor(World& world, ServiceRun& s, std::size_t index, double startup_s) {
   s4u::Actor::self()->daemonize();
   Replica& r = *s.replicas[index];
@@ -147,21 +157,40 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
       route(s, request);
     }
   }
-  ReplicaEngine& engine = *r.engine;
+  for (std::size_t k = 1; k < r.streams.size(); ++k) {
+    s4u::Actor::create(
+        s.setup->name + ".replica" + std::to_string(index) + ".stream" + std::to_string(k),
+        world.host, [&world, &s, index, k] {
+          s4u::Actor::self()->daemonize();
+          stream_actor(world, s, index, k);
+        });
+  }
+  stream_actor(world, s, index, 0);
+}
+
+// One stream's iterations, one after another; it ends when its replica drains and it is idle.
+void stream_actor(World& world, ServiceRun& s, std::size_t index, std::size_t stream_index) {
+  Replica& r = *s.replicas[index];
+  Stream& stream = r.streams[stream_index];
+  ReplicaEngine& engine = *stream.engine;
   const double window_s = s.setup->duration_s;
   while (true) {
     const double start_s = now();
     const double step_s = engine.begin_iteration(start_s);
     if (step_s <= 0) {
       if (r.phase == Phase::Draining) {
-        r.phase = Phase::Stopped;
-        r.stopped_s = now();
-        record(s);
+        stream.stopped = true;
+        if (std::all_of(r.streams.begin(), r.streams.end(),
+                        [](const Stream& other) { return other.stopped; })) {
+          r.phase = Phase::Stopped;
+          r.stopped_s = now();
+          record(s);
+        }
         return;
       }
-      r.sleeping = true;
-      r.wake->acquire();
-      r.sleeping = false;
+      stream.sleeping = true;
+      stream.wake->acquire();
+      stream.sleeping = false;
       continue;
     }
     ++world.events;
@@ -174,13 +203,13 @@ void replica_actor(World& world, ServiceRun& s, std::size_t index, double startu
       engine.end_iteration(now());
       if (now() <= window_s) s.output_tokens_in_window += engine.output_tokens - tokens_before;
     } else {
-      // Sleep through the run; a request delivered meanwhile wakes the replica, which finishes
+      // Sleep through the run; a request delivered meanwhile wakes the stream, which finishes
       // the iteration in progress and plans again with the request queued.
       const std::vector<double>& ends_s = engine.run_ends_s();
-      r.sleeping = true;
-      r.wake->acquire_timeout(ends_s.back() - start_s);
-      r.sleeping = false;
-      while (!r.wake->would_block()) r.wake->acquire();  // a release racing the timeout
+      stream.sleeping = true;
+      stream.wake->acquire_timeout(ends_s.back() - start_s);
+      stream.sleeping = false;
+      while (!stream.wake->would_block()) stream.wake->acquire();  // a release racing the timeout
       const double woken_s = now();
       std::size_t last = 0;
       while (last + 1 < ends_s.size() && ends_s[last] < woken_s) ++last;
@@ -213,14 +242,20 @@ void start_replica(World& world, ServiceRun& s, Phase phase, double startup_s,
   auto replica = std::make_unique<Replica>();
   replica->prefill = prefill;
   if (prefill) {
-    replica->engine = std::make_unique<ReplicaEngine>(
+    replica->streams.resize(1);
+    replica->streams[0].engine = std::make_unique<ReplicaEngine>(
         *s.prefill_steps, setup.engine, setup.prefill_pool->kv_blocks, s.prefill_requests);
-    replica->engine->finished_log = &replica->finished_log;
+    replica->streams[0].engine->finished_log = &replica->finished_log;
     replica->gpus = setup.prefill_pool->instance.tp;
   } else {
-    replica->engine =
-        std::make_unique<ReplicaEngine>(*s.steps, setup.engine, setup.kv_blocks, s.requests);
-    replica->gpus = setup.instance.tp;
+    // pp streams, each with 1/pp of the blocks (rounded down, as vLLM's virtual engines).
+    const int pp = setup.instance.pp;
+    replica->streams.resize(static_cast<std::size_t>(pp));
+    for (Stream& stream : replica->streams) {
+      stream.engine =
+          std::make_unique<ReplicaEngine>(*s.steps, setup.engine, setup.kv_blocks / pp, s.requests);
+    }
+    replica->gpus = setup.instance.tp * pp;
   }
   for (const auto& other : s.replicas) replica->pool_index += other->prefill == prefill;
   replica->phase = phase;
@@ -250,12 +285,14 @@ double read_metric(ServiceRun& s, double interval_s) {
   double sum = 0;
   int active = 0;
   for (auto& r : s.replicas) {
-    const ReplicaEngine& e = *r->engine;
-    const double kv = e.kv_block_s - r->kv_block_s_mark, waiting = e.waiting_s - r->waiting_s_mark;
-    const double outstanding = e.outstanding_s - r->outstanding_s_mark;
-    r->kv_block_s_mark = e.kv_block_s;
-    r->waiting_s_mark = e.waiting_s;
-    r->outstanding_s_mark = e.outstanding_s;
+    const double kv_block_s = r->sum(&ReplicaEngine::kv_block_s);
+    const double waiting_s = r->sum(&ReplicaEngine::waiting_s);
+    const double outstanding_s = r->sum(&ReplicaEngine::outstanding_s);
+    const double kv = kv_block_s - r->kv_block_s_mark, waiting = waiting_s - r->waiting_s_mark;
+    const double outstanding = outstanding_s - r->outstanding_s_mark;
+    r->kv_block_s_mark = kv_block_s;
+    r->waiting_s_mark = waiting_s;
+    r->outstanding_s_mark = outstanding_s;
     if (r->phase != Phase::Active) continue;
     ++active;
     switch (a.metric) {
@@ -266,7 +303,7 @@ double read_metric(ServiceRun& s, double interval_s) {
         sum += outstanding / interval_s;
         break;
       case ScalingMetric::Utilization:
-        sum += kv / (interval_s * static_cast<double>(e.kv_blocks()));
+        sum += kv / (interval_s * static_cast<double>(r->kv_blocks()));
         break;
     }
   }
@@ -315,10 +352,7 @@ void autoscaler_actor(World& world, ServiceRun& s) {
           victim->stopped_s = now();
         } else {
           victim->phase = Phase::Draining;
-          if (victim->sleeping) {
-            victim->sleeping = false;
-            victim->wake->release();
-          }
+          victim->wake_all();
         }
       }
     }
@@ -331,6 +365,13 @@ void check(const ServiceSetup& setup) {
       std::string("simulate_services: service '").append(setup.name).append("'");
   if (setup.replicas < 1) throw ConfigurationError(who + ": needs at least one replica");
   if (setup.kv_blocks < 1) throw ConfigurationError(who + ": has no KV-cache blocks");
+  if (setup.instance.pp < 1 || setup.kv_blocks < setup.instance.pp)
+    throw ConfigurationError(who + ": needs pp >= 1 and a KV-cache block for each of its pp " +
+                             "streams");
+  if (setup.instance.pp > 1 && setup.prefill_pool)
+    throw ConfigurationError(who +
+                             ": pipeline-parallel replicas are not modelled with "
+                             "disaggregated pools; expected pp 1");
   if (!(setup.duration_s > 0)) throw ConfigurationError(who + ": needs a positive duration");
   const AutoscalerConfig& a = setup.autoscaler;
   if (a.enabled &&

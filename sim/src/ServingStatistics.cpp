@@ -76,12 +76,13 @@ ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
     const double lived = std::max(0.0, until - r->born_s);
     alive += lived;
     st.gpu_seconds += lived * r->gpus;
-    st.mixed_iterations += r->engine->mixed_iterations;
-    busy += r->engine->busy_s;
-    kv += r->engine->kv_block_s;
-    kv_capacity += lived * static_cast<double>(r->engine->kv_blocks());
-    st.preemptions += r->engine->preemptions;
-    st.iterations += r->engine->iterations;
+    st.mixed_iterations += r->sum(&ReplicaEngine::mixed_iterations);
+    // A replica of pp streams is busy when its streams are, each for 1/pp of its time.
+    busy += r->sum(&ReplicaEngine::busy_s) / static_cast<double>(r->streams.size());
+    kv += r->sum(&ReplicaEngine::kv_block_s);
+    kv_capacity += lived * static_cast<double>(r->kv_blocks());
+    st.preemptions += r->sum(&ReplicaEngine::preemptions);
+    st.iterations += r->sum(&ReplicaEngine::iterations);
   }
   st.replica_seconds = alive;
   st.kv_transfer_bytes = s.kv_transfer_bytes;

@@ -18,8 +18,18 @@ namespace capsim::sim_detail {
 
 enum class Phase { Starting, Active, Draining, Stopped };
 
-struct Replica {
+// One engine stream of a replica: the replica itself with pp 1, one of its pp virtual engines
+// (each with its own batch and 1/pp of the KV blocks, stepping at the pipeline's iteration
+// time; InferenceStep.hpp) otherwise.
+struct Stream {
   std::unique_ptr<ReplicaEngine> engine;
+  simgrid::s4u::SemaphorePtr wake = simgrid::s4u::Semaphore::create(0);
+  bool sleeping = false;
+  bool stopped = false;  // drained and ended
+};
+
+struct Replica {
+  std::vector<Stream> streams;
   bool prefill = false;  // of a disaggregated service's prefill pool
   int pool_index = 0;    // its index in its pool
   int gpus = 1;
@@ -27,10 +37,35 @@ struct Replica {
   std::vector<int> finished_log;  // prefill pool: prompts done, to hand on
   Phase phase = Phase::Active;
   double born_s = 0, stopped_s = -1;
-  simgrid::s4u::SemaphorePtr wake = simgrid::s4u::Semaphore::create(0);
-  bool sleeping = false;
   // At the autoscaler's last reading.
   double kv_block_s_mark = 0, waiting_s_mark = 0, outstanding_s_mark = 0;
+
+  /// Queued + running requests over its streams.
+  int outstanding() const {
+    int n = 0;
+    for (const Stream& s : streams) n += s.engine->outstanding();
+    return n;
+  }
+  /// A figure of the engines summed over the streams.
+  template <typename T>
+  T sum(T ReplicaEngine::*field) const {
+    T total{};
+    for (const Stream& s : streams) total += (*s.engine).*field;
+    return total;
+  }
+  long long kv_blocks() const {
+    long long n = 0;
+    for (const Stream& s : streams) n += s.engine->kv_blocks();
+    return n;
+  }
+  /// Wakes every stream that sleeps.
+  void wake_all() {
+    for (Stream& s : streams) {
+      if (!s.sleeping) continue;
+      s.sleeping = false;
+      s.wake->release();
+    }
+  }
 };
 
 struct ServiceRun {

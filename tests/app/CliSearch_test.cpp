@@ -145,18 +145,19 @@ TEST_F(CliSearch, BadInputExitsWithTwo) {
 }
 
 TEST_F(CliSearch, AServiceGetsTheCheapestHardwareMeetingItsSlo) {
-  // scenarios/serving-search-8b.yaml: 2 server types x tp 1, 2 = four rows, ranked by rental
+  // scenarios/serving-search-8b.yaml: 2 server types x tp 1, 2 (pp 1: an 8B model fits one GPU)
+  // = four rows, ranked by rental
   // cost per hour with those meeting the SLO first; the best line names a row of the table.
   const fs::path scenario = scenarios_dir() / "serving-search-8b.yaml";
   const CliResult r = capsim({"search", scenario.string()});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_TRUE(contains(r.out, "hardware for service 'chat'")) << r.out;
   EXPECT_TRUE(contains(r.out, "ranked by rental cost per hour")) << r.out;
-  EXPECT_TRUE(contains(r.out, "Showing 4 of 4 hardware and tp choices.")) << r.out;
+  EXPECT_TRUE(contains(r.out, "Showing 4 of 4 hardware and parallelism choices.")) << r.out;
   static const std::regex kBest(R"(Cheapest meeting the SLO: (\d+) x (hgx-h[12]00) tp([12]) )");
   std::smatch best;
   ASSERT_TRUE(std::regex_search(r.out, best, kBest)) << r.out;
-  static const std::regex kFirstRow(R"(\n1 +(hgx-h[12]00) +h[12]00\S* +([12]) +(\d+) .* yes\n)");
+  static const std::regex kFirstRow(R"(\n1 +(hgx-h[12]00) +h[12]00\S* +([12]) +1 +(\d+) .* yes\n)");
   std::smatch row;
   ASSERT_TRUE(std::regex_search(r.out, row, kFirstRow)) << r.out;
   EXPECT_EQ(row[1], best[2]);

@@ -60,7 +60,7 @@ TEST_F(CliValidateInference, MeetsTheTargetAndTheCsvAddsUp) {
     EXPECT_NEAR(column(row, "error"), error, 1e-5) << row[0];
     double parts = 0;
     for (const char* part : {"gemm_s", "prefill_attention_s", "decode_attention_s",
-                             "memory_bound_s", "tp_comm_s", "logits_s"}) {
+                             "memory_bound_s", "tp_comm_s", "logits_s", "pp_comm_s"}) {
       parts += column(row, part);
     }
     EXPECT_TRUE(near_rel(parts, column(row, "elapsed_s"), 1e-5)) << row[0];
@@ -69,6 +69,26 @@ TEST_F(CliValidateInference, MeetsTheTargetAndTheCsvAddsUp) {
   }
   EXPECT_LE(sum / 18, 0.10);  // issue 6's target
   EXPECT_LE(worst, 0.21);
+}
+
+// A pipeline-parallel row is predicted (docs/inference.md): tp 1 x pp 2 runs two streams, each
+// with half of the KV cache, at an iteration time of the two half-models plus one send, about
+// that of the single GPU's; so it delivers between 1.5 and 2.5 times the tp 1 x pp 1 row (2 x
+// per stream, less the send, more with the larger cache's batches), and its CSV parts add up.
+TEST_F(CliValidateInference, APipelineParallelRowIsPredicted) {
+  const std::string path = write_file(
+      "runs.csv", kHeader +
+                      "one,s,h100-sxm-80gb,1,1,1,llama-3.1-8b,fp8,128,2048,max-throughput,1000\n"
+                      "two,s,h100-sxm-80gb,2,1,2,llama-3.1-8b,fp8,128,2048,max-throughput,1000\n");
+  const CliResult r = capsim({"validate", "inference", path, "--out", "pp.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const auto lines = lines_of(read_text(dir_ / "pp.csv"));
+  ASSERT_EQ(lines.size(), 3u);
+  const auto one = split(lines[1]), two = split(lines[2]);
+  const double ratio = std::stod(two.at(4)) / std::stod(one.at(4));
+  EXPECT_GT(ratio, 1.5) << lines[1] << "\n" << lines[2];
+  EXPECT_LT(ratio, 2.5) << lines[1] << "\n" << lines[2];
+  EXPECT_GT(std::stod(two.at(two.size() - 2)), 0) << "pp_comm_s";
 }
 
 TEST_F(CliValidateInference, AMissingFileExitsWithTwoAndNamesIt) {
@@ -88,7 +108,9 @@ TEST_F(CliValidateInference, BadRowsNameFileLineAndColumnAndPrintNothing) {
        "unknown model"},
       {"a,s,h100-sxm-80gb,1,1,1,llama-3.1-8b,fp4,128,128,max-throughput,1000", ":3:8", "fp4"},
       {"a,s,a100-sxm-80gb,1,1,1,llama-3.1-8b,fp8,128,128,max-throughput,1000", ":3:8", "FP8"},
-      {"a,s,h100-sxm-80gb,2,1,2,llama-3.1-8b,fp8,128,128,max-throughput,1000", ":3:6", "pp 2"},
+      {"a,s,h100-sxm-80gb,64,1,64,llama-3.1-8b,fp8,128,128,max-throughput,1000", ":3:6",
+       "pp 64 for 32 layers"},
+      {"a,s,h100-sxm-80gb,2,1,1,llama-3.1-8b,fp8,128,128,max-throughput,1000", ":3:4", "tp x pp"},
       {"a,s,h100-sxm-80gb,1,1,1,llama-3.1-8b,fp8,128,128,latency,1000", ":3:11", "latency"},
       {"a,s,h100-sxm-80gb,1,1,1,llama-3.1-8b,fp8,12x,128,max-throughput,1000", ":3:9", "12x"},
   };

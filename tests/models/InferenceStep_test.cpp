@@ -161,11 +161,101 @@ TEST(InferenceStep, ChecksWhatItCannotModel) {
   in = tiny_instance(InferencePrecision::BF16, 4);  // 2 KV heads over 4 GPUs
   EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
   in = tiny_instance(InferencePrecision::BF16);
+  in.pp = 2;  // one layer per stage
+  EXPECT_NO_THROW(validate_inference_instance(in));
+  in.pp = 3;  // more stages than the 2 layers
+  EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
+  in.pp = 0;
+  EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
   in.pp = 2;
+  in.pp_links = {{1e9, 0}, {1e9, 0}};  // 2 links for 1 boundary
+  EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
+  in.pp_links = {{0, 0}};  // a link without bandwidth
+  EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
+  in.pp_links.clear();
+  in.gpu.tp_link = {};  // no scale-up link and none given between the stages
   EXPECT_THROW(validate_inference_instance(in), ConfigurationError);
   in = tiny_instance(InferencePrecision::BF16);
   in.gpu.memory_bytes = 1e9;  // weights and the 1 GiB reserve do not fit
   EXPECT_THROW(kv_capacity(in, 64, 2048, 0.9, 32), ConfigurationError);
+}
+
+TEST(InferenceStep, PipelineDecodeIterationIsBothStagesAndOneSendByHand) {
+  // DecodeIterationByHand's batch (64 sequences, 64,000 context tokens, fp8, tp 1) on pp 2: one
+  // layer per stage; the stages' link 50 GB/s at 2 us.
+  InferenceInstance in = tiny_instance(InferencePrecision::FP8);
+  in.pp = 2;
+  in.pp_links = {{50e9, 2e-6}};
+  StepBatch batch;
+  batch.decode_sequences = 64;
+  batch.decode_context_tokens = 64000;
+  const double gemm = hand_gemm_s(64, 1536, 1024, 2e15, 1) + hand_gemm_s(64, 1024, 1024, 2e15, 1) +
+                      hand_gemm_s(64, 8192, 1024, 2e15, 1) + hand_gemm_s(64, 1024, 4096, 2e15, 1);
+  const double x = 131072;  // 64 x 1024 x 2 bytes of activations
+  const double layer_memory = (2 * 4 * x + 2 * 64 * 1536 * 2 + 64 * 12288 * 2) / 1e13;
+  const double decode_attention = 16.384e-6;  // one layer, as DecodeIterationByHand
+  // Stage 0: its layer and the embedding (2x / 1e13); stage 1: its layer, the final norm, the
+  // logits GEMM 64 x 32768 x 1024 in bf16 and sampling over the fp32 logits.
+  const double stage0 = gemm + decode_attention + layer_memory + 2 * x / 1e13;
+  const double logits =
+      2 * x / 1e13 + hand_gemm_s(64, 32768, 1024, 1e15, 2) + 64 * 32768 * 4 / 1e13;
+  const double stage1 = gemm + decode_attention + layer_memory + logits;
+  // One send of the batch's activations, 131,072 bytes: 2 us + 131,072 / 50e9 s = 4.62144 us.
+  const double send = 2e-6 + 131072 / 50e9;
+  EXPECT_NEAR(inference_stage_times(in, batch, 0).total_s, stage0, 1e-15);
+  EXPECT_NEAR(inference_stage_times(in, batch, 1).total_s, stage1, 1e-15);
+  const StepTimes s = inference_step_times(in, batch);
+  EXPECT_NEAR(s.pp_comm_s, 4.62144e-6, 1e-15);
+  EXPECT_NEAR(s.total_s, stage0 + stage1 + send, 1e-15);
+  EXPECT_NEAR(s.logits_s, logits, 1e-18);
+  // Without links the stages share the NVLink domain: 1 us + 131,072 / 100e9 s.
+  in.pp_links.clear();
+  EXPECT_NEAR(inference_step_times(in, batch).pp_comm_s, 1e-6 + 131072 / 100e9, 1e-15);
+  EXPECT_THROW(inference_stage_times(in, batch, 2), ConfigurationError);
+}
+
+TEST(InferenceStep, PipelineStagesSplitLayersAsTrainingDoes) {
+  // 3 layers over 2 stages: c = 2, r = 1 short stage, the last (TrainingEstimate.hpp's rule):
+  // stage 0 runs 2 layers, stage 1 one. Same batch as above, fp8.
+  InferenceInstance in = tiny_instance(InferencePrecision::FP8);
+  in.model.layers = 3;
+  in.pp = 2;
+  StepBatch batch;
+  batch.decode_sequences = 64;
+  batch.decode_context_tokens = 64000;
+  const double gemm = hand_gemm_s(64, 1536, 1024, 2e15, 1) + hand_gemm_s(64, 1024, 1024, 2e15, 1) +
+                      hand_gemm_s(64, 8192, 1024, 2e15, 1) + hand_gemm_s(64, 1024, 4096, 2e15, 1);
+  EXPECT_NEAR(inference_stage_times(in, batch, 0).gemm_s / gemm, 2, 1e-12);
+  EXPECT_NEAR(inference_stage_times(in, batch, 1).gemm_s / gemm, 1, 1e-12);
+  EXPECT_NEAR(inference_stage_times(in, batch, 0).decode_attention_s, 2 * 16.384e-6, 1e-15);
+  EXPECT_EQ(inference_stage_times(in, batch, 0).logits_s, 0);
+  // KV per token: stage 0 holds 2 layers x (K, V) x 2 heads x 128 x 1 byte, stage 1 one.
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(in, 0), 1024.0);
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(in, 1), 512.0);
+}
+
+TEST(InferenceStep, PipelineKvCapacityByHand) {
+  // KvCapacityByHand's instance on pp 2: each GPU holds one layer.
+  InferenceInstance in = tiny_instance(InferencePrecision::FP8);
+  in.pp = 2;
+  // Stage 0: one layer's 15,204,352 fp8 bytes, the embedding 32768 x 1024 x 2 = 67,108,864 and
+  // the layer's norms 2 x 1024 x 2 = 4,096: 82,317,312. Stage 1: the same with the output
+  // layer in place of the embedding.
+  EXPECT_DOUBLE_EQ(inference_weight_bytes(in, 0), 82317312.0);
+  EXPECT_DOUBLE_EQ(inference_weight_bytes(in, 1), 82317312.0);
+  // KV per token per GPU: 1 layer x (K, V) x 2 heads x 128 x 1 byte = 512 bytes.
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(in, 1), 512.0);
+  const KvCapacity c = kv_capacity(in, 64, 2048, 0.9, 32);
+  // Stage 0's workspace has no logits: 58,720,256 + 1 GiB; KV 0.9 x (4e9 - 82,317,312 -
+  // 1,132,462,080) = 2,506,698,547.2 bytes = 152,996 blocks of 32 x 512 bytes. Stage 1 adds
+  // the 8,388,608 bytes of logits: 0.9 x (4e9 - 82,317,312 - 1,140,850,688) = 2,499,148,800
+  // bytes = 152,535 blocks. Stage 1 limits the instance: 152,535 blocks, 4,881,120 tokens, more
+  // than twice pp 1's 74,007 blocks (half the KV bytes per token, less weight per GPU).
+  EXPECT_EQ(c.limiting_stage, 1);
+  EXPECT_DOUBLE_EQ(c.workspace_bytes, 58720256.0 + 8388608.0 + 1073741824.0);
+  EXPECT_NEAR(c.kv_bytes, 2499148800.0, 1e-3);
+  EXPECT_EQ(c.kv_blocks, 152535);
+  EXPECT_EQ(c.kv_tokens, 4881120);
 }
 
 TEST(InferenceStep, PrefillChunksShareOneLaunchAndOneLastWave) {

@@ -93,8 +93,20 @@ void expect_error(const std::string& message, const std::vector<std::string>& pa
 TEST(ServingScenario, BadValuesNameTheirPlaceAndWhatIsExpected) {
   expect_error(error_of(replaced("precision: fp8", "precision: fp4")),
                {"s.yaml:12:16", "workloads[0].precision", "FP4", "bf16 or fp8"});
-  expect_error(error_of(replaced("{tp: 2}", "{tp: 2, pp: 2}")),
-               {"workloads[0].parallelism.pp", "not modelled yet", "pp 1"});
+  expect_error(error_of(replaced("{tp: 2}", "{tp: 2, pp: 0}")), {"workloads[0].parallelism.pp"});
+  expect_error(
+      error_of(replaced("{tp: 2}", "{tp: 2, pp: 81}")),
+      {"workloads[0].parallelism.pp", "81 pipeline stages for the 80 layers", "at most 80"});
+  expect_error(error_of(replaced("{tp: 2}", "{tp: 2, pp: 3}")),
+               {"workloads[0].parallelism.pp", "6 GPUs neither fits evenly into nor spans whole",
+                "tp x pp dividing 8 or a multiple of it"});
+  expect_error(
+      error_of(replaced("{tp: 2}", "{tp: 8, pp: 4}")),
+      {"workloads[0].parallelism", "needs 32 GPUs, more than the service's 16", "tp x pp at most"});
+  expect_error(error_of(replaced("{tp: 2}", "{tp: 2, pp: 2}"),
+                        {{"workloads[0].autoscaler.max_replicas", "5"}}),
+               {"workloads[0].autoscaler.max_replicas", "x pp 2 need more than the service's 16",
+                "at most 4"});
   expect_error(error_of(replaced("{tp: 2}", "{tp: 3}")),
                {"workloads[0].parallelism.tp", "does not divide the 8 GPUs", "tp dividing 8"});
   expect_error(error_of(replaced("pattern: poisson", "pattern: steady")),
@@ -214,6 +226,38 @@ TEST(ServingScenario, ATraceFileIsReadWithItsErrorsAtFileLineAndColumn) {
   expect_error(error_of(with_trace), {trace + ":3:3", "output_tokens", "whole number >= 1"});
   std::filesystem::remove(trace);
   expect_error(error_of(with_trace), {trace, "cannot open"});
+}
+
+TEST(ServingScenario, PipelineStagesSendOverNvlinkInsideAServerAndTheFabricAcross) {
+  // tp 4 x pp 2 = 8 GPUs: both stages in one DGX H100, the send over NVLink at the catalog's
+  // scale-up bandwidth x its NCCL efficiency. Replicas count tp x pp GPUs: 16 / 8 = 2.
+  Scenario s = parse(replaced("{tp: 2}", "{tp: 4, pp: 2}"));
+  const InferenceService& v = s.services[0];
+  EXPECT_EQ(v.pp, 2);
+  EXPECT_EQ(v.autoscaler.max_replicas, 2) << "16 GPUs / (tp 4 x pp 2)";
+  const ClusterConfig& c = s.clusters[0];
+  ClusterPlan cluster = plan_cluster(c, s.economics);
+  const ServicePlan inside = plan_service(v, c, cluster);
+  ASSERT_EQ(inside.instance.pp_links.size(), 1u);
+  EXPECT_DOUBLE_EQ(inside.instance.pp_links[0].bandwidth_Bps,
+                   c.gpu.scaleup_bandwidth_Bps * c.gpu.scaleup_collective_efficiency);
+  // The cache: every stage holds 40 layers, so each GPU stores half the KV bytes per token of
+  // pp 1 and about half the weights: more than twice pp 1's tokens per replica.
+  Scenario flat = parse(replaced("{tp: 2}", "{tp: 4}"));
+  const ServicePlan one = plan_service(flat.services[0], c, cluster);
+  EXPECT_DOUBLE_EQ(inside.kv.kv_bytes_per_token, one.kv.kv_bytes_per_token / 2);
+  EXPECT_GT(inside.kv.kv_tokens, 2 * one.kv.kv_tokens);
+  EXPECT_EQ(stream_kv_blocks(inside), inside.kv.kv_blocks / 2);
+
+  // tp 8 x pp 2: stage 1 on the second server, the send through each GPU's NIC (ConnectX-7,
+  // 400 Gb/s = 50 GB/s x its NCCL efficiency) and the switch.
+  Scenario across =
+      parse(replaced("{tp: 2}", "{tp: 8, pp: 2}"), {{"workloads[0].autoscaler.min_replicas", "1"}});
+  const ServicePlan spread = plan_service(across.services[0], c, cluster);
+  ASSERT_EQ(spread.instance.pp_links.size(), 1u);
+  EXPECT_DOUBLE_EQ(spread.instance.pp_links[0].bandwidth_Bps,
+                   c.nic.bandwidth_Bps * c.nic.collective_efficiency);
+  EXPECT_GT(spread.instance.pp_links[0].latency_s, inside.instance.pp_links[0].latency_s);
 }
 
 TEST(ServingScenario, ARequestLongerThanTheCacheIsRefusedWhenPlanned) {

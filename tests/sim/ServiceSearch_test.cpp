@@ -109,12 +109,40 @@ TEST(ServiceSearch, ALimitBelowAnyDecodeStepIsMetByNoReplicaCount) {
   EXPECT_GT(r.ranked[0].stats.tpot.p99_s, 0.1e-3);
 }
 
+TEST(ServiceSearch, AModelNoServerHoldsGetsPipelineStagesAcrossServers) {
+  // Llama 3.1 405B in bf16: 810 GB of weights, over 80 GB per GPU at tp 8 (101 GB), so tp 8 x
+  // pp 1 is refused and, by default, the search tries pp 2 at the domain's tp 8: 16 GPUs, two
+  // DGX H100s per replica, the stages' sends over the fabric. Rented: replicas x 16 GPU-hours.
+  std::string text = scenario_text(0.2, "{ttft_p99: 10min}", "{tp: [8], max_replicas: 2}");
+  const auto at = text.find("model: llama-3.1-8b\n    precision: fp8");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 38, "model: llama-3.1-405b\n    precision: bf16");
+  const Scenario s = parse_scenario(text, "<t>", shipped_catalog());
+  const ServingSearchResult r = search_service(s, s.services[0]);
+  ASSERT_EQ(r.ranked.size(), 1u);
+  const ServingCandidate& c = r.ranked[0];
+  EXPECT_EQ(c.tp, 8);
+  EXPECT_EQ(c.pp, 2);
+  EXPECT_TRUE(c.meets_slo);
+  EXPECT_EQ(c.servers, 2 * c.replicas);
+  const double rate = s.services[0].search.hardware.at(0).rental_usd_per_gpu_hour;
+  ASSERT_GT(rate, 0);
+  EXPECT_DOUBLE_EQ(*c.rented_usd_per_h, c.replicas * 16 * rate);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].pp, 1);
+  EXPECT_NE(r.skipped[0].reason.find("weights and workspace need"), std::string::npos)
+      << r.skipped[0].reason;
+}
+
 TEST(ServiceSearch, BadSearchKeysAndAMissingSloAreRefused) {
   EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{servers: [no-such-server]}"),
                               "<t>", shipped_catalog()),
                InputError);
   EXPECT_THROW(
       parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{tp: [two]}"), "<t>", shipped_catalog()),
+      InputError);
+  EXPECT_THROW(
+      parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{pp: [0]}"), "<t>", shipped_catalog()),
       InputError);
   EXPECT_THROW(parse_scenario(scenario_text(1, "{ttft_p99: 1s}", "{max_replicas: 0}"), "<t>",
                               shipped_catalog()),

@@ -15,6 +15,10 @@
 // Output tokens per second = requests x output_len / the time from the first iteration to the
 // last, which is what trtllm-bench reports (start-up and drain included, as in the published
 // runs, which used the request counts of trtllm_bench_requests).
+// Pipeline parallelism (pp > 1): the instance runs pp streams side by side (vLLM's virtual
+// engines, InferenceStep.hpp), each with 1/pp of the KV blocks (rounded down), max_batch_size
+// and 1/pp of the requests, its iterations lasting the pipeline's iteration time; the run lasts
+// as long as the slowest stream.
 #pragma once
 
 #include "capsim/models/InferenceStep.hpp"
@@ -54,7 +58,7 @@ struct ThroughputRun {
   int peak_in_flight = 0;        ///< most requests holding KV blocks at once
   KvCapacity kv;
   EngineSettings settings;
-  StepTimes time;  ///< the iterations' parts, summed
+  StepTimes time;  ///< the iterations' parts, summed over the slowest stream (pp 1: the run)
 };
 
 /// Runs `requests` requests of input_len prompt and output_len generated tokens (output_len >=

@@ -5,11 +5,13 @@
 // Capacity: the max-throughput engine (InferenceEngine.hpp) run with the service's engine limits
 // on requests of the mean prompt and output lengths; requests per second = its output tokens per
 // second / the mean output length. This is the rate above which queues grow without bound; the
-// request-level simulation (sim/ServingSimulation.hpp) gives the latencies below it.
+// request-level simulation (sim/ServingSimulation.hpp) gives the latencies below it. A replica
+// of pp > 1 runs pp streams (InferenceStep.hpp), each with stream_kv_blocks.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "capsim/models/InferenceEngine.hpp"
 #include "capsim/models/Scenario.hpp"
@@ -52,6 +54,18 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
 /// The KV blocks one replica holds (kv.kv_blocks: every GPU of a replica holds its share of the
 /// same tokens).
 long long replica_kv_blocks(const ServicePlan& plan);
+
+/// The KV blocks one of a replica's pp streams holds: replica_kv_blocks / pp, rounded down, as
+/// vLLM's scheduler gives each virtual engine (InferenceStep.hpp).
+long long stream_kv_blocks(const ServicePlan& plan);
+
+/// The link between pipeline stage k and k + 1 (pp - 1 of them) of a replica on GPUs 0 ..
+/// tp x pp - 1 of `topology` (every replica is placed alike: tp x pp divides a server's GPUs or
+/// spans whole servers): the pair's path at NCCL's efficiency on each part, NVLink inside a
+/// domain, NIC and fabric across servers. Throws ConfigurationError when the topology has too
+/// few GPUs.
+std::vector<CommLink> pipeline_links(const ClusterConfig& cluster, const Topology& topology, int tp,
+                                     int pp);
 
 /// The KV blocks one prefill replica of a disaggregated service holds.
 long long prefill_replica_kv_blocks(const ServicePlan& plan);

@@ -117,11 +117,15 @@ struct ServingHardware {
   std::string rental_id;               ///< the catalog price entry of that rate; "" = none
 };
 
-/// What `capsim search` tries for a service (the scenario's `search` key).
+/// What `capsim search` tries for a service (the scenario's `search` key): every hardware x tp x
+/// pp.
 struct ServingSearchSpace {
   std::vector<ServingHardware> hardware;  ///< default: the service's own cluster's server
   std::vector<int> tp;                    ///< empty: every power of two within the NVLink domain
-  int max_replicas = 64;                  ///< the most replicas tried per hardware and tp
+  /// Pipeline stages per replica; empty: 1, and where no tp of one NVLink domain holds the
+  /// model, the fewest stages (powers of two) that do at the domain's tp.
+  std::vector<int> pp;
+  int max_replicas = 64;  ///< the most replicas tried per hardware and tp
 };
 
 /// One pool of a disaggregated service: replicas that only prefill, or only decode.

@@ -3,7 +3,10 @@
 //
 // Candidates: every server type of the service's `search.servers` (default: its cluster's) with
 // every tensor-parallel degree of `search.tp` (default: the powers of two within the server's
-// NVLink domain) that holds the model and the longest request. For each, the closed-form
+// NVLink domain) that holds the model and the longest request, at each pipeline degree of
+// `search.pp` (default: pp 1, and where no tp of one NVLink domain holds the model or the
+// longest request, the fewest stages 2, 4, ... that do at the domain's tp, their sends over
+// the candidate's own fabric). For each, the closed-form
 // capacity (ServicePlan.hpp: one replica's requests per second at the mean lengths) prunes the
 // replica counts: fewer than ceil(peak rate / capacity) replicas cannot keep up, so the first
 // simulated count is that one; then counts grow (+1, +2, +4, ...) until one meets the SLO and a
@@ -13,7 +16,7 @@
 // every candidate, each in its own child process (SimGrid allows one engine per process).
 //
 // Cost: owned = the whole servers the replicas need (capex amortised, maintenance, power:
-// Cost.hpp; no fabric: replicas share no link in this model); rented = replicas x tp GPU-hours
+// Cost.hpp; no fabric: replicas share no link in this model); rented = replicas x tp x pp GPU-hours
 // at the catalog's default rate for the GPU. The scenario's economics.ownership picks which one
 // ranks.
 #pragma once
@@ -33,6 +36,7 @@ namespace capsim {
 struct ServingCandidate {
   std::string server, gpu;  ///< catalog ids
   int tp = 1;
+  int pp = 1;  ///< pipeline stages per replica
   int replicas = 0;
   int servers = 0;                    ///< whole servers the replicas need
   double replica_requests_per_s = 0;  ///< the closed-form capacity of one replica
@@ -50,6 +54,7 @@ struct ServingCandidate {
 struct SkippedCandidate {
   std::string server;
   int tp = 1;
+  int pp = 1;
   std::string reason;
 };
 

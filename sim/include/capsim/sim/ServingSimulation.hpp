@@ -9,7 +9,12 @@
 //               running; ties to the lowest replica) over the replicas taking requests;
 //   replica     loops over iterations of its engine (ServingReplica.hpp), each lasting its
 //               step time, sleeping once through a run of identical decode iterations (woken
-//               early by a request for it); sleeps while it has nothing to do;
+//               early by a request for it); sleeps while it has nothing to do. A replica of
+//               pp > 1 pipeline stages runs pp such engine streams side by side (vLLM's virtual
+//               engines: each its own batch, max_batch_size and kv_blocks / pp blocks), each
+//               iteration lasting the pipeline's time (every stage's kernels and the sends
+//               between them, InferenceStep.hpp); a request routed to it joins the stream with
+//               the fewest outstanding requests;
 //   prefill     (disaggregated services) replicas of the prefill pool, the same engine on
 //               requests of one output token; at the end of a prompt's iteration a transfer
 //               actor sends its KV cache to the decode replica with the fewest outstanding
@@ -58,9 +63,9 @@ struct PrefillPoolSetup {
 /// A service ready to simulate.
 struct ServiceSetup {
   std::string name;
-  InferenceInstance instance;  ///< one replica
+  InferenceInstance instance;  ///< one replica (tp x pp GPUs)
   ServingEngineConfig engine;
-  long long kv_blocks = 0;  ///< per replica
+  long long kv_blocks = 0;  ///< per replica; each of its pp streams gets kv_blocks / pp
   std::vector<ServingRequest> requests;
   RouterPolicy router = RouterPolicy::LeastOutstanding;
   AutoscalerConfig autoscaler;  ///< enabled or not
