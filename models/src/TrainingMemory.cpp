@@ -99,9 +99,10 @@ double layer_activation_bytes(const ModelShape& model, const TrainingLayout& lay
   const double sb = s * b;
 
   const double attention_linear = 7.0 * sb * h + 4.0 * sb * k;
-  const double attention_scores = layout.attention == AttentionKernel::Materialized
-                                      ? 5.0 * a * s * s * b
-                                      : kSoftmaxStatisticBytes * a * s * b;
+  // What the attention core itself keeps for its backward: the scores, or the statistics.
+  const double attention_core = layout.attention == AttentionKernel::Materialized
+                                    ? 5.0 * a * s * s * b
+                                    : kSoftmaxStatisticBytes * a * s * b;
   const double mlp_inner = (model.gated_mlp ? 6.0 : 4.0) * sb * f;
   const double mlp = model.moe_experts > 0
                          ? 3.0 * sb * h + model.moe_topk * (2.0 * sb * h + mlp_inner)
@@ -113,7 +114,7 @@ double layer_activation_bytes(const ModelShape& model, const TrainingLayout& lay
     return kActivationBytes * sb * h / (replicated ? 1 : layout.tp);
   }
   double bytes = attention_linear + mlp + norms;
-  if (layout.recompute == Recompute::None) bytes += attention_scores;
+  if (layout.recompute == Recompute::None) bytes += attention_core;
   const double whole_on_every_rank = replicated ? 10.0 * sb * h : 0.0;
   return (bytes - whole_on_every_rank) / layout.tp + whole_on_every_rank;
 }

@@ -155,6 +155,7 @@ class StageActor {
     s4u::Mailbox* send_backward = channel(job_, replica_, 'g', stage_);
     s4u::Mailbox* recv_forward = channel(job_, replica_, 'a', (stage_ + pp - 1) % pp);
     s4u::Mailbox* recv_backward = channel(job_, replica_, 'g', (stage_ + 1) % pp);
+    const DpMoments moments = dp_moments(program);
     for (int it = 0; it < iterations_; ++it) {
       IterationTiming& timing = out_.timings[job_][it];
       const double start = now();
@@ -162,7 +163,6 @@ class StageActor {
       const double factor = slowdown(run_, it, replica_, stage_);
       const StagePlan& work = plan_.stages[stage_];
       dp_exposed_s_ = 0.0;
-      const DpMoments moments = dp_moments(program);
       s4u::ActorPtr gather, reduce;
       if (overlapped() && !work.collectives.first_forward.empty())
         gather = start_collectives(work, {&work.collectives.first_forward});
