@@ -11,8 +11,9 @@ namespace capsim {
 PrefixCache::PrefixCache(const PrefixCacheConfig& config, int tokens_per_block)
     : config_(config), block_(tokens_per_block) {
   if (config.enabled && (config.shared_prefix_tokens < 0 || config.prefixes < 1 || block_ < 1)) {
-    throw ConfigurationError("prefix cache: expected shared_prefix_tokens >= 0, prefixes >= 1 "
-                             "and tokens_per_block >= 1");
+    throw ConfigurationError(
+        "prefix cache: expected shared_prefix_tokens >= 0, prefixes >= 1 "
+        "and tokens_per_block >= 1");
   }
   if (config.enabled) entries_.resize(static_cast<std::size_t>(config.prefixes));
 }

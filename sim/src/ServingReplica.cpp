@@ -168,8 +168,8 @@ double ReplicaEngine::begin_iteration(double now_s) {
     RequestState& s = requests_[static_cast<std::size_t>(request)];
     if (s.kv_ready) break;  // decodes from the next iteration's admit_decoding()
     if (s.prompt == 0) s.prompt = s.input;
-    if (!config_.chunked_prefill && s.prompt > budget) break;
     const auto [need, hit] = admission_need(s, s.prompt);
+    if (!config_.chunked_prefill && s.prompt - hit * block_ > budget) break;
     if (need > free_blocks_) break;
     waiting_.pop_front();
     free_blocks_ -= need;
@@ -249,15 +249,18 @@ int ReplicaEngine::plan_followers(double end_s, double horizon_s, int most) {
   if (may_admit) {
     const RequestState& head = requests_[static_cast<std::size_t>(waiting_.front())];
     const long long prompt = head.prompt == 0 ? head.input : head.prompt;
-    if (!head.kv_ready && !config_.chunked_prefill && prompt > budget) may_admit = false;
-    // A kv_ready head needs budget for its decode token (admit_decoding's budget > decoding).
     // A hit on a cached prefix nobody references needs fewer blocks once the prefix is evicted,
-    // which the run's growth may do: plan no run then.
+    // which the run's growth may do: plan no run then. A referenced prefix stays cached.
     if (!head.kv_ready && head.prefix >= 0 && prefix_cache_.cached_blocks(head.prefix) > 0 &&
         !prefix_cache_.referenced(head.prefix)) {
       return 0;
     }
-    need = admission_need(head, prompt).first;
+    const auto [head_need, hit] = admission_need(head, static_cast<int>(prompt));
+    if (!head.kv_ready && !config_.chunked_prefill && prompt - hit * block_ > budget) {
+      may_admit = false;
+    }
+    // A kv_ready head needs budget for its decode token (admit_decoding's budget > decoding).
+    need = head_need;
   }
   long long free_blocks = free_blocks_;
   StepBatch batch;

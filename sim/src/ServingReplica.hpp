@@ -76,7 +76,7 @@ struct RequestState {
   /// admission starts it decoding in the same iteration (cleared at admission; a preempted
   /// sequence is recomputed as a prompt like any other).
   bool kv_ready = false;
-  int prefix = -1;             ///< the shared prefix its prompt starts with; -1: none
+  int prefix = -1;              ///< the shared prefix its prompt starts with; -1: none
   long long shared_blocks = 0;  ///< while admitted: the cached prefix blocks it uses (0: none)
 };
 

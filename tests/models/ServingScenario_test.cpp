@@ -183,8 +183,8 @@ TEST(ServingScenario, PrefixCachingParsesOffByDefaultAndDrawsPrefixesFromItsOwnS
 
 TEST(ServingScenario, BadPrefixCachingIsRefusedWithItsKeyPath) {
   const auto with = [](const std::string& value) {
-    return replaced("    duration: 30min\n", "    duration: 30min\n    prefix_cache: " + value +
-                                                 "\n");
+    return replaced("    duration: 30min\n",
+                    "    duration: 30min\n    prefix_cache: " + value + "\n");
   };
   expect_error(error_of(with("{enabled: true}")),
                {"workloads[0].prefix_cache.shared_prefix_tokens", "missing"});

@@ -10,6 +10,7 @@
 
 #include "ServingReplica.hpp"
 #include "ShippedCatalog.hpp"
+#include "capsim/models/PublishedInference.hpp"
 #include "capsim/models/TrainingPlan.hpp"
 #include "capsim/sim/ServingSimulation.hpp"
 #include "models/TrainingTestFixtures.hpp"
@@ -57,6 +58,15 @@ double step(ReplicaEngine& engine, double now) {
   return now + s;
 }
 
+// Runs one iteration from `now` (advanced to its end) and returns its duration.
+double timed_step(ReplicaEngine& engine, double& now) {
+  const double s = engine.begin_iteration(now);
+  EXPECT_GT(s, 0);
+  now += s;
+  engine.end_iteration(now);
+  return s;
+}
+
 double step_of(double tokens, double past) {
   StepBatch batch;
   batch.prefill.push_back({tokens, past, true});
@@ -81,13 +91,14 @@ TEST(ServingPrefixCache, ACachedPrefixIsSkippedByThePrefillByHand) {
   std::vector<RequestState> requests = {request(100, 1, 0), request(100, 1, 0)};
   ReplicaEngine engine(steps, cached_engine(16, 70, 1, KvPolicy::MaxUtilization), 100, requests);
   engine.enqueue(0);
-  const double t0 = step(engine, 0);
-  EXPECT_EQ(t0, step_of(100, 0)) << "a miss computes the whole prompt";
+  double now = 0;
+  const double miss_s = timed_step(engine, now);
+  EXPECT_EQ(miss_s, step_of(100, 0)) << "a miss computes the whole prompt";
   engine.enqueue(1);
-  const double t1 = step(engine, t0);
-  EXPECT_EQ(t1 - t0, step_of(36, 64)) << "a hit computes 36 tokens after 64 cached ones";
-  EXPECT_LT(t1 - t0, t0) << "the hit prefills less";
-  EXPECT_EQ(requests[1].first_token_s, t1);
+  const double hit_s = timed_step(engine, now);
+  EXPECT_EQ(hit_s, step_of(36, 64)) << "a hit computes 36 tokens after 64 cached ones";
+  EXPECT_LT(hit_s, miss_s) << "the hit prefills less";
+  EXPECT_EQ(requests[1].first_token_s, now);
   // Hit rate: 64 of the 200 prompt tokens admitted.
   EXPECT_EQ(engine.prompt_tokens, 200);
   EXPECT_EQ(engine.reused_tokens, 64);
@@ -137,7 +148,7 @@ TEST(ServingPrefixCache, AnUnreferencedPrefixIsEvictedLeastRecentlyReleasedFirst
   //      then prefix 0 by R3): prefix 1, the least recently released, is evicted; prefix 0 stays.
   //   R5 (10, prefix 0): hit; R6 (10, prefix 1): miss.
   StepTimeTable steps(tiny_instance());
-  std::vector<RequestState> requests = {request(10, 1, 0), request(10, 1, 0), request(22, 1, 1),
+  std::vector<RequestState> requests = {request(10, 1, 0), request(10, 1, 0),  request(22, 1, 1),
                                         request(10, 1, 0), request(12, 1, -1), request(10, 1, 0),
                                         request(10, 1, 1)};
   ReplicaEngine engine(steps, cached_engine(4, 8, 2, KvPolicy::MaxUtilization), 6, requests);
@@ -145,9 +156,7 @@ TEST(ServingPrefixCache, AnUnreferencedPrefixIsEvictedLeastRecentlyReleasedFirst
   std::vector<double> durations;
   for (int r = 0; r < 7; ++r) {
     engine.enqueue(r);
-    const double before = now;
-    now = step(engine, now);
-    durations.push_back(now - before);
+    durations.push_back(timed_step(engine, now));
     EXPECT_EQ(engine.used_blocks(), 0) << "request " << r;
   }
   EXPECT_EQ(durations[0], step_of(10, 0));
@@ -183,13 +192,12 @@ TEST(ServingPrefixCache, APreemptedRequestHitsTheCachedPrefixWhenReadmittedByHan
   EXPECT_EQ(engine.preemptions, 1);
   EXPECT_EQ(engine.used_blocks(), 3);
   EXPECT_EQ(engine.reused_tokens, 0);
-  const double before = now;
-  now = step(engine, now);  // iteration 4
+  const double iteration_4_s = timed_step(engine, now);
   StepBatch batch;
   batch.decode_sequences = 1;
   batch.decode_context_tokens = 10;
   batch.prefill.push_back({5, 4, true});
-  EXPECT_EQ(now - before, inference_step_times(tiny_instance(), batch).total_s);
+  EXPECT_EQ(iteration_4_s, inference_step_times(tiny_instance(), batch).total_s);
   EXPECT_EQ(engine.used_blocks(), 5);
   EXPECT_EQ(engine.running(), 2);
   EXPECT_EQ(engine.prompt_tokens, 6 + 6 + 9);
@@ -199,62 +207,83 @@ TEST(ServingPrefixCache, APreemptedRequestHitsTheCachedPrefixWhenReadmittedByHan
   EXPECT_EQ(engine.used_blocks(), 0);
 }
 
-TEST(ServingPrefixCache, ALongSystemPromptCutsTtftAndRaisesThroughputInTheSimulation) {
-  // Llama 3.1 8B on an H100, one replica serving one request at a time (max_batch_size 1, one
-  // output token): each request is one prefill iteration. N = 40 requests of 2048 prompt tokens
-  // all arrive at t = 0; with prefix caching they share a 1536-token system prompt (96 blocks of
-  // 16). Without caching every request takes D0 = step(2048 tokens, past 0); with it the first
-  // (the only miss) takes D0 and the other 39 D1 = step(512 tokens, past 1536).
-  // Request k finishes at (k + 1) D0 without caching, at D0 + k D1 with it, so
-  //   mean TTFT: D0 (N + 1) / 2 against D0 + D1 (N - 1) / 2, makespan N D0 against D0 + (N - 1) D1;
-  //   hit rate (N - 1) x 1536 / (N x 2048) = 39 x 1536 / 81920 = 0.73125.
-  // D1 < D0 / 2 by hand: at 2048 and at 512 tokens the GEMMs (2 x 8e9 x tokens FLOPs against a
-  // 16 GB weight read) are compute-bound, so they scale with tokens (1/4), and the attention
-  // FLOPs scale as 512 x (2 x 1536 + 512) / 2048^2 = 0.4375.
-  const int n = 40;
-  const auto run = [&](bool cached) {
-    ServiceSetup setup;
-    setup.name = cached ? "cached" : "plain";
-    setup.instance.model = model_shape(shipped_catalog().models.at("llama-3.1-8b"));
-    setup.instance.gpu = inference_gpu(shipped_catalog().gpus.at("h100-sxm-80gb"));
-    setup.engine.max_batch_size = 1;
-    setup.engine.max_num_tokens = 2048;
-    setup.engine.tokens_per_block = 16;
-    setup.engine.prefix_cache = {cached, 1536, 1};
-    setup.kv_blocks = 1000;
-    setup.replicas = 1;
-    setup.duration_s = 1;
-    for (int r = 0; r < n; ++r) setup.requests.push_back({0.0, 2048, 1, cached ? 0 : -1});
-    ServingSettings settings;
-    settings.keep_requests = true;
-    return simulate_services({setup}, settings).services.at(0);
-  };
-  const ServiceStats plain = run(false);
-  const ServiceStats cached = run(true);
-  StepBatch miss, hit;
-  miss.prefill.push_back({2048, 0, true});
-  hit.prefill.push_back({512, 1536, true});
+// Llama 3.1 8B on an H100, one replica serving one request at a time (max_batch_size 1, one
+// output token): each request is one prefill iteration. N = 40 requests of 2048 prompt tokens
+// all arrive at t = 0; with prefix caching they share a 1536-token system prompt (96 blocks of
+// 16). Without caching every request takes D0 = step(2048 tokens, past 0); with it the first
+// (the only miss) takes D0 and the other 39 D1 = step(512 tokens, past 1536).
+// Request k finishes at (k + 1) D0 without caching, at D0 + k D1 with it, so
+//   mean TTFT: D0 (N + 1) / 2 against D0 + D1 (N - 1) / 2, makespan N D0 against D0 + (N - 1) D1;
+//   hit rate (N - 1) x 1536 / (N x 2048) = 39 x 1536 / 81920 = 0.73125.
+// D1 < D0 / 2 by hand: at 2048 and at 512 tokens the GEMMs (2 x 8e9 x tokens FLOPs against a
+// 16 GB weight read) are compute-bound, so they scale with tokens (1/4), and the attention
+// FLOPs scale as 512 x (2 x 1536 + 512) / 2048^2 = 0.4375.
+// SimGrid allows one engine per process: the two runs are two test cases.
+constexpr int kBurst = 40;
+
+InferenceInstance llama8b_h100() {
   InferenceInstance in;
   in.model = model_shape(shipped_catalog().models.at("llama-3.1-8b"));
   in.gpu = inference_gpu(shipped_catalog().gpus.at("h100-sxm-80gb"));
-  const double d0 = inference_step_times(in, miss).total_s;
-  const double d1 = inference_step_times(in, hit).total_s;
+  return in;
+}
+
+double prefill_s(double tokens, double past) {
+  StepBatch batch;
+  batch.prefill.push_back({tokens, past, true});
+  return inference_step_times(llama8b_h100(), batch).total_s;
+}
+
+ServiceStats burst(bool cached) {
+  ServiceSetup setup;
+  setup.name = cached ? "cached" : "plain";
+  setup.instance = llama8b_h100();
+  setup.engine.max_batch_size = 1;
+  setup.engine.max_num_tokens = 2048;
+  setup.engine.tokens_per_block = 16;
+  setup.engine.prefix_cache = {cached, 1536, 1};
+  setup.kv_blocks = 1000;
+  setup.replicas = 1;
+  setup.duration_s = 60;
+  for (int r = 0; r < kBurst; ++r) setup.requests.push_back({0.0, 2048, 1, cached ? 0 : -1});
+  ServingSettings settings;
+  settings.keep_requests = true;
+  return simulate_services({setup}, settings).services.at(0);
+}
+
+double makespan_s(const ServiceStats& st) {
+  double end = 0;
+  for (const RequestRecord& r : st.records) end = std::max(end, r.finish_s);
+  return end;
+}
+
+TEST(ServingPrefixCache, ABurstWithoutPrefixCachingPrefillsEveryPromptWhole) {
+  const double d0 = prefill_s(2048, 0);
+  const ServiceStats st = burst(false);
+  ASSERT_EQ(st.completed, kBurst);
+  EXPECT_NEAR(st.ttft.mean_s, d0 * (kBurst + 1) / 2, 1e-9 * d0 * kBurst);
+  EXPECT_NEAR(makespan_s(st), kBurst * d0, 1e-9 * kBurst * d0);
+  EXPECT_EQ(st.prefix_hit_rate, 0);
+  EXPECT_EQ(st.prefill_tokens_saved, 0);
+}
+
+TEST(ServingPrefixCache, ALongSystemPromptCutsTtftAndRaisesThroughputInTheSimulation) {
+  const double d0 = prefill_s(2048, 0);
+  const double d1 = prefill_s(512, 1536);
   ASSERT_LT(d1, d0 / 2);
-  ASSERT_EQ(plain.completed, n);
-  ASSERT_EQ(cached.completed, n);
-  EXPECT_NEAR(plain.ttft.mean_s, d0 * (n + 1) / 2, 1e-9 * d0 * n);
-  EXPECT_NEAR(cached.ttft.mean_s, d0 + d1 * (n - 1) / 2, 1e-9 * d0 * n);
-  double plain_end = 0, cached_end = 0;
-  for (const RequestRecord& r : plain.records) plain_end = std::max(plain_end, r.finish_s);
-  for (const RequestRecord& r : cached.records) cached_end = std::max(cached_end, r.finish_s);
-  EXPECT_NEAR(plain_end, n * d0, 1e-9 * n * d0);
-  EXPECT_NEAR(cached_end, d0 + (n - 1) * d1, 1e-9 * n * d0);
-  // Throughput (requests per second of the makespan) rises by N D0 / (D0 + (N - 1) D1) > 1.9.
-  EXPECT_GT(plain_end / cached_end, 1.9);
-  EXPECT_NEAR(cached.prefix_hit_rate, 39.0 * 1536 / (40.0 * 2048), 1e-15);
-  EXPECT_EQ(cached.prefill_tokens_saved, 39.0 * 1536);
-  EXPECT_EQ(plain.prefix_hit_rate, 0);
-  EXPECT_EQ(cached.prefix_evictions, 0);
+  const ServiceStats st = burst(true);
+  ASSERT_EQ(st.completed, kBurst);
+  const double ttft_s = d0 + d1 * (kBurst - 1) / 2;
+  EXPECT_NEAR(st.ttft.mean_s, ttft_s, 1e-9 * d0 * kBurst);
+  const double makespan = d0 + (kBurst - 1) * d1;
+  EXPECT_NEAR(makespan_s(st), makespan, 1e-9 * kBurst * d0);
+  // Against the run without caching (the test above: D0 (N + 1) / 2 and N D0): the mean TTFT
+  // falls and the throughput over the makespan rises, each by more than 1.9 x (D1 < D0 / 2).
+  EXPECT_GT(d0 * (kBurst + 1) / 2 / st.ttft.mean_s, 1.9);
+  EXPECT_GT(kBurst * d0 / makespan_s(st), 1.9);
+  EXPECT_NEAR(st.prefix_hit_rate, 39.0 * 1536 / (40.0 * 2048), 1e-15);
+  EXPECT_EQ(st.prefill_tokens_saved, 39.0 * 1536);
+  EXPECT_EQ(st.prefix_evictions, 0);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ struct EngineSettings {
   bool chunked_prefill = false;   ///< split prompts to fill the token budget
   /// Prefix caching (PrefixCache.hpp; off in trtllm-bench's runs): the j-th request of a stream
   /// starts with prefix j mod prefixes, and each stream keeps its own cache.
-  PrefixCacheConfig prefix_cache;
+  PrefixCacheConfig prefix_cache = {};
 };
 
 /// What trtllm-bench (TensorRT-LLM v1.0) picks for a dataset of requests of input_len and
