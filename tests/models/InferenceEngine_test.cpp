@@ -102,6 +102,23 @@ TEST(InferenceEngine, APrefixCacheSharesBlocksAndSkipsTheCachedPrefillByHand) {
   EXPECT_LT(run.elapsed_s, run_max_throughput(in, s, 100, 28, 100).elapsed_s);
 }
 
+TEST(InferenceEngine, EachPipelineStreamKeepsItsOwnPrefixCache) {
+  // Plenty of KV (4 GB), max_batch_size 8, 32 requests of 100 + 28 tokens with a 64-token prefix
+  // (2 whole blocks). pp 1: one stream admits 8 at once (all miss), then 24 hits: 24 x 64 = 1,536
+  // tokens reused. pp 2: two streams of 16 requests, each with its own cache, each 8 misses
+  // then 8 hits: 2 x 8 x 64 = 1,024.
+  EngineSettings s = settings(8, 4096);
+  s.prefix_cache = {true, 64, 1};
+  InferenceInstance in = tiny_instance();
+  const ThroughputRun one = run_max_throughput(in, s, 100, 28, 32);
+  EXPECT_EQ(one.reused_tokens, 24 * 64);
+  in.pp = 2;
+  in.gpu.tp_link = {100e9, 1e-6};
+  const ThroughputRun two = run_max_throughput(in, s, 100, 28, 32);
+  EXPECT_EQ(two.reused_tokens, 2 * 8 * 64);
+  EXPECT_EQ(two.prompt_tokens, 32 * 100);
+}
+
 TEST(InferenceEngine, MaxBatchSizeBindsWhenTheCacheIsLarge) {
   // Plenty of KV (4 GB): max_batch_size 8 caps the requests in flight.
   const ThroughputRun run = run_max_throughput(tiny_instance(), settings(8, 4096), 100, 28, 64);
