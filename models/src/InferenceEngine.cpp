@@ -12,8 +12,11 @@ namespace {
 std::string num(long long value) { return std::to_string(value); }
 
 struct InFlight {
-  int prefilled = 0;  ///< prompt tokens in the KV cache
-  int generated = 0;  ///< output tokens so far
+  int prefilled = 0;            ///< prompt tokens in the KV cache
+  int generated = 0;            ///< output tokens so far
+  int prefix = -1;              ///< its shared prefix (prefix caching)
+  long long own_blocks = 0;     ///< blocks reserved for it alone
+  long long shared_blocks = 0;  ///< cached prefix blocks it references
 };
 
 void check(const EngineSettings& s, long long stream_blocks, int pp, long long blocks_per_request,
@@ -62,12 +65,32 @@ StepTimes run_stream(const InferenceInstance& instance, const EngineSettings& se
   int waiting = requests;
   StepBatch batch;
   std::vector<int> chunk;
+  PrefixCache cache(settings.prefix_cache, settings.tokens_per_block);
+  const long long block = settings.tokens_per_block;
+  const long long shareable = cache.shareable_blocks(input_len, input_len);
+  int admitted = 0;
   while (waiting > 0 || !in_flight.empty()) {
-    // Capacity scheduler (GUARANTEED_NO_EVICT): admit while a whole request's blocks are free.
-    while (waiting > 0 && static_cast<int>(in_flight.size()) < settings.max_batch_size &&
-           free_blocks >= blocks_per_request) {
-      in_flight.push_back({});
-      free_blocks -= blocks_per_request;
+    // Capacity scheduler (GUARANTEED_NO_EVICT): admit while a whole request's blocks are free
+    // (a cached prefix's blocks referenced, not reserved again).
+    while (waiting > 0 && static_cast<int>(in_flight.size()) < settings.max_batch_size) {
+      InFlight r;
+      r.prefix = cache.enabled() ? admitted % settings.prefix_cache.prefixes : -1;
+      const long long hit = cache.enabled() ? cache.hit_blocks(r.prefix, shareable) : 0;
+      const long long need =
+          blocks_per_request - hit + (hit > 0 ? cache.blocks_to_reference(r.prefix) : 0);
+      if (free_blocks < need) break;
+      free_blocks -= need;
+      r.own_blocks = blocks_per_request - hit;
+      if (hit > 0) {
+        cache.acquire(r.prefix);
+        r.shared_blocks = hit;
+        r.prefilled = static_cast<int>(hit * block);
+      }
+      cache.fit(free_blocks);
+      run.prompt_tokens += input_len;
+      run.reused_tokens += static_cast<double>(r.prefilled);
+      in_flight.push_back(r);
+      ++admitted;
       --waiting;
     }
     // Micro-batch scheduler: generation first, then prompts within the token budget.
@@ -113,11 +136,19 @@ StepTimes run_stream(const InferenceInstance& instance, const EngineSettings& se
       if (chunk[i] > 0) {
         r.prefilled += chunk[i];
         if (r.prefilled == input_len) r.generated = 1;
+        // The first to compute its prefix's blocks hands them to the cache.
+        if (cache.enabled() && r.shared_blocks == 0 && shareable > 0 &&
+            r.prefilled >= shareable * block && cache.cached_blocks(r.prefix) == 0) {
+          cache.insert(r.prefix, shareable);
+          r.shared_blocks = shareable;
+          r.own_blocks -= shareable;
+        }
       } else if (chunk[i] == kDecode) {
         r.generated += 1;
       }
       if (r.generated >= output_len) {
-        free_blocks += blocks_per_request;
+        free_blocks += r.own_blocks;
+        if (r.shared_blocks > 0) free_blocks += cache.release(r.prefix);
       } else {
         in_flight[kept++] = r;
       }

@@ -155,6 +155,7 @@ ServicePlan plan_service(const InferenceService& service, const ClusterConfig& c
   settings.kv_memory_fraction = e.kv_memory_fraction;
   settings.tokens_per_block = e.tokens_per_block;
   settings.chunked_prefill = true;
+  settings.prefix_cache = e.prefix_cache;
   const int input = std::max(1, static_cast<int>(std::lround(plan.mean_input_tokens)));
   const int output = std::max(1, static_cast<int>(std::lround(plan.mean_output_tokens)));
   try {

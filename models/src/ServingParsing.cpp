@@ -160,6 +160,27 @@ ServingEngineConfig parse_engine(YamlMap& service) {
   return e;
 }
 
+PrefixCacheConfig parse_prefix_cache(YamlMap& service, int model_max) {
+  PrefixCacheConfig c;
+  auto map = service.optional_map("prefix_cache");
+  if (!map) return c;
+  c.enabled = map->boolean_or("enabled", false);
+  c.shared_prefix_tokens = read_int(*map, "shared_prefix_tokens", 0, c.enabled ? 1 : 0);
+  if (c.enabled && c.shared_prefix_tokens == 0) {
+    map->fail("shared_prefix_tokens", "is missing",
+              "the tokens every prompt starts with (a system prompt), such as 1024");
+  }
+  if (c.shared_prefix_tokens > model_max) {
+    map->fail("shared_prefix_tokens",
+              std::to_string(c.shared_prefix_tokens) + " is longer than the model's context of " +
+                  std::to_string(model_max) + " tokens",
+              "at most the model's max_seq_len");
+  }
+  c.prefixes = read_int(*map, "prefixes", 1);
+  map->finish();
+  return c;
+}
+
 AutoscalerConfig parse_autoscaler(YamlMap& service) {
   AutoscalerConfig a;
   auto map = service.optional_map("autoscaler");
@@ -416,6 +437,7 @@ InferenceService parse_inference_service(YamlMap& map, const Catalog& catalog,
              "tp x pp at most the GPUs of its servers");
   }
   s.engine = parse_engine(map);
+  s.engine.prefix_cache = parse_prefix_cache(map, s.model.max_seq_len);
   s.traffic = parse_traffic(map, s.model.max_seq_len, base_dir);
   s.router = map.choice("router", {"round-robin", "least-outstanding"}, "least-outstanding") ==
                      "round-robin"

@@ -146,4 +146,16 @@ std::vector<ServingRequest> generate_requests(const TrafficConfig& traffic, doub
   return requests;
 }
 
+void assign_prefixes(std::vector<ServingRequest>& requests, const PrefixCacheConfig& config,
+                     std::uint64_t seed) {
+  if (!config.enabled) return;
+  // A stream of its own (seed mixed with a fixed odd constant), so that switching prefix caching
+  // on changes no arrival or length.
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  for (ServingRequest& r : requests) {
+    const auto drawn = static_cast<int>(uniform(rng) * config.prefixes);
+    r.prefix = std::min(drawn, config.prefixes - 1);
+  }
+}
+
 }  // namespace capsim

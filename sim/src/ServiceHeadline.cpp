@@ -112,6 +112,13 @@ std::vector<HeadlineRow> service_headline(const Result& result, std::size_t inde
   rows.push_back({"prefill interference",
                   std::to_string(s.mixed_iterations) + " of " + std::to_string(s.iterations) +
                       " iterations ran prompt chunks beside decode tokens"});
+  if (service.engine.prefix_cache.enabled) {
+    rows.push_back({"prefix cache", format_quantity(s.prefix_hit_rate, Quantity::Fraction) +
+                                        " of prompt tokens reused, " +
+                                        number(s.prefill_tokens_saved, "%.0f") +
+                                        " prefill tokens saved, " +
+                                        std::to_string(s.prefix_evictions) + " prefixes evicted"});
+  }
   if (d.enabled) {
     rows.push_back({"KV transfers", format_quantity(s.kv_transfer_bytes, Quantity::Bytes) +
                                         " from prefill to decode replicas"});

@@ -47,6 +47,9 @@ nlohmann::json stats_json(const ServiceStats& s) {
           {"gpu_utilization", s.gpu_utilization},
           {"kv_utilization", s.kv_utilization},
           {"preemptions", s.preemptions},
+          {"prefix_hit_rate", s.prefix_hit_rate},
+          {"prefill_tokens_saved", s.prefill_tokens_saved},
+          {"prefix_evictions", s.prefix_evictions},
           {"iterations", s.iterations},
           {"mixed_iterations", s.mixed_iterations},
           {"kv_transfer_bytes", s.kv_transfer_bytes},
@@ -76,6 +79,9 @@ ServiceStats stats_from_json(const nlohmann::json& j) {
   s.gpu_utilization = j.at("gpu_utilization").get<double>();
   s.kv_utilization = j.at("kv_utilization").get<double>();
   s.preemptions = j.at("preemptions").get<long long>();
+  s.prefix_hit_rate = j.at("prefix_hit_rate").get<double>();
+  s.prefill_tokens_saved = j.at("prefill_tokens_saved").get<double>();
+  s.prefix_evictions = j.at("prefix_evictions").get<long long>();
   s.iterations = j.at("iterations").get<long long>();
   s.mixed_iterations = j.at("mixed_iterations").get<long long>();
   s.kv_transfer_bytes = j.at("kv_transfer_bytes").get<double>();

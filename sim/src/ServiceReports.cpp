@@ -135,11 +135,11 @@ void write_serving_csv(const Result& result, std::ostream& out) {
          "e2e_p99_s,goodput_fraction,gpu_utilization,kv_utilization,preemptions,peak_replicas,"
          "replica_hours,owned_usd,owned_usd_per_hour,owned_usd_per_million_output_tokens,"
          "rented_usd,rented_usd_per_hour,rented_usd_per_million_output_tokens,"
-         "replica_requests_per_s_estimate\n";
+         "replica_requests_per_s_estimate,prefix_hit_rate,prefill_tokens_saved\n";
   for (std::size_t i = 0; i < result.services.size(); ++i) {
     out << result.services[i].name;
     if (i >= result.service_outcomes.size() || !result.service_outcomes[i].simulated) {
-      out << std::string(26, ',') << result.service_plans[i].replica_requests_per_s << "\n";
+      out << std::string(26, ',') << result.service_plans[i].replica_requests_per_s << ",,\n";
       continue;
     }
     const ServiceOutcome& o = result.service_outcomes[i];
@@ -157,7 +157,8 @@ void write_serving_csv(const Result& result, std::ostream& out) {
           << *o.rented_usd_per_million_output_tokens;
     else
       out << ",,";
-    out << "," << result.service_plans[i].replica_requests_per_s << "\n";
+    out << "," << result.service_plans[i].replica_requests_per_s << "," << s.prefix_hit_rate << ","
+        << s.prefill_tokens_saved << "\n";
   }
 }
 

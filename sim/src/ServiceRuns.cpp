@@ -103,6 +103,7 @@ void simulate_services_in_child(const Scenario& scenario, Result& result,
           setup.kv_blocks = replica_kv_blocks(plan);
           setup.requests =
               generate_requests(service.traffic, service.duration_s, service_seed(seed, i));
+          assign_prefixes(setup.requests, service.engine.prefix_cache, service_seed(seed, i));
           setup.router = service.router;
           setup.autoscaler = service.autoscaler;
           setup.replicas = service.replicas;

@@ -83,8 +83,9 @@ ServingSearchResult search_service(const Scenario& scenario, const InferenceServ
   result.service = service.name;
   result.rented = scenario.economics.ownership == "rent";
   const ClusterConfig& home = scenario.cluster(service.cluster);
-  const std::vector<ServingRequest> requests =
+  std::vector<ServingRequest> requests =
       generate_requests(service.traffic, service.duration_s, seed.value_or(scenario.run.seed));
+  assign_prefixes(requests, service.engine.prefix_cache, seed.value_or(scenario.run.seed));
   const ServingSearchSpace& space = service.search;
 
   std::size_t done = 0, total = 0;

@@ -15,6 +15,7 @@ ReplicaEngine::ReplicaEngine(StepTimeTable& steps, const ServingEngineConfig& co
       kv_blocks_(kv_blocks),
       block_(config.tokens_per_block),
       free_blocks_(kv_blocks),
+      prefix_cache_(config.prefix_cache, config.tokens_per_block),
       crossing_(static_cast<std::size_t>(config.tokens_per_block), 0) {}
 
 // A sequence whose context in iteration k is base + k needs a new block in iteration k when
@@ -40,6 +41,34 @@ long long ReplicaEngine::admission_blocks(const RequestState& s) const {
   if (config_.kv_policy == KvPolicy::GuaranteedNoEvict) return blocks_for(s.input + s.output);
   if (s.kv_ready) return blocks_for(s.input + 1);
   return blocks_for(s.prompt == 0 ? s.input : s.prompt);
+}
+
+std::pair<long long, long long> ReplicaEngine::admission_need(const RequestState& s,
+                                                              int prompt) const {
+  const long long need = admission_blocks(s);
+  if (!prefix_cache_.enabled() || s.prefix < 0 || s.kv_ready) return {need, 0};
+  const long long hit =
+      prefix_cache_.hit_blocks(s.prefix, prefix_cache_.shareable_blocks(s.input, prompt));
+  if (hit == 0) return {need, 0};
+  return {need - hit + prefix_cache_.blocks_to_reference(s.prefix), hit};
+}
+
+void ReplicaEngine::release_prefix(RequestState& s) {
+  if (s.shared_blocks == 0) return;
+  free_blocks_ += prefix_cache_.release(s.prefix);
+  s.shared_blocks = 0;
+}
+
+void ReplicaEngine::cache_prefix(RequestState& s) {
+  if (!prefix_cache_.enabled() || s.prefix < 0 || s.shared_blocks > 0) return;
+  const long long blocks = prefix_cache_.shareable_blocks(s.input, s.prompt);
+  if (blocks == 0 || s.prefilled < blocks * block_ || prefix_cache_.cached_blocks(s.prefix) > 0) {
+    return;
+  }
+  // Its own blocks become the cache's; it references them like any later request.
+  prefix_cache_.insert(s.prefix, blocks);
+  s.shared_blocks = blocks;
+  if (config_.kv_policy == KvPolicy::GuaranteedNoEvict) s.blocks -= blocks;
 }
 
 void ReplicaEngine::admit_decoding(long long budget) {
@@ -74,7 +103,8 @@ void ReplicaEngine::preempt(int request) {
   RequestState& s = requests_[static_cast<std::size_t>(request)];
   stop_decode(request);
   // Planned iteration k has not run: the cache holds the context of iteration k - 1.
-  free_blocks_ += blocks_for(s.base + k_ - 1);
+  free_blocks_ += blocks_for(s.base + k_ - 1) - s.shared_blocks;
+  release_prefix(s);
   s.generated += static_cast<int>(k_ - 1 - s.decode_from);
   s.prompt = s.input + s.generated;  // recomputed: prompt and generated tokens prefilled again
   s.prefilled = 0;
@@ -88,6 +118,7 @@ void ReplicaEngine::preempt(int request) {
 void ReplicaEngine::finish(int request, double now_s, long long blocks) {
   RequestState& s = requests_[static_cast<std::size_t>(request)];
   free_blocks_ += blocks;
+  release_prefix(s);
   --running_;
   s.finish_s = now_s;
   ++finished;
@@ -118,6 +149,7 @@ double ReplicaEngine::begin_iteration(double now_s) {
       preempted = true;
     }
     free_blocks_ -= growing(k_);
+    prefix_cache_.fit(free_blocks_);
   }
   if (!preempted) admit_decoding(budget);
   if (decoding_ > 0) {
@@ -136,13 +168,21 @@ double ReplicaEngine::begin_iteration(double now_s) {
     RequestState& s = requests_[static_cast<std::size_t>(request)];
     if (s.kv_ready) break;  // decodes from the next iteration's admit_decoding()
     if (s.prompt == 0) s.prompt = s.input;
-    if (!config_.chunked_prefill && s.prompt > budget) break;
-    const long long need = admission_blocks(s);
+    const auto [need, hit] = admission_need(s, s.prompt);
+    if (!config_.chunked_prefill && s.prompt - hit * block_ > budget) break;
     if (need > free_blocks_) break;
     waiting_.pop_front();
     free_blocks_ -= need;
-    s.blocks = need;
+    s.blocks = admission_blocks(s) - hit;  // its own
     s.prefilled = 0;
+    if (hit > 0) {
+      prefix_cache_.acquire(s.prefix);
+      s.shared_blocks = hit;
+      s.prefilled = static_cast<int>(hit * block_);
+    }
+    prefix_cache_.fit(free_blocks_);
+    prompt_tokens += s.prompt;
+    reused_tokens += static_cast<double>(s.prefilled);
     s.admitted = admissions_++;
     if (s.first_scheduled_s < 0) s.first_scheduled_s = now_s;
     ++running_;
@@ -167,7 +207,7 @@ void ReplicaEngine::end_iteration(double now_s) {
     finishes_.pop();
     RequestState& s = requests_[static_cast<std::size_t>(f.request)];
     if (f.epoch != s.epoch || s.finish_s >= 0) continue;  // preempted since: void
-    const long long blocks = evicting ? blocks_for(s.base + k_) : s.blocks;
+    const long long blocks = evicting ? blocks_for(s.base + k_) - s.shared_blocks : s.blocks;
     stop_decode(f.request);
     s.generated = s.output;
     finish(f.request, now_s, blocks);
@@ -176,13 +216,14 @@ void ReplicaEngine::end_iteration(double now_s) {
   for (const auto& [request, tokens] : chunks_) {
     RequestState& s = requests_[static_cast<std::size_t>(request)];
     s.prefilled += tokens;
+    cache_prefix(s);
     if (s.prefilled < s.prompt) continue;
     prefilling_.pop_front();
     s.generated += 1;
     output_tokens += 1;
     if (s.first_token_s < 0) s.first_token_s = now_s;
     if (s.generated >= s.output) {
-      finish(request, now_s, evicting ? blocks_for(s.prompt) : s.blocks);
+      finish(request, now_s, evicting ? blocks_for(s.prompt) - s.shared_blocks : s.blocks);
     } else {
       start_decode(request, k_);
     }
@@ -208,9 +249,18 @@ int ReplicaEngine::plan_followers(double end_s, double horizon_s, int most) {
   if (may_admit) {
     const RequestState& head = requests_[static_cast<std::size_t>(waiting_.front())];
     const long long prompt = head.prompt == 0 ? head.input : head.prompt;
-    if (!head.kv_ready && !config_.chunked_prefill && prompt > budget) may_admit = false;
+    // A hit on a cached prefix nobody references needs fewer blocks once the prefix is evicted,
+    // which the run's growth may do: plan no run then. A referenced prefix stays cached.
+    if (!head.kv_ready && head.prefix >= 0 && prefix_cache_.cached_blocks(head.prefix) > 0 &&
+        !prefix_cache_.referenced(head.prefix)) {
+      return 0;
+    }
+    const auto [head_need, hit] = admission_need(head, static_cast<int>(prompt));
+    if (!head.kv_ready && !config_.chunked_prefill && prompt - hit * block_ > budget) {
+      may_admit = false;
+    }
     // A kv_ready head needs budget for its decode token (admit_decoding's budget > decoding).
-    need = admission_blocks(head);
+    need = head_need;
   }
   long long free_blocks = free_blocks_;
   StepBatch batch;
@@ -234,7 +284,10 @@ int ReplicaEngine::plan_followers(double end_s, double horizon_s, int most) {
 
 // begin_iteration() for a follower: growth without preemption, no prefill, no admission.
 void ReplicaEngine::begin_follower(double step_s) {
-  if (config_.kv_policy == KvPolicy::MaxUtilization) free_blocks_ -= growing(k_);
+  if (config_.kv_policy == KvPolicy::MaxUtilization) {
+    free_blocks_ -= growing(k_);
+    prefix_cache_.fit(free_blocks_);
+  }
   batch_.decode_context_tokens = static_cast<double>(base_sum_ + decoding_ * k_);
   step_s_ = step_s;
   busy_s += step_s_;

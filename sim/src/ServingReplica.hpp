@@ -16,6 +16,12 @@
 //   4. admission  queued requests, in order, while fewer than max_batch_size sequences run, the
 //                 free blocks hold the prompt (max-utilization) or prompt + output (guaranteed),
 //                 and budget is left; their first chunk runs in this iteration.
+// Prefix caching (config.prefix_cache, PrefixCache.hpp): a request whose prefix's whole blocks are
+// cached is admitted with them referenced, not allocated, and its prefill starts after them
+// (past = the cached tokens); a request that has computed its prefix's blocks hands them to the
+// cache. A finishing or preempted request frees its own blocks and drops its reference; the
+// cached prefixes nobody references count as free and are evicted (LRU) when growth or
+// admission needs their blocks. Decode-pool admissions (kv_ready) do not use it.
 // On the decode pool of a disaggregated service, requests arrive with their prompt's KV and
 // first token (kv_ready): those at the head of the queue are admitted before step 2, with the
 // blocks of prompt + first token (max-utilization) or prompt + output, and decode in it.
@@ -44,6 +50,7 @@
 #include <vector>
 
 #include "capsim/models/InferenceStep.hpp"
+#include "capsim/models/PrefixCache.hpp"
 #include "capsim/models/ServingWorkload.hpp"
 
 namespace capsim::sim_detail {
@@ -69,6 +76,8 @@ struct RequestState {
   /// admission starts it decoding in the same iteration (cleared at admission; a preempted
   /// sequence is recomputed as a prompt like any other).
   bool kv_ready = false;
+  int prefix = -1;              ///< the shared prefix its prompt starts with; -1: none
+  long long shared_blocks = 0;  ///< while admitted: the cached prefix blocks it uses (0: none)
 };
 
 class ReplicaEngine {
@@ -114,6 +123,9 @@ class ReplicaEngine {
   double outstanding_s = 0;  ///< queued + running requests x iteration time, summed
   double output_tokens = 0;  ///< sampled tokens
   long long finished = 0;
+  double prompt_tokens = 0;  ///< tokens of the prompts admitted for prefill (recomputes included)
+  double reused_tokens = 0;  ///< of them, found in the prefix cache (not computed)
+  long long prefix_evictions() const { return prefix_cache_.evictions; }
 
  private:
   struct Finish {
@@ -131,6 +143,13 @@ class ReplicaEngine {
   void start_decode(int request, long long from);
   /// Blocks admission takes for the request (kv_policy, kv_ready).
   long long admission_blocks(const RequestState& s) const;
+  /// Blocks admission takes from the free ones with prefix caching (a hit references the cached
+  /// prefix instead of allocating it), and the cached blocks the prompt reuses.
+  std::pair<long long, long long> admission_need(const RequestState& s, int prompt) const;
+  /// Drops the request's reference to its cached prefix, if any.
+  void release_prefix(RequestState& s);
+  /// After a prefill chunk: a request that has computed its prefix's blocks caches them.
+  void cache_prefix(RequestState& s);
   /// Admits kv_ready requests at the head of the queue into this iteration's decode batch.
   void admit_decoding(long long budget);
   void stop_decode(int request);
@@ -153,6 +172,7 @@ class ReplicaEngine {
   int running_ = 0;  ///< admitted, not finished (prefilling or decoding)
   std::deque<int> waiting_;
   std::deque<int> prefilling_;
+  PrefixCache prefix_cache_;  ///< this stream's own
   // Decoding sequences.
   long long decoding_ = 0;
   long long base_sum_ = 0;

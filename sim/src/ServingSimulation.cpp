@@ -420,6 +420,7 @@ ServingSimulation simulate_services(const std::vector<ServiceSetup>& services,
       s.requests[r].arrival_s = services[i].requests[r].arrival_s;
       s.requests[r].input = services[i].requests[r].input_tokens;
       s.requests[r].output = services[i].requests[r].output_tokens;
+      s.requests[r].prefix = services[i].requests[r].prefix;
     }
     if (const auto& pool = services[i].prefill_pool) {
       s.prefill_steps = std::make_unique<StepTimeTable>(pool->instance);

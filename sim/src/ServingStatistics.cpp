@@ -70,7 +70,7 @@ ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
                       : 1;
   st.requests_per_s = static_cast<double>(in_window) / setup.duration_s;
   st.output_tokens_per_s = s.output_tokens_in_window / setup.duration_s;
-  double busy = 0, alive = 0, kv = 0, kv_capacity = 0;
+  double busy = 0, alive = 0, kv = 0, kv_capacity = 0, prompt_tokens = 0;
   for (const auto& r : s.replicas) {
     const double until = r->stopped_s >= 0 ? r->stopped_s : end_s;
     const double lived = std::max(0.0, until - r->born_s);
@@ -82,9 +82,13 @@ ServiceStats statistics(const ServiceRun& s, double end_s, bool keep) {
     kv += r->sum(&ReplicaEngine::kv_block_s);
     kv_capacity += lived * static_cast<double>(r->kv_blocks());
     st.preemptions += r->sum(&ReplicaEngine::preemptions);
+    prompt_tokens += r->sum(&ReplicaEngine::prompt_tokens);
+    st.prefill_tokens_saved += r->sum(&ReplicaEngine::reused_tokens);
+    for (const auto& stream : r->streams) st.prefix_evictions += stream.engine->prefix_evictions();
     st.iterations += r->sum(&ReplicaEngine::iterations);
   }
   st.replica_seconds = alive;
+  st.prefix_hit_rate = prompt_tokens > 0 ? st.prefill_tokens_saved / prompt_tokens : 0;
   st.kv_transfer_bytes = s.kv_transfer_bytes;
   st.gpu_utilization = alive > 0 ? busy / alive : 0;
   st.kv_utilization = kv_capacity > 0 ? kv / kv_capacity : 0;

@@ -65,6 +65,60 @@ TEST(InferenceEngine, KvCacheBindsTheBatchAndTheThroughputIsTheStepsAddedUp) {
   EXPECT_NEAR(run.output_tokens_per_s, 100 * 28 / (10 * wave_s), 1e-9 * run.output_tokens_per_s);
 }
 
+TEST(InferenceEngine, APrefixCacheSharesBlocksAndSkipsTheCachedPrefillByHand) {
+  // The waves above with a shared prefix of 64 tokens (2 whole 32-token blocks) on every request.
+  // Wave 1: 10 requests admitted together, all miss (nothing cached yet), 4 blocks each; the
+  //   first caches its 2 prefix blocks after its prefill. When the wave ends the prefix is
+  //   unreferenced but cached, its 2 blocks among the 40 free.
+  // Later waves: the first request references the cached prefix (4 - 2 own + the 2 cached
+  //   blocks leaving the free pool = 4), every further one needs only its 2 own blocks:
+  //   1 + (40 - 4) / 2 = 19 requests per wave, each prefilling 36 tokens after 64 cached.
+  //   100 requests: 10 + 4 x 19 + 14, six waves of 28 iterations; 90 hits x 64 tokens reused
+  //   of 100 x 100 prompt tokens.
+  EngineSettings s = settings(64, 4096);
+  s.prefix_cache = {true, 64, 1};
+  const InferenceInstance in = with_kv_blocks(40, s);
+  const ThroughputRun run = run_max_throughput(in, s, 100, 28, 100);
+  EXPECT_EQ(run.peak_in_flight, 19);
+  EXPECT_EQ(run.iterations, 6 * 28);
+  EXPECT_EQ(run.prompt_tokens, 100 * 100);
+  EXPECT_EQ(run.reused_tokens, 90 * 64);
+  const auto wave_s = [&](int requests, double past) {
+    StepBatch prefill;
+    for (int i = 0; i < requests; ++i) prefill.prefill.push_back({100 - past, past, true});
+    double t = inference_step_times(in, prefill).total_s;
+    for (int g = 1; g <= 27; ++g) {
+      StepBatch decode;
+      decode.decode_sequences = requests;
+      decode.decode_context_tokens = requests * (100.0 + g);
+      t += inference_step_times(in, decode).total_s;
+    }
+    return t;
+  };
+  const double expected_s = wave_s(10, 0) + 4 * wave_s(19, 64) + wave_s(14, 64);
+  EXPECT_NEAR(run.elapsed_s / expected_s, 1, 1e-12);
+  // Against the same run without prefix caching (10 waves of 10, see above): faster.
+  s.prefix_cache.enabled = false;
+  EXPECT_LT(run.elapsed_s, run_max_throughput(in, s, 100, 28, 100).elapsed_s);
+}
+
+TEST(InferenceEngine, EachPipelineStreamKeepsItsOwnPrefixCache) {
+  // Plenty of KV (4 GB), max_batch_size 8, 32 requests of 100 + 28 tokens with a 64-token prefix
+  // (2 whole blocks). pp 1: one stream admits 8 at once (all miss), then 24 hits: 24 x 64 = 1,536
+  // tokens reused. pp 2: two streams of 16 requests, each with its own cache, each 8 misses
+  // then 8 hits: 2 x 8 x 64 = 1,024.
+  EngineSettings s = settings(8, 4096);
+  s.prefix_cache = {true, 64, 1};
+  InferenceInstance in = tiny_instance();
+  const ThroughputRun one = run_max_throughput(in, s, 100, 28, 32);
+  EXPECT_EQ(one.reused_tokens, 24 * 64);
+  in.pp = 2;
+  in.gpu.tp_link = {100e9, 1e-6};
+  const ThroughputRun two = run_max_throughput(in, s, 100, 28, 32);
+  EXPECT_EQ(two.reused_tokens, 2 * 8 * 64);
+  EXPECT_EQ(two.prompt_tokens, 32 * 100);
+}
+
 TEST(InferenceEngine, MaxBatchSizeBindsWhenTheCacheIsLarge) {
   // Plenty of KV (4 GB): max_batch_size 8 caps the requests in flight.
   const ThroughputRun run = run_max_throughput(tiny_instance(), settings(8, 4096), 100, 28, 64);

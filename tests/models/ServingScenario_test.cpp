@@ -152,6 +152,54 @@ std::string disaggregated(const std::string& pools) {
   return text + "    disaggregation: " + pools + "\n";
 }
 
+TEST(ServingScenario, PrefixCachingParsesOffByDefaultAndDrawsPrefixesFromItsOwnStream) {
+  EXPECT_FALSE(parse(kBase).services[0].engine.prefix_cache.enabled);
+  const Scenario s = parse(replaced("    duration: 30min\n",
+                                    "    duration: 30min\n"
+                                    "    prefix_cache: {enabled: true, shared_prefix_tokens: 512, "
+                                    "prefixes: 4}\n"));
+  const PrefixCacheConfig& c = s.services[0].engine.prefix_cache;
+  EXPECT_TRUE(c.enabled);
+  EXPECT_EQ(c.shared_prefix_tokens, 512);
+  EXPECT_EQ(c.prefixes, 4);
+  // Drawing prefixes leaves arrivals and lengths as they are; each of the 4 prefixes is drawn
+  // about a quarter of the time (9,000 requests: a share's standard deviation is
+  // sqrt(0.25 x 0.75 / 9000) = 0.0046; 5 of them = 0.023).
+  const TrafficConfig& traffic = s.services[0].traffic;
+  const std::vector<ServingRequest> plain = generate_requests(traffic, 1800, 7);
+  std::vector<ServingRequest> drawn = plain;
+  assign_prefixes(drawn, c, 7);
+  ASSERT_EQ(drawn.size(), plain.size());
+  std::vector<double> share(4, 0);
+  for (std::size_t i = 0; i < drawn.size(); ++i) {
+    ASSERT_EQ(drawn[i].arrival_s, plain[i].arrival_s);
+    ASSERT_EQ(drawn[i].output_tokens, plain[i].output_tokens);
+    ASSERT_GE(drawn[i].prefix, 0);
+    ASSERT_LT(drawn[i].prefix, 4);
+    share[static_cast<std::size_t>(drawn[i].prefix)] += 1.0 / static_cast<double>(drawn.size());
+  }
+  for (const double x : share) EXPECT_NEAR(x, 0.25, 0.023);
+}
+
+TEST(ServingScenario, BadPrefixCachingIsRefusedWithItsKeyPath) {
+  const auto with = [](const std::string& value) {
+    return replaced("    duration: 30min\n",
+                    "    duration: 30min\n    prefix_cache: " + value + "\n");
+  };
+  expect_error(error_of(with("{enabled: true}")),
+               {"workloads[0].prefix_cache.shared_prefix_tokens", "missing"});
+  expect_error(error_of(with("{enabled: true, shared_prefix_tokens: 0}")),
+               {"workloads[0].prefix_cache.shared_prefix_tokens"});
+  expect_error(error_of(with("{enabled: true, shared_prefix_tokens: 200000}")),
+               {"workloads[0].prefix_cache.shared_prefix_tokens", "longer than the model's"});
+  expect_error(error_of(with("{enabled: true, shared_prefix_tokens: 64, prefixes: 0}")),
+               {"workloads[0].prefix_cache.prefixes"});
+  expect_error(error_of(with("{enabled: yes please, shared_prefix_tokens: 64}")),
+               {"workloads[0].prefix_cache.enabled"});
+  expect_error(error_of(with("{enabled: false, shared_prefix: 64}")),
+               {"workloads[0].prefix_cache.shared_prefix"});
+}
+
 TEST(ServingScenario, DisaggregatedPoolsParseWithTheirServers) {
   // dgx-h100: 8 GPUs per server. 2 prefill replicas of tp 2 take 4 GPUs: one server by default.
   const Scenario s = parse(

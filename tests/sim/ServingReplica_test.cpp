@@ -198,6 +198,8 @@ struct Played {
   long long preemptions = 0, iterations = 0, finished = 0;
   long long sleeps = 0;  ///< iterations, or runs, slept through
   double busy_s = 0, kv_block_s = 0, waiting_s = 0, output_tokens = 0;
+  double reused_tokens = 0;
+  long long prefix_evictions = 0;
 };
 
 Played play(std::vector<RequestState> requests, const ServingEngineConfig& config,
@@ -241,6 +243,8 @@ Played play(std::vector<RequestState> requests, const ServingEngineConfig& confi
   p.kv_block_s = engine.kv_block_s;
   p.waiting_s = engine.waiting_s;
   p.output_tokens = engine.output_tokens;
+  p.reused_tokens = engine.reused_tokens;
+  p.prefix_evictions = engine.prefix_evictions();
   return p;
 }
 
@@ -278,6 +282,8 @@ void expect_same(const Played& a, const Played& b) {
   EXPECT_EQ(a.kv_block_s, b.kv_block_s);
   EXPECT_EQ(a.waiting_s, b.waiting_s);
   EXPECT_EQ(a.output_tokens, b.output_tokens);
+  EXPECT_EQ(a.reused_tokens, b.reused_tokens);
+  EXPECT_EQ(a.prefix_evictions, b.prefix_evictions);
 }
 
 TEST(ServingReplica, RunsGiveTheFiguresOfIterationByIterationBitForBit) {
@@ -302,6 +308,35 @@ TEST(ServingReplica, RunsGiveTheFiguresOfIterationByIterationBitForBit) {
       }
       expect_same(one_by_one, in_runs);
       EXPECT_LT(in_runs.sleeps, one_by_one.sleeps * 3 / 4) << "runs of several iterations";
+    }
+  }
+}
+
+TEST(ServingReplica, RunsWithPrefixCachingGiveTheFiguresOfIterationByIterationBitForBit) {
+  // The same check with prefix caching: three 20-token prefixes (2 whole blocks of 8), request i
+  // starting with prefix i mod 3 (prompts of 4-67 tokens: the short ones share less or nothing).
+  // On the small cache prefixes are evicted and recomputed; runs must still stop wherever an
+  // iteration by itself would admit, evict or preempt differently.
+  for (const KvPolicy policy : {KvPolicy::MaxUtilization, KvPolicy::GuaranteedNoEvict}) {
+    for (const long long blocks : {16LL, 2000LL}) {
+      ServingEngineConfig config;
+      config.max_batch_size = 16;
+      config.max_num_tokens = 96;
+      config.tokens_per_block = 8;
+      config.kv_policy = policy;
+      config.prefix_cache = {true, 20, 3};
+      auto requests = mixed_requests(400);
+      for (std::size_t i = 0; i < requests.size(); ++i)
+        requests[i].prefix = static_cast<int>(i % 3);
+      const Played one_by_one = play(requests, config, blocks, false);
+      const Played in_runs = play(requests, config, blocks, true);
+      SCOPED_TRACE(std::string(kv_policy_name(policy)) + ", blocks " + std::to_string(blocks));
+      EXPECT_EQ(one_by_one.finished, 400);
+      EXPECT_GT(one_by_one.reused_tokens, 0);
+      if (blocks == 16) {
+        EXPECT_GT(one_by_one.prefix_evictions, 0);
+      }
+      expect_same(one_by_one, in_runs);
     }
   }
 }

@@ -100,5 +100,37 @@ TEST(ServingRun, TheEstimateGivesCapacityAndNoLatencies) {
   EXPECT_EQ(p.replicas_for_peak, static_cast<int>(std::ceil(40 / p.replica_requests_per_s)));
 }
 
+TEST(ServingRun, PrefixCachingReusesPromptsOfTheSameTrafficAndIsReported) {
+  // The scenario above with a 512-token system prompt, one of 4, on every request. The arrivals
+  // and lengths stay those of the run without caching (prefixes come from a stream of their
+  // own); each admission reuses at most 512 tokens (32 whole blocks), so the tokens saved are at
+  // most 512 x (requests + preemptions), and the prefill saved shortens the mean TTFT. The
+  // estimate's capacity counts the prefill saved too.
+  const Scenario plain = parse_scenario(kScenario, "<text>", shipped_catalog());
+  std::string text = kScenario;
+  const std::string at = "    duration: 2min\n";
+  text.replace(text.find(at), at.size(),
+               at + "    prefix_cache: {enabled: true, shared_prefix_tokens: 512, prefixes: 4}\n");
+  const Scenario cached = parse_scenario(text, "<text>", shipped_catalog());
+  const Result a = run(plain);
+  const Result b = run(cached);
+  ASSERT_TRUE(b.service_outcomes.at(0).simulated) << b.service_outcomes[0].reason;
+  const ServiceStats& sa = a.service_outcomes[0].stats;
+  const ServiceStats& sb = b.service_outcomes[0].stats;
+  EXPECT_EQ(sb.requests, sa.requests);
+  EXPECT_EQ(sa.prefix_hit_rate, 0);
+  EXPECT_GT(sb.prefix_hit_rate, 0);
+  EXPECT_GT(sb.prefill_tokens_saved, 0);
+  EXPECT_LE(sb.prefill_tokens_saved, 512.0 * static_cast<double>(sb.requests + sb.preemptions));
+  EXPECT_LT(sb.ttft.mean_s, sa.ttft.mean_s);
+  EXPECT_GT(b.service_plans[0].replica_requests_per_s, a.service_plans[0].replica_requests_per_s);
+  std::ostringstream summary, csv;
+  write_markdown_report(b, summary);
+  write_csv_table(b, "serving.csv", csv);
+  EXPECT_NE(summary.str().find("prefix cache"), std::string::npos);
+  EXPECT_NE(csv.str().find("prefix_hit_rate,prefill_tokens_saved"), std::string::npos);
+  EXPECT_NE(json_of(b).find("\"prefix_hit_rate\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace capsim::test

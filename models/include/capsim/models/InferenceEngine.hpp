@@ -15,6 +15,9 @@
 // Output tokens per second = requests x output_len / the time from the first iteration to the
 // last, which is what trtllm-bench reports (start-up and drain included, as in the published
 // runs, which used the request counts of trtllm_bench_requests).
+// Prefix caching (settings.prefix_cache): a request whose prefix's whole blocks are cached
+// references them instead of reserving them and starts its prefill after them; the first to
+// compute them hands them to the cache (PrefixCache.hpp).
 // Pipeline parallelism (pp > 1): the instance runs pp streams side by side (vLLM's virtual
 // engines, InferenceStep.hpp), each with 1/pp of the KV blocks (rounded down), max_batch_size
 // and 1/pp of the requests, its iterations lasting the pipeline's iteration time; the run lasts
@@ -22,6 +25,7 @@
 #pragma once
 
 #include "capsim/models/InferenceStep.hpp"
+#include "capsim/models/PrefixCache.hpp"
 
 namespace capsim {
 
@@ -32,6 +36,9 @@ struct EngineSettings {
   double kv_memory_fraction = 0;  ///< of the memory left after weights and workspace
   int tokens_per_block = 0;       ///< KV-cache block (page) size
   bool chunked_prefill = false;   ///< split prompts to fill the token budget
+  /// Prefix caching (PrefixCache.hpp; off in trtllm-bench's runs): the j-th request of a stream
+  /// starts with prefix j mod prefixes, and each stream keeps its own cache.
+  PrefixCacheConfig prefix_cache = {};
 };
 
 /// What trtllm-bench (TensorRT-LLM v1.0) picks for a dataset of requests of input_len and
@@ -56,6 +63,8 @@ struct ThroughputRun {
   double mean_batch = 0;         ///< sequences per iteration, averaged over iterations
   double mean_decode_batch = 0;  ///< decode sequences per iteration, averaged over iterations
   int peak_in_flight = 0;        ///< most requests holding KV blocks at once
+  double prompt_tokens = 0;      ///< prompt tokens admitted, all streams
+  double reused_tokens = 0;      ///< of them, found in the prefix cache (prefill saved)
   KvCapacity kv;
   EngineSettings settings;
   StepTimes time;  ///< the iterations' parts, summed over the slowest stream (pp 1: the run)

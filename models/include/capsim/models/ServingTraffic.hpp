@@ -21,12 +21,19 @@ struct ServingRequest {
   double arrival_s = 0;
   int input_tokens = 0;
   int output_tokens = 0;
+  int prefix = -1;  ///< the shared prefix its prompt starts with; -1: none (prefix caching off)
 };
 
 /// The requests arriving in [0, duration_s), in arrival order. Throws ConfigurationError for a
 /// traffic that cannot be drawn (a rate below zero, a distribution without a maximum).
 std::vector<ServingRequest> generate_requests(const TrafficConfig& traffic, double duration_s,
                                               std::uint64_t seed);
+
+/// With prefix caching on, gives every request one of `config.prefixes` prefixes, drawn
+/// uniformly from a stream of its own seeded by `seed` (arrivals and lengths stay those of the
+/// same traffic without prefix caching); leaves them at -1 otherwise.
+void assign_prefixes(std::vector<ServingRequest>& requests, const PrefixCacheConfig& config,
+                     std::uint64_t seed);
 
 /// One draw of a length distribution from a uniform source `uniform` (values in [0, 1)).
 int draw_length(const LengthDistribution& distribution, double u1, double u2);

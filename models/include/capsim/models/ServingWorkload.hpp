@@ -13,6 +13,7 @@
 
 #include "capsim/models/Catalog.hpp"
 #include "capsim/models/InferenceStep.hpp"
+#include "capsim/models/PrefixCache.hpp"
 
 namespace capsim {
 
@@ -75,6 +76,7 @@ struct ServingEngineConfig {
   int tokens_per_block = 16;        ///< KV-cache page size (vLLM block_size)
   bool chunked_prefill = true;
   KvPolicy kv_policy = KvPolicy::MaxUtilization;
+  PrefixCacheConfig prefix_cache;  ///< the service's `prefix_cache` key (off by default)
 };
 
 enum class ScalingMetric {

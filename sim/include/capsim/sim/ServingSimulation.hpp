@@ -116,6 +116,11 @@ struct ServiceStats {
   double gpu_utilization = 0;                  ///< time in iterations / replica time alive
   double kv_utilization = 0;  ///< blocks in use over time / (blocks x replica time alive)
   long long preemptions = 0;
+  /// Prefix caching: prompt tokens found in the cache / prompt tokens admitted for prefill
+  /// (recomputed prompts included); 0 without prefix caching
+  double prefix_hit_rate = 0;
+  double prefill_tokens_saved = 0;  ///< prompt tokens reused from the cache, not computed
+  long long prefix_evictions = 0;   ///< cached prefixes evicted for their blocks
   long long iterations = 0;
   /// Iterations that ran prefill chunks next to decode tokens: the decoding sequences' token
   /// waited on prompt work (prefill interference; none on a disaggregated decode pool unless
