@@ -38,18 +38,6 @@ void check(const EngineSettings& s, long long stream_blocks, int pp, long long b
   }
 }
 
-void add(StepTimes& sum, const StepTimes& step) {
-  sum.gemm_s += step.gemm_s;
-  sum.prefill_attention_s += step.prefill_attention_s;
-  sum.decode_attention_s += step.decode_attention_s;
-  sum.memory_bound_s += step.memory_bound_s;
-  sum.tp_comm_s += step.tp_comm_s;
-  sum.logits_s += step.logits_s;
-  sum.pp_comm_s += step.pp_comm_s;
-  sum.total_s += step.total_s;
-  sum.kernels += step.kernels;
-}
-
 // One stream (the whole instance with pp 1, one of its pp virtual engines otherwise) serving
 // `requests` requests with `kv_blocks` blocks; run's time, iterations and batch figures grow.
 struct StreamTotals {
@@ -123,7 +111,7 @@ StepTimes run_stream(const InferenceInstance& instance, const EngineSettings& se
       throw ConfigurationError("inference engine: an iteration schedules nothing");
     }
     const StepTimes step = inference_step_times(instance, batch);
-    add(time, step);
+    time += step;
     ++run.iterations;
     totals.batch_sum += batch.decode_sequences + static_cast<double>(batch.prefill.size());
     totals.decode_sum += batch.decode_sequences;

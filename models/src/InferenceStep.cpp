@@ -332,17 +332,6 @@ StepTimes stage_times(const InferenceInstance& in, const Stage& stage, const Ste
   return s;
 }
 
-void add_stage(StepTimes& sum, const StepTimes& stage) {
-  sum.gemm_s += stage.gemm_s;
-  sum.prefill_attention_s += stage.prefill_attention_s;
-  sum.decode_attention_s += stage.decode_attention_s;
-  sum.memory_bound_s += stage.memory_bound_s;
-  sum.tp_comm_s += stage.tp_comm_s;
-  sum.logits_s += stage.logits_s;
-  sum.total_s += stage.total_s;
-  sum.kernels += stage.kernels;
-}
-
 // One iteration: the stages in turn and the sends between them. `stage_only` >= 0 gives that
 // stage alone.
 template <typename TokenLookup, typename SampleLookup>
@@ -360,7 +349,7 @@ StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, cons
     return stage_times(in, stage_of(in, 0), batch, n.sampled, token, sample, attention);
   StepTimes sum;
   for (int k = 0; k < in.pp; ++k) {
-    add_stage(sum, stage_times(in, stage_of(in, k), batch, n.sampled, token, sample, attention));
+    sum += stage_times(in, stage_of(in, k), batch, n.sampled, token, sample, attention);
   }
   sum.pp_comm_s = token.pp_send_s;
   sum.total_s += sum.pp_comm_s;

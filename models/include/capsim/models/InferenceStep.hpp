@@ -138,6 +138,20 @@ struct StepTimes {
   double pp_comm_s = 0;       ///< activations sent between pipeline stages
   double total_s = 0;
   double kernels = 0;  ///< kernel launches (each kernel time includes one)
+
+  /// Adds another step's (or stage's) parts, part by part.
+  StepTimes& operator+=(const StepTimes& other) {
+    gemm_s += other.gemm_s;
+    prefill_attention_s += other.prefill_attention_s;
+    decode_attention_s += other.decode_attention_s;
+    memory_bound_s += other.memory_bound_s;
+    tp_comm_s += other.tp_comm_s;
+    logits_s += other.logits_s;
+    pp_comm_s += other.pp_comm_s;
+    total_s += other.total_s;
+    kernels += other.kernels;
+    return *this;
+  }
 };
 
 /// One iteration of `batch` on `instance` (validate_inference_instance first): every stage in
