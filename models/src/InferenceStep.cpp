@@ -356,16 +356,22 @@ StepTimes assemble(const InferenceInstance& in, const KernelModel& kernels, cons
   return sum;
 }
 
-}  // namespace
-
-StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& batch) {
+// One iteration (stage_only -1) or one stage's kernels, every term computed afresh.
+StepTimes uncached_times(const InferenceInstance& in, const StepBatch& batch, int stage_only) {
   const KernelModel kernels(in.gpu.kernels);
   TokenTerms token;
   SampleTerms sample;
   return assemble(
       in, kernels, batch,
       [&](double t) -> const TokenTerms& { return token = token_terms(in, kernels, t); },
-      [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); });
+      [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); },
+      stage_only);
+}
+
+}  // namespace
+
+StepTimes inference_step_times(const InferenceInstance& in, const StepBatch& batch) {
+  return uncached_times(in, batch, -1);
 }
 
 StepTimes inference_stage_times(const InferenceInstance& in, const StepBatch& batch, int stage) {
@@ -373,13 +379,7 @@ StepTimes inference_stage_times(const InferenceInstance& in, const StepBatch& ba
     throw ConfigurationError("inference: pipeline stage " + num(stage) + " of pp " + num(in.pp) +
                              "; expected 0 to " + num(in.pp - 1));
   }
-  const KernelModel kernels(in.gpu.kernels);
-  TokenTerms token;
-  SampleTerms sample;
-  return assemble(
-      in, kernels, batch,
-      [&](double t) -> const TokenTerms& { return token = token_terms(in, kernels, t); },
-      [&](double n) -> const SampleTerms& { return sample = sample_terms(in, kernels, n); }, stage);
+  return uncached_times(in, batch, stage);
 }
 
 struct StepTimeTable::Cache {
